@@ -1,0 +1,128 @@
+"""One typed settings object, read from ``MARVEC_*`` environment variables.
+
+Built in each command's ``main()`` (never at import time) and passed down; tests
+build it directly with keyword arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from marvec.contract import DEFAULT_TOPICS
+from marvec.errors import SettingsError
+
+
+class Settings(BaseSettings):
+    """Every setting Marvec reads. Each field is ``MARVEC_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="MARVEC_", frozen=True, extra="ignore")
+
+    # Services. ``None`` means "not configured": ``marvec up`` then starts embedded ones.
+    kafka_bootstrap: str | None = None
+    redis_url: str | None = None
+
+    # Kafka security (SASL/SSL). PLAINTEXT by default.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = Field(default=None, repr=False)
+    kafka_ssl_cafile: Path | None = None
+
+    # Topics and the consumer group.
+    topic_complaints: str = DEFAULT_TOPICS["complaints"]
+    topic_economy: str = DEFAULT_TOPICS["economy"]
+    topic_disasters: str = DEFAULT_TOPICS["disasters"]
+    topic_deadletter: str = DEFAULT_TOPICS["deadletter"]
+    consumer_group: str = "marvec-aggregator"
+    batch_max_records: int = Field(default=5000, ge=1, le=100_000)
+    poll_timeout_ms: int = Field(default=500, ge=10, le=60_000)
+
+    # Boundaries: a GeoJSON / GeoPackage / Shapefile replacing the bundled approximation.
+    boundaries: Path | None = None
+    boundaries_field: str = "kecamatan"
+
+    # Retention (event time): how long an event_id is remembered for de-duplication,
+    # and how long a finished complaint or incident keeps its state.
+    dedupe_horizon_hours: int = Field(default=168, ge=1, le=24 * 90)
+    entity_retention_hours: int = Field(default=168, ge=1, le=24 * 365)
+
+    # Dashboard.
+    auth: Literal["required", "open"] = "required"
+    secret_key: str | None = Field(default=None, repr=False)
+    users_file: Path | None = None
+    lang: Literal["id", "en"] = "id"
+    refresh_ms: int = Field(default=1000, ge=200, le=60_000)
+    wall_rotate_seconds: int = Field(default=30, ge=5, le=3600)
+    stale_after_seconds: int = Field(default=300, ge=10, le=86_400)
+    tiles_url: str | None = None
+    flood_radius_m: int = Field(default=1500, ge=50, le=20_000)
+
+    # Logs: ``json`` lines for production, ``text`` for a terminal.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for part in value.split(","):
+            host, sep, port = part.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port[,host:port...], got {part.strip()!r}")
+        return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlparse(value.strip())
+        if parsed.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"expected redis://host:port/db or rediss://..., got scheme {parsed.scheme!r}")
+        return value.strip()
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Feed name -> topic, for the three input feeds."""
+        return {
+            "complaints": self.topic_complaints,
+            "economy": self.topic_economy,
+            "disasters": self.topic_disasters,
+        }
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Connection options shared by every kafka-python client Marvec makes."""
+        if not self.kafka_bootstrap:
+            raise SettingsError("MARVEC_KAFKA_BOOTSTRAP", "not set; expected host:port of a Kafka broker")
+        opts: dict[str, object] = {
+            "bootstrap_servers": self.kafka_bootstrap.split(","),
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_security_protocol.startswith("SASL"):
+            opts.update(
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_plain_username=self.kafka_sasl_username,
+                sasl_plain_password=self.kafka_sasl_password,
+            )
+        if self.kafka_ssl_cafile is not None:
+            opts["ssl_cafile"] = str(self.kafka_ssl_cafile)
+        return opts
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a wrong one raises ``SettingsError`` (one line)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "MARVEC_" + str(err["loc"][0]).upper() if err["loc"] else "MARVEC settings"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        got = err.get("input")
+        detail = f"{msg} (got {got!r})" if got is not None and "got" not in msg else msg
+        raise SettingsError(name, detail) from None
