@@ -1,0 +1,168 @@
+"""The Redis key layout: the one definition both the writer (streams) and the reader use.
+
+No other module builds a key string. Keys live under one prefix. Times in bucket
+names are Unix minutes / hours (timezone-free); day keys are WITA dates
+(``YYYYMMDD``) because "today" is a WITA calendar day.
+
+Writer-side keys are also named inside ``streams/apply.lua`` and ``marvec/read.lua``;
+those scripts receive every key name or prefix from here as an argument, so this
+module stays the single source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names under ``prefix`` (default ``mv:``)."""
+
+    prefix: str = "mv:"
+
+    # -- bookkeeping -----------------------------------------------------------
+    @property
+    def offsets(self) -> str:
+        """Hash ``<topic>|<partition>`` -> last applied Kafka offset (exactly-once)."""
+        return f"{self.prefix}offsets"
+
+    @property
+    def meta(self) -> str:
+        """Hash: ``schema`` version, ``created_at``, ``rebuilt_at``."""
+        return f"{self.prefix}meta"
+
+    def feed(self, feed: str) -> str:
+        """Hash: accepted, rejected, duplicates, last_event_ts, last_applied_ts."""
+        return f"{self.prefix}feed:{feed}"
+
+    def seen(self, feed: str, hour: int) -> str:
+        """Set of accepted event_ids whose occurred_at falls in Unix hour ``hour``."""
+        return f"{self.prefix}seen:{feed}:{hour}"
+
+    def outbox(self, topic: str, partition: int) -> str:
+        """List of dead letters recorded in Redis, waiting to be produced to Kafka."""
+        return f"{self.prefix}outbox:{topic}|{partition}"
+
+    # -- complaints ------------------------------------------------------------
+    def complaint(self, complaint_id: str) -> str:
+        """Hash: the complaint's current state."""
+        return f"{self.prefix}c:{complaint_id}"
+
+    @property
+    def complaint_totals(self) -> str:
+        """Hash: ``open``."""
+        return f"{self.prefix}c:totals"
+
+    @property
+    def open_by_kecamatan(self) -> str:
+        return f"{self.prefix}c:open:kec"
+
+    @property
+    def open_by_category(self) -> str:
+        return f"{self.prefix}c:open:cat"
+
+    @property
+    def open_by_opd(self) -> str:
+        return f"{self.prefix}c:open:opd"
+
+    @property
+    def open_by_kecamatan_category(self) -> str:
+        """Hash ``<kecamatan>|<category>`` -> open count."""
+        return f"{self.prefix}c:open:kc"
+
+    @property
+    def due(self) -> str:
+        """Sorted set of open complaint ids scored by due time (overdue = score < now)."""
+        return f"{self.prefix}c:due"
+
+    def due_by_opd(self, opd: str) -> str:
+        return f"{self.prefix}c:due:opd:{opd}"
+
+    @property
+    def latest_open(self) -> str:
+        """Sorted set of open complaint ids scored by their latest event time."""
+        return f"{self.prefix}c:latest"
+
+    def resolutions(self, opd: str) -> str:
+        """List of recent resolutions ``<seconds>|<within_sla 0/1>``, newest first, capped."""
+        return f"{self.prefix}c:res:{opd}"
+
+    @property
+    def opds(self) -> str:
+        """Set of every OPD code seen."""
+        return f"{self.prefix}c:opds"
+
+    def complaint_day(self, day: str) -> str:
+        """Hash for WITA day ``YYYYMMDD``: received, resolved."""
+        return f"{self.prefix}c:day:{day}"
+
+    # -- economy ---------------------------------------------------------------
+    def price(self, commodity: str) -> str:
+        """Hash market -> ``<occurred_ts>|<price_idr>|<unit>``: each market's latest price."""
+        return f"{self.prefix}e:price:{commodity}"
+
+    def price_day(self, commodity: str, day: str) -> str:
+        """Hash market -> ``<occurred_ts>|<price_idr>``: latest price per market on that day."""
+        return f"{self.prefix}e:pday:{commodity}:{day}"
+
+    def tx_day(self, day: str) -> str:
+        """Hash for WITA day: count, amount, ``k:<kec>`` amount, ``kc:<kec>`` count, ``m:<cat>``."""
+        return f"{self.prefix}e:tx:{day}"
+
+    # -- disasters -------------------------------------------------------------
+    def incident(self, incident_id: str) -> str:
+        """Hash: the incident's current state."""
+        return f"{self.prefix}d:{incident_id}"
+
+    def timeline(self, incident_id: str) -> str:
+        """List of ``<ts>|<status>|<severity>`` entries, capped."""
+        return f"{self.prefix}d:tl:{incident_id}"
+
+    @property
+    def active_incidents(self) -> str:
+        """Set of active incident ids."""
+        return f"{self.prefix}d:active"
+
+    @property
+    def disaster_totals(self) -> str:
+        """Hash: active, affected_people, displaced, injured, deaths (active incidents)."""
+        return f"{self.prefix}d:totals"
+
+    @property
+    def active_by_hazard(self) -> str:
+        return f"{self.prefix}d:hazard"
+
+    @property
+    def active_by_kecamatan(self) -> str:
+        return f"{self.prefix}d:kec"
+
+    # -- trends and ticker -----------------------------------------------------
+    def minute_bucket(self, minute: int) -> str:
+        """Hash of flow counters for Unix minute ``minute`` (event time); kept 25 h."""
+        return f"{self.prefix}ts:m:{minute}"
+
+    def hour_bucket(self, hour: int) -> str:
+        """Hash of flow counters for Unix hour ``hour`` (event time); kept 8 days."""
+        return f"{self.prefix}ts:h:{hour}"
+
+    def gauge_minute(self, minute: int) -> str:
+        """Hash of gauge samples (open, overdue, active...) taken in wall-clock minute."""
+        return f"{self.prefix}g:m:{minute}"
+
+    def gauge_hour(self, hour: int) -> str:
+        return f"{self.prefix}g:h:{hour}"
+
+    @property
+    def ticker(self) -> str:
+        """List of the newest events as JSON, newest first, capped."""
+        return f"{self.prefix}ticker"
+
+
+MINUTE_BUCKET_TTL = 25 * 3600
+HOUR_BUCKET_TTL = 8 * 86400
+DAY_KEY_TTL = 9 * 86400
+TICKER_LEN = 100
+TIMELINE_LEN = 30
+RESOLUTIONS_LEN = 500

@@ -1,0 +1,178 @@
+"""The snapshot: the one typed picture the screens and ``/api/v1/snapshot`` serve.
+
+Contract section 3 fields first; Marvec's own additions (trends, yesterday,
+ticker, report card, incident details) after them. The dashboard reads this model
+and never touches Redis keys itself.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FeedStats(_Model):
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    last_event_at: str | None = None
+    """Event time (``occurred_at``) of the newest accepted event."""
+    last_applied_at: str | None = None
+    """Wall-clock time the consumers last applied an accepted event of this feed."""
+    silent_for_s: float | None = None
+    """Seconds since ``last_applied_at`` when the snapshot was generated."""
+
+
+class OpdStats(_Model):
+    open: int = 0
+    overdue: int = 0
+    resolved: int = 0
+    """Resolutions in the recent window the report card covers."""
+    median_resolution_h: float | None = None
+    within_sla_share: float | None = None
+
+
+class ComplaintPoint(_Model):
+    complaint_id: str
+    status: str
+    category: str | None
+    priority: str
+    kecamatan: str | None
+    lat: float | None
+    lon: float | None
+    occurred_at: str
+    text: str | None = None
+    opd: str | None = None
+
+
+class Complaints(_Model):
+    open: int = 0
+    overdue: int = 0
+    received_today: int = 0
+    resolved_today: int = 0
+    by_kecamatan: dict[str, int] = Field(default_factory=dict)
+    by_category: dict[str, int] = Field(default_factory=dict)
+    by_opd: dict[str, OpdStats] = Field(default_factory=dict)
+    by_kecamatan_category: dict[str, dict[str, int]] = Field(default_factory=dict)
+    latest: list[ComplaintPoint] = Field(default_factory=list)
+    """Newest open complaints (map points and ticker), newest first."""
+
+
+class Price(_Model):
+    latest_idr: float
+    markets: int
+    change_7d_pct: float | None = None
+    """Change of the median against the median 7 days earlier, in percent."""
+    by_market: dict[str, float] = Field(default_factory=dict)
+
+
+class Transactions(_Model):
+    count: int = 0
+    amount_idr: int = 0
+
+
+class Economy(_Model):
+    prices: dict[str, Price] = Field(default_factory=dict)
+    transactions_today: Transactions = Field(default_factory=Transactions)
+    by_kecamatan: dict[str, int] = Field(default_factory=dict)
+    by_kecamatan_count: dict[str, int] = Field(default_factory=dict)
+    by_merchant_category: dict[str, int] = Field(default_factory=dict)
+
+
+class TimelineEntry(_Model):
+    at: str
+    status: str
+    severity: int | None = None
+
+
+class Incident(_Model):
+    incident_id: str
+    hazard: str
+    severity: int
+    status: str
+    lat: float | None
+    lon: float | None
+    kecamatan: str | None
+    occurred_at: str
+    """Time of the incident's first (earliest) event."""
+    updated_at: str | None = None
+    source: str | None = None
+    affected_people: int | None = None
+    displaced: int | None = None
+    injured: int | None = None
+    deaths: int | None = None
+    magnitude: float | None = None
+    depth_km: float | None = None
+    water_level_cm: float | None = None
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class Disasters(_Model):
+    active: int = 0
+    by_hazard: dict[str, int] = Field(default_factory=dict)
+    affected_people: int = 0
+    displaced: int = 0
+    injured: int = 0
+    deaths: int = 0
+    by_kecamatan: dict[str, int] = Field(default_factory=dict)
+    incidents: list[Incident] = Field(default_factory=list)
+    """Active incidents, most severe first, then oldest first."""
+
+
+class Trends(_Model):
+    """Sparklines: per-minute for the last hour and per-hour for the last 24 h.
+
+    ``minute_starts``/``hour_starts`` are RFC 3339 bucket starts, oldest first; each
+    series has one value per bucket. Flow series count events whose event time falls in
+    the bucket; gauge series (``*.open``, ``*.active``...) are the last value sampled in it
+    (carried forward when nothing was sampled).
+    """
+
+    minute_starts: list[str] = Field(default_factory=list)
+    hour_starts: list[str] = Field(default_factory=list)
+    minutes: dict[str, list[float]] = Field(default_factory=dict)
+    hours: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class TickerItem(_Model):
+    feed: str
+    at: str
+    kind: str
+    """complaint status, ``price``/``transactions``, or incident status."""
+    title: str
+    """Short machine-built label, e.g. category or hazard (never citizen text)."""
+    text: str | None = None
+    """Untrusted citizen text, shortened; screens must render it as text."""
+    kecamatan: str | None = None
+
+
+class Snapshot(_Model):
+    generated_at: str
+    feeds: dict[str, FeedStats]
+    complaints: Complaints
+    economy: Economy
+    disasters: Disasters
+    trends: Trends = Field(default_factory=Trends)
+    yesterday: dict[str, float] = Field(default_factory=dict)
+    """KPI values at the same time yesterday (keys as in ``kpis()``), where known."""
+    ticker: list[TickerItem] = Field(default_factory=list)
+    kecamatan: list[str] = Field(default_factory=list)
+    """Names of the loaded boundaries, in display order."""
+    redis_ok: bool = True
+
+    def kpis(self) -> dict[str, float]:
+        """Headline numbers by stable key (the same keys as ``yesterday``)."""
+        return {
+            "complaints.open": self.complaints.open,
+            "complaints.overdue": self.complaints.overdue,
+            "complaints.received_today": self.complaints.received_today,
+            "complaints.resolved_today": self.complaints.resolved_today,
+            "disasters.active": self.disasters.active,
+            "disasters.affected_people": self.disasters.affected_people,
+            "disasters.displaced": self.disasters.displaced,
+            "economy.tx_count_today": self.economy.transactions_today.count,
+            "economy.tx_amount_today": self.economy.transactions_today.amount_idr,
+        }
