@@ -41,14 +41,15 @@ class Keys:
         """Set of accepted event_ids whose occurred_at falls in Unix hour ``hour``."""
         return f"{self.prefix}seen:{feed}:{hour}"
 
-    def outbox(self, topic: str, partition: int) -> str:
-        """List of dead letters recorded in Redis, waiting to be produced to Kafka."""
-        return f"{self.prefix}outbox:{topic}|{partition}"
+    def outbox(self, tp: str) -> str:
+        """List of dead letters (header JSON, raw bytes pairs) recorded in Redis for the
+        partition ``tp`` (``<topic>|<partition>``), waiting to be produced to Kafka."""
+        return f"{self.prefix}outbox:{tp}"
 
     # -- complaints ------------------------------------------------------------
     def complaint(self, complaint_id: str) -> str:
         """Hash: the complaint's current state."""
-        return f"{self.prefix}c:{complaint_id}"
+        return f"{self.prefix}c:id:{complaint_id}"
 
     @property
     def complaint_totals(self) -> str:
@@ -114,7 +115,7 @@ class Keys:
     # -- disasters -------------------------------------------------------------
     def incident(self, incident_id: str) -> str:
         """Hash: the incident's current state."""
-        return f"{self.prefix}d:{incident_id}"
+        return f"{self.prefix}d:id:{incident_id}"
 
     def timeline(self, incident_id: str) -> str:
         """List of ``<ts>|<status>|<severity>`` entries, capped."""
@@ -166,3 +167,30 @@ DAY_KEY_TTL = 9 * 86400
 TICKER_LEN = 100
 TIMELINE_LEN = 30
 RESOLUTIONS_LEN = 500
+
+
+def partition_id(topic: str, partition: int) -> str:
+    """The ``<topic>|<partition>`` name used in offsets and outbox keys."""
+    return f"{topic}|{partition}"
+
+
+def lua_templates(keys: Keys) -> dict[str, str]:
+    """Key templates for the Lua scripts (``%s`` where an argument goes).
+
+    Built by calling the ``Keys`` methods with ``%s`` so the scripts never spell a
+    key themselves.
+    """
+    one = ("feed", "seen", "outbox", "complaint", "due_by_opd", "resolutions", "complaint_day",
+           "price", "tx_day", "incident", "timeline", "minute_bucket", "hour_bucket",
+           "gauge_minute", "gauge_hour")
+    out: dict[str, str] = {}
+    for name in one:
+        method = getattr(keys, name)
+        out[name] = method("%s") if name != "seen" else method("%s", "%s")
+    out["price_day"] = keys.price_day("%s", "%s")
+    for name in ("offsets", "meta", "complaint_totals", "open_by_kecamatan", "open_by_category",
+                 "open_by_opd", "open_by_kecamatan_category", "due", "latest_open", "opds",
+                 "active_incidents", "disaster_totals", "active_by_hazard",
+                 "active_by_kecamatan", "ticker"):
+        out[name] = getattr(keys, name)
+    return out

@@ -1,32 +1,75 @@
-"""Reading the snapshot from Redis in one round trip (implementation in progress)."""
+"""Read the snapshot from Redis in one round trip (``read.lua``) and build it.
+
+``read_snapshot`` is the only reader of Marvec's keys; ``build_snapshot`` is the
+pure half that turns the raw values into the typed ``Snapshot``.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from importlib import resources
+from typing import Any
 
+import orjson
 import redis
 
-from marvec.contract import FEEDS
-from marvec.keys import Keys
-from marvec.snapshot import Complaints, Disasters, Economy, FeedStats, Snapshot
-from marvec.timeutil import iso
+from marvec.contract import COMMODITIES, FEEDS
+from marvec.keys import TIMELINE_LEN, Keys, lua_templates
+from marvec.snapshot import Snapshot
+from marvec.store_build import build_snapshot
+from marvec.timeutil import wita_day
+
+READ_LUA = resources.files("marvec").joinpath("read.lua").read_text(encoding="utf-8")
+
+LATEST_N = 300
+TICKER_N = 40
+RESOLUTIONS_N = 200
 
 
-def read_snapshot(
-    client: redis.Redis, kecamatan: Sequence[str], now: float | None = None, keys: Keys = Keys()
-) -> Snapshot:
-    """Read every aggregate in one Redis round trip and build the typed snapshot.
+def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
+    """What ``read.lua`` fetches for a snapshot at ``now`` (buckets, days, limits)."""
+    m, h = int(now // 60), int(now // 3600)
+    return {
+        "now": now,
+        "feeds": list(FEEDS),
+        "commodities": list(COMMODITIES),
+        "days": {"today": wita_day(now),
+                 "week": [wita_day(now - d * 86400) for d in (7, 6, 8)]},
+        "minutes": list(range(m - 59, m + 1)),
+        "hours": list(range(h - 47, h + 1)),
+        "gauge_minutes": list(range(m - 59, m + 1)) + list(range(m - 1445, m - 1439)),
+        "gauge_hours": list(range(h - 47, h + 1)),
+        "latest_n": latest_n,
+        "ticker_n": TICKER_N,
+        "resolutions_n": RESOLUTIONS_N,
+        "timeline_n": TIMELINE_LEN,
+    }
 
-    Raises ``redis.exceptions.ConnectionError`` when Redis does not answer.
-    """
-    now = time.time() if now is None else now
-    client.ping()
-    return Snapshot(
-        generated_at=iso(now),
-        feeds={f: FeedStats() for f in FEEDS},
-        complaints=Complaints(by_kecamatan={k: 0 for k in kecamatan}),
-        economy=Economy(by_kecamatan={k: 0 for k in kecamatan}),
-        disasters=Disasters(),
-        kecamatan=list(kecamatan),
-    )
+
+class SnapshotReader:
+    """Holds the registered read script; one ``read()`` is one Redis round trip."""
+
+    def __init__(self, client: redis.Redis, keys: Keys | None = None) -> None:
+        self.client = client
+        self._script = client.register_script(READ_LUA)
+        self._templates = orjson.dumps(lua_templates(keys or Keys()))
+
+    def raw(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The raw values for ``request`` as decoded JSON."""
+        out = self._script(keys=[], args=[self._templates, orjson.dumps(request)])
+        return orjson.loads(out)
+
+    def read(self, kecamatan: Sequence[str], now: float | None = None,
+             latest_n: int = LATEST_N) -> Snapshot:
+        """Read and build the snapshot. Raises redis ``ConnectionError`` when Redis is down."""
+        now = time.time() if now is None else now
+        request = read_request(now, latest_n)
+        return build_snapshot(self.raw(request), request, list(kecamatan))
+
+
+def read_snapshot(client: redis.Redis, kecamatan: Sequence[str], now: float | None = None,
+                  keys: Keys | None = None) -> Snapshot:
+    """One-off convenience around ``SnapshotReader`` (tests, CLI)."""
+    return SnapshotReader(client, keys).read(kecamatan, now)
+

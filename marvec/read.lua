@@ -1,0 +1,72 @@
+-- Read everything a snapshot needs in one round trip; returns one JSON document of
+-- raw values that marvec.store turns into the typed Snapshot.
+--
+-- ARGV[1] key templates (JSON, marvec.keys.lua_templates)
+-- ARGV[2] request (JSON): now, feeds[], commodities[], days{today, yesterday, week[]},
+--         minutes[], hours[], gauge_minutes[], gauge_hours[], yesterday_minute,
+--         yesterday_hour, latest_n, ticker_n, resolutions_n, timeline_n
+
+local K = cjson.decode(ARGV[1])
+local q = cjson.decode(ARGV[2])
+
+local function key(name, a, b)
+  if b ~= nil then return string.format(K[name], a, b) end
+  if a ~= nil then return string.format(K[name], a) end
+  return K[name]
+end
+local function hall(k) return redis.call('HGETALL', k) end
+local function many(name, list, arg2)
+  local out = {}
+  for i, v in ipairs(list) do
+    if arg2 ~= nil then out[i] = hall(key(name, v, arg2)) else out[i] = hall(key(name, v)) end
+  end
+  return out
+end
+
+local now_ex = '(' .. string.format('%.17g', q.now)
+local r = {}
+
+r.feeds = many('feed', q.feeds)
+r.c_totals = hall(key('complaint_totals'))
+r.c_kec = hall(key('open_by_kecamatan'))
+r.c_cat = hall(key('open_by_category'))
+r.c_opd = hall(key('open_by_opd'))
+r.c_kc = hall(key('open_by_kecamatan_category'))
+r.c_overdue = redis.call('ZCOUNT', key('due'), '-inf', now_ex)
+r.c_today = hall(key('complaint_day', q.days.today))
+
+r.opds = {}
+for _, opd in ipairs(redis.call('SMEMBERS', key('opds'))) do
+  r.opds[#r.opds + 1] = {opd, redis.call('ZCOUNT', key('due_by_opd', opd), '-inf', now_ex),
+                         redis.call('LRANGE', key('resolutions', opd), 0, q.resolutions_n - 1)}
+end
+
+r.latest = {}
+for _, id in ipairs(redis.call('ZREVRANGE', key('latest_open'), 0, q.latest_n - 1)) do
+  r.latest[#r.latest + 1] = {id, redis.call('HMGET', key('complaint', id),
+                                            'st', 'cat', 'pr', 'k', 'lat', 'lon', 't', 'txt', 'opd')}
+end
+
+r.prices, r.prices_week = {}, {}
+for i, c in ipairs(q.commodities) do
+  r.prices[i] = hall(key('price', c))
+  r.prices_week[i] = {}
+  for j, d in ipairs(q.days.week) do r.prices_week[i][j] = hall(key('price_day', c, d)) end
+end
+r.tx_today = hall(key('tx_day', q.days.today))
+
+r.d_totals = hall(key('disaster_totals'))
+r.d_hazard = hall(key('active_by_hazard'))
+r.d_kec = hall(key('active_by_kecamatan'))
+r.incidents = {}
+for _, id in ipairs(redis.call('SMEMBERS', key('active_incidents'))) do
+  r.incidents[#r.incidents + 1] = {id, hall(key('incident', id)),
+                                   redis.call('LRANGE', key('timeline', id), -q.timeline_n, -1)}
+end
+
+r.minutes = many('minute_bucket', q.minutes)
+r.hours = many('hour_bucket', q.hours)
+r.g_minutes = many('gauge_minute', q.gauge_minutes)
+r.g_hours = many('gauge_hour', q.gauge_hours)
+r.ticker = redis.call('LRANGE', key('ticker'), 0, q.ticker_n - 1)
+return cjson.encode(r)

@@ -1,0 +1,262 @@
+"""Pure: raw values read by ``read.lua`` -> the typed ``Snapshot``."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import orjson
+
+from marvec.contract import COMMODITIES, COMPLAINT_CATEGORIES, FEEDS
+from marvec.snapshot import (
+    ComplaintPoint,
+    Complaints,
+    Disasters,
+    Economy,
+    FeedStats,
+    Incident,
+    OpdStats,
+    Price,
+    Snapshot,
+    TickerItem,
+    TimelineEntry,
+    Transactions,
+    Trends,
+)
+from marvec.timeutil import day_start, iso
+
+FLOW_SERIES = ("complaints", "economy", "disasters", "c:received", "c:resolved", "e:tx_count",
+               "e:tx_amount", "d:new")
+GAUGE_SERIES = ("c:open", "c:overdue", "d:active", "d:affected", "d:displaced")
+TEXT_MAX = 140
+
+
+def pairs(flat: Any) -> dict[str, str]:
+    """HGETALL's flat ``[field, value, ...]`` (or an empty JSON object) as a dict."""
+    if not flat or isinstance(flat, dict):
+        return {}
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _int(d: dict[str, str], k: str) -> int:
+    return int(float(d.get(k) or 0))
+
+
+def _opt_float(v: Any) -> float | None:
+    return None if v in (None, False, "") else float(v)
+
+
+def _opt_int(v: Any) -> int | None:
+    return None if v in (None, False, "") else int(float(v))
+
+
+def _iso(v: Any) -> str | None:
+    return None if v in (None, False, "") else iso(float(v))
+
+
+def shorten(text: str | None, limit: int = TEXT_MAX) -> str | None:
+    """Citizen text cut to ``limit`` characters with an ellipsis (still untrusted)."""
+    if not text:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _feeds(raw: list[Any], now: float) -> dict[str, FeedStats]:
+    out = {}
+    for name, flat in zip(FEEDS, raw, strict=True):
+        d = pairs(flat)
+        applied = _opt_float(d.get("last_applied_ts"))
+        out[name] = FeedStats(
+            accepted=_int(d, "accepted"), rejected=_int(d, "rejected"),
+            duplicates=_int(d, "duplicates"), last_event_at=_iso(d.get("last_event_ts")),
+            last_applied_at=_iso(applied),
+            silent_for_s=None if applied is None else round(max(0.0, now - applied), 1),
+        )
+    return out
+
+
+def _opd_stats(entry: list[Any], open_by_opd: dict[str, str]) -> OpdStats:
+    opd, overdue, res = entry
+    durations, within = [], 0
+    for item in res:
+        seconds, ok, _ = item.split("|")
+        durations.append(float(seconds))
+        within += ok == "1"
+    return OpdStats(
+        open=_int(open_by_opd, opd), overdue=int(overdue), resolved=len(durations),
+        median_resolution_h=round(statistics.median(durations) / 3600, 1) if durations else None,
+        within_sla_share=round(within / len(durations), 3) if durations else None,
+    )
+
+
+def _complaints(raw: dict[str, Any], names: list[str]) -> Complaints:
+    by_opd_flat = pairs(raw["c_opd"])
+    by_opd = {e[0]: _opd_stats(e, by_opd_flat) for e in raw["opds"] if e[0] != "-"}
+    by_opd = {k: v for k, v in by_opd.items() if v.open or v.resolved}
+    kc: dict[str, dict[str, int]] = {}
+    for field, n in pairs(raw["c_kc"]).items():
+        kec, _, cat = field.partition("|")
+        if int(n):
+            kc.setdefault(kec, {})[cat] = int(n)
+    today = pairs(raw["c_today"])
+    cats = {c: 0 for c in COMPLAINT_CATEGORIES} | {k: int(v) for k, v in pairs(raw["c_cat"]).items()}
+    return Complaints(
+        open=_int(pairs(raw["c_totals"]), "open"), overdue=int(raw["c_overdue"]),
+        received_today=_int(today, "received"), resolved_today=_int(today, "resolved"),
+        by_kecamatan={n: 0 for n in names} | {k: int(v) for k, v in pairs(raw["c_kec"]).items() if int(v)},
+        by_category={k: v for k, v in cats.items() if v or k in COMPLAINT_CATEGORIES},
+        by_opd=dict(sorted(by_opd.items())), by_kecamatan_category=kc,
+        latest=[_point(cid, vals) for cid, vals in raw["latest"] if vals[0]],
+    )
+
+
+def _point(cid: str, v: list[Any]) -> ComplaintPoint:
+    st, cat, pr, kec, lat, lon, t, txt, opd = v
+    return ComplaintPoint(complaint_id=cid, status=st, category=cat or None, priority=pr or "normal",
+                          kecamatan=kec or None, lat=_opt_float(lat), lon=_opt_float(lon),
+                          occurred_at=iso(float(t)), text=shorten(txt or None), opd=opd or None)
+
+
+def _market_prices(flat: Any) -> dict[str, float]:
+    return {m: float(v.split("|")[1]) for m, v in pairs(flat).items()}
+
+
+def median(values: list[float]) -> float:
+    """Median; for an even count the mean of the two middle values (contract 3)."""
+    return float(statistics.median(values))
+
+
+def _prices(raw: dict[str, Any]) -> dict[str, Price]:
+    out = {}
+    for c, flat, week in zip(COMMODITIES, raw["prices"], raw["prices_week"], strict=True):
+        markets = _market_prices(flat)
+        if not markets:
+            continue
+        latest = median(list(markets.values()))
+        change = None
+        for day in week:
+            old = _market_prices(day)
+            if old:
+                change = round((latest / median(list(old.values())) - 1) * 100, 1)
+                break
+        out[c] = Price(latest_idr=latest, markets=len(markets), change_7d_pct=change,
+                       by_market=dict(sorted(markets.items())))
+    return out
+
+
+def _economy(raw: dict[str, Any], names: list[str]) -> Economy:
+    tx = pairs(raw["tx_today"])
+    amount = {k[2:]: int(v) for k, v in tx.items() if k.startswith("k:")}
+    count = {k[3:]: int(v) for k, v in tx.items() if k.startswith("kc:")}
+    return Economy(
+        prices=_prices(raw),
+        transactions_today=Transactions(count=_int(tx, "count"), amount_idr=_int(tx, "amount")),
+        by_kecamatan={n: 0 for n in names} | amount,
+        by_kecamatan_count={n: 0 for n in names} | count,
+        by_merchant_category={k[2:]: int(v) for k, v in tx.items() if k.startswith("m:")},
+    )
+
+
+def _incident(iid: str, flat: Any, timeline: list[str]) -> Incident:
+    s = pairs(flat)
+    entries = []
+    for item in timeline:
+        t, st, sev = item.split("|")
+        entries.append((float(t), st, _opt_int(sev)))
+    entries.sort(key=lambda e: e[0])
+    return Incident(
+        incident_id=iid, hazard=s.get("hz", "other"), severity=_opt_int(s.get("sev")) or 1,
+        status=s.get("st", "reported"), lat=_opt_float(s.get("lat")), lon=_opt_float(s.get("lon")),
+        kecamatan=s.get("k") or None, occurred_at=iso(float(s.get("first") or s.get("t") or 0)),
+        updated_at=_iso(s.get("t")), source=s.get("src"),
+        affected_people=_opt_int(s.get("ap")), displaced=_opt_int(s.get("dp")),
+        injured=_opt_int(s.get("inj")), deaths=_opt_int(s.get("dth")),
+        magnitude=_opt_float(s.get("mag")), depth_km=_opt_float(s.get("dep")),
+        water_level_cm=_opt_float(s.get("wl")),
+        timeline=[TimelineEntry(at=iso(t), status=st, severity=sev) for t, st, sev in entries],
+    )
+
+
+def _disasters(raw: dict[str, Any], names: list[str]) -> Disasters:
+    tot = pairs(raw["d_totals"])
+    incidents = [_incident(i, flat, tl) for i, flat, tl in raw["incidents"] if pairs(flat)]
+    incidents.sort(key=lambda i: (-i.severity, i.occurred_at, i.incident_id))
+    kec = {k: int(v) for k, v in pairs(raw["d_kec"]).items() if int(v)}
+    return Disasters(
+        active=_int(tot, "active"),
+        by_hazard={k: int(v) for k, v in pairs(raw["d_hazard"]).items() if int(v)},
+        affected_people=_int(tot, "affected_people"), displaced=_int(tot, "displaced"),
+        injured=_int(tot, "injured"), deaths=_int(tot, "deaths"),
+        by_kecamatan={n: 0 for n in names} | kec, incidents=incidents,
+    )
+
+
+def _series(buckets: list[Any], fields: tuple[str, ...], carry: bool) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {f: [] for f in fields}
+    for flat in buckets:
+        d = pairs(flat)
+        for f in fields:
+            if f in d:
+                out[f].append(float(d[f]))
+            else:
+                out[f].append(out[f][-1] if carry and out[f] else 0.0)
+    return out
+
+
+def _trends(raw: dict[str, Any], req: dict[str, Any]) -> Trends:
+    minutes = _series(raw["minutes"], FLOW_SERIES, carry=False)
+    minutes |= _series(raw["g_minutes"][:60], GAUGE_SERIES, carry=True)
+    hours = _series(raw["hours"][-24:], FLOW_SERIES, carry=False)
+    hours |= _series(raw["g_hours"][-24:], GAUGE_SERIES, carry=True)
+    return Trends(minute_starts=[iso(m * 60) for m in req["minutes"]],
+                  hour_starts=[iso(h * 3600) for h in req["hours"][-24:]],
+                  minutes=minutes, hours=hours)
+
+
+def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
+    now = req["now"]
+    out: dict[str, float] = {}
+    gauge = {}
+    for flat in raw["g_minutes"][60:]:
+        gauge |= pairs(flat)
+    if not gauge:
+        gauge = pairs(raw["g_hours"][23]) if len(raw["g_hours"]) > 23 else {}
+    names = {"c:open": "complaints.open", "c:overdue": "complaints.overdue",
+             "d:active": "disasters.active", "d:affected": "disasters.affected_people",
+             "d:displaced": "disasters.displaced"}
+    for src, dst in names.items():
+        if src in gauge:
+            out[dst] = float(gauge[src])
+    start_h = int(day_start(now - 86400) // 3600)
+    end_h = int((now - 86400) // 3600)
+    flows = {"c:received": "complaints.received_today", "c:resolved": "complaints.resolved_today",
+             "e:tx_count": "economy.tx_count_today", "e:tx_amount": "economy.tx_amount_today"}
+    sums = dict.fromkeys(flows.values(), 0.0)
+    for h, flat in zip(req["hours"], raw["hours"], strict=True):
+        if start_h <= h <= end_h:
+            for src, v in pairs(flat).items():
+                if src in flows:
+                    sums[flows[src]] += float(v)
+    return out | sums
+
+
+def _ticker(raw: dict[str, Any]) -> list[TickerItem]:
+    out = []
+    for item in raw["ticker"]:
+        t = orjson.loads(item)
+        out.append(TickerItem(feed=t["feed"], at=iso(float(t["at"])), kind=t["kind"],
+                              title=str(t.get("title") or ""), text=shorten(t.get("text")),
+                              kecamatan=t.get("k")))
+    return out
+
+
+def build_snapshot(raw: dict[str, Any], req: dict[str, Any], names: list[str]) -> Snapshot:
+    """The typed snapshot from ``read.lua``'s raw values for request ``req``."""
+    now = req["now"]
+    return Snapshot(
+        generated_at=iso(now), feeds=_feeds(raw["feeds"], now),
+        complaints=_complaints(raw, names), economy=_economy(raw, names),
+        disasters=_disasters(raw, names), trends=_trends(raw, req),
+        yesterday=_yesterday(raw, req), ticker=_ticker(raw), kecamatan=names,
+    )

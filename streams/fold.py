@@ -1,0 +1,46 @@
+"""Turn a batch of verdicts into the items the Redis fold (``apply.lua``) applies.
+
+Pure: adds the time buckets each event falls in and strips empty fields. The raw
+bytes of every record travel with it, so any record the fold cannot accept can be
+dead-lettered unchanged from inside the same Redis transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from marvec.keys import partition_id
+from marvec.timeutil import day_start, wita_day
+from streams.decode import Verdict
+
+
+@lru_cache(maxsize=4096)
+def _day(hour: int) -> tuple[str, float]:
+    """WITA day ``YYYYMMDD`` and its end (Unix time) for a Unix hour (WITA is whole hours)."""
+    ts = hour * 3600.0
+    return wita_day(ts), day_start(ts) + 86400.0
+
+
+def build_items(verdicts: Sequence[Verdict]) -> tuple[bytes, list[bytes]]:
+    """Items JSON for ``apply.lua`` and the raw values they reference (1-based)."""
+    items: list[dict[str, Any]] = []
+    raws: list[bytes] = []
+    for v in verdicts:
+        rec = v.record
+        raws.append(rec.value if rec.value is not None else b"")
+        base = {"tp": partition_id(rec.topic, rec.partition), "p": rec.partition,
+                "o": rec.offset, "f": v.feed, "raw": len(raws)}
+        if v.event is None:
+            base["rej"], base["det"] = v.reason, v.detail
+        else:
+            ev = {k: x for k, x in v.event.items() if x is not None}
+            hour = int(ev["t"] // 3600)
+            ev["m"], ev["h"] = int(ev["t"] // 60), hour
+            ev["d"], ev["de"] = _day(hour)
+            base.update(ev)
+        items.append(base)
+    return orjson.dumps(items), raws
