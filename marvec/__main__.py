@@ -1,0 +1,7 @@
+"""``python -m marvec``."""
+
+import sys
+
+from marvec.cli import main
+
+sys.exit(main())

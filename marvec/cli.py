@@ -1,0 +1,85 @@
+"""The ``marvec`` command: up, consume, dashboard, simulate, rebuild.
+
+Settings are built here, in the entry point, and passed down. A wrong setting or
+an unavailable service ends the command with one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from marvec.errors import MarvecError
+from marvec.logs import setup_logging
+from marvec.settings import Settings, load_settings
+
+
+def _add_web_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="marvec", description="Marvec war-room dashboard")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = sub.add_parser("up", help="the whole stack on this machine (embedded broker/Redis if unset)")
+    _add_web_args(up)
+    up.add_argument("--no-simulate", action="store_true", help="do not run the feed simulator")
+    up.add_argument("--rate", type=float, default=20.0, help="simulated events per second (default 20)")
+    up.add_argument("--backfill-hours", type=float, default=6.0,
+                    help="hours of simulated history produced at start (default 6)")
+    up.add_argument("--consumers", type=int, default=1, help="consumer processes (default 1)")
+    sub.add_parser("consume", help="the consumers alone, against the configured Kafka and Redis")
+    dash = sub.add_parser("dashboard", help="the web app alone")
+    _add_web_args(dash)
+    dash.add_argument("--workers", type=int, default=2, help="web worker processes (default 2)")
+    sim = sub.add_parser("simulate", help="realistic synthetic Makassar events into Kafka")
+    from streams.simulate import add_simulate_arguments
+
+    add_simulate_arguments(sim)
+    sub.add_parser("rebuild", help="rebuild Redis aggregates from the feeds' retained history")
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "consume":
+        from streams.run import consume
+
+        consume(settings)
+    elif args.command == "simulate":
+        from streams.simulate import run_simulate
+
+        run_simulate(settings, rate=args.rate, duration=args.duration, seed=args.seed,
+                     invalid_ratio=args.invalid_ratio, backfill_hours=args.backfill_hours)
+    elif args.command == "dashboard":
+        from dashboard.wsgi import serve
+
+        serve(settings, args.host, args.port, workers=args.workers)
+    elif args.command == "up":
+        from marvec.up import up
+
+        return up(settings, args)
+    elif args.command == "rebuild":
+        from streams.rebuild import rebuild
+
+        rebuild(settings)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``marvec`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_format, settings.log_level)
+        return _run(args, settings)
+    except MarvecError as exc:
+        print(f"marvec {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

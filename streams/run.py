@@ -1,0 +1,68 @@
+"""The ``marvec consume`` command: settings checked at start, then the loop with progress."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any
+
+from marvec.errors import SettingsError
+from marvec.settings import Settings
+from marvec.topics import check_redis, ensure_topics
+from streams.consumer import Consumer
+
+log = logging.getLogger("marvec.consume")
+PROGRESS_EVERY_S = 10.0
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGINT and SIGTERM set ``stop`` so the loop finishes its batch and leaves the group."""
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+class Progress:
+    """Prints one line every ``every`` seconds: events/s and the running totals."""
+
+    def __init__(self, every: float = PROGRESS_EVERY_S) -> None:
+        self.every = every
+        self.last = time.monotonic()
+        self.last_polled = 0
+
+    def __call__(self, worker: Consumer) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            return
+        s = worker.stats
+        rate = (s.polled - self.last_polled) / (now - self.last)
+        r = s.result
+        log.info("consumed %d (%.0f/s): accepted %d, rejected %d, duplicates %d, "
+                 "already applied %d, dead letters sent %d, last batch %.0f ms",
+                 s.polled, rate, r.accepted, r.rejected, r.duplicates, r.skipped,
+                 s.dead_letters, s.last_batch_s * 1000)
+        self.last, self.last_polled = now, s.polled
+
+
+def consume(settings: Settings, stop: threading.Event | None = None) -> None:
+    """Check every setting (one clear line on error), then consume until stopped."""
+    from geodata import load_boundaries
+
+    if not settings.kafka_bootstrap:
+        raise SettingsError("MARVEC_KAFKA_BOOTSTRAP", "not set; expected host:port[,host:port]")
+    if not settings.redis_url:
+        raise SettingsError("MARVEC_REDIS_URL", "not set; expected redis://host:port/db")
+    boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
+    client = check_redis(settings.redis_url)
+    ensure_topics(settings)
+    stop = stop or threading.Event()
+    install_stop_signals(stop)
+    worker = Consumer(settings, boundaries, client)
+    log.info("consuming %s as group %r into %s (%d kecamatan from %s)",
+             ", ".join(settings.topics.values()), settings.consumer_group,
+             settings.redis_url.split("@")[-1], len(boundaries.names), boundaries.source)
+    worker.run(stop, on_batch=Progress())
+    log.info("stopped after %d events", worker.stats.polled)
