@@ -1,0 +1,183 @@
+"""The dashboard's one way to the snapshot: a per-process cache in front of Redis.
+
+Every screen, callback and API request of a process calls ``SnapshotSource.get()``;
+at most one Redis read happens per refresh interval, however many call. A read in
+flight never stacks: while it runs, other callers get the previous result at once
+(or, before the very first result exists, wait for that one read). When Redis does
+not answer, the last good snapshot is kept (marked ``redis_ok=False``) and the next
+interval simply tries again, so the source recovers on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from dashboard import metrics
+from marvec.snapshot import Snapshot
+from marvec.store import SnapshotReader
+
+log = logging.getLogger(__name__)
+
+SOCKET_TIMEOUT_S = 1.0
+"""Connect and read timeout of the dashboard's Redis client: a dead Redis costs ~1 s."""
+
+Reader = Callable[[redis.Redis, Sequence[str]], Snapshot]
+ClientSpec = str | redis.Redis | Callable[[], redis.Redis]
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What ``SnapshotSource.get()`` answers.
+
+    ``snapshot`` is the last good snapshot (``None`` until one was ever read);
+    ``ok`` is False when the latest read failed (Redis unreachable right now);
+    ``fetched_at`` is the Unix time of the latest read attempt; ``error`` says why it
+    failed (``None`` when ``ok``).
+    """
+
+    snapshot: Snapshot | None
+    ok: bool
+    fetched_at: float
+    error: str | None = None
+
+
+def make_client(url: str) -> redis.Redis:
+    """A redis-py client for the dashboard: ~1 s timeouts, one retry on connection errors only."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=SOCKET_TIMEOUT_S,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+        health_check_interval=30,
+    )
+
+
+class SnapshotSource:
+    """Thread-safe, per-process snapshot cache (see the module docstring).
+
+    ``client`` is a Redis URL, a ``redis.Redis`` or a zero-argument factory; the
+    client is made on first use, so a source built before gunicorn forks opens its
+    connections in each worker. ``reader(client, kecamatan_names)`` replaces the
+    Redis read (``marvec.store.SnapshotReader``), for tests. ``reads`` counts Redis read attempts (also exported
+    as ``marvec_dashboard_snapshot_reads_total``).
+    """
+
+    def __init__(
+        self,
+        client: ClientSpec,
+        kecamatan_names: Sequence[str],
+        refresh_s: float = 1.0,
+        *,
+        reader: Reader | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if refresh_s <= 0:
+            raise ValueError(f"refresh_s must be > 0, got {refresh_s!r}")
+        self._client_spec = client
+        self._client: redis.Redis | None = client if isinstance(client, redis.Redis) else None
+        self.kecamatan_names = tuple(kecamatan_names)
+        self.refresh_s = float(refresh_s)
+        self._reader = reader
+        self._snapshot_reader: SnapshotReader | None = None
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._result: SnapshotResult | None = None
+        self._last_good_at: float | None = None
+        self.reads = 0
+        self.failures = 0
+
+    @property
+    def last_good_at(self) -> float | None:
+        """Unix time of the last successful read, or ``None``."""
+        return self._last_good_at
+
+    def get(self) -> SnapshotResult:
+        """The current result; reads Redis only when the cached one is older than ``refresh_s``."""
+        cached = self._result
+        if cached is not None and self._fresh(cached):
+            return cached
+        if not self._lock.acquire(blocking=cached is None):
+            return cached  # type: ignore[return-value]  # another thread is reading: no stacking
+        try:
+            current = self._result
+            if current is not None and self._fresh(current):
+                return current
+            return self._refresh()
+        finally:
+            self._lock.release()
+
+    def peek(self) -> SnapshotResult | None:
+        """The cached result without ever reading Redis (``None`` before the first read)."""
+        return self._result
+
+    def _fresh(self, result: SnapshotResult) -> bool:
+        age = self._clock() - result.fetched_at
+        return 0 <= age < self.refresh_s
+
+    def _refresh(self) -> SnapshotResult:
+        started = time.perf_counter()
+        now = self._clock()
+        self.reads += 1
+        try:
+            snapshot = self._read()
+        except Exception as exc:  # any failure must keep the last good snapshot
+            result = self._failed(exc, now)
+        else:
+            result = self._succeeded(snapshot, now)
+        metrics.SNAPSHOT_READ_SECONDS.observe(time.perf_counter() - started)
+        self._result = result
+        return result
+
+    def _succeeded(self, snapshot: Snapshot, now: float) -> SnapshotResult:
+        if self._result is not None and not self._result.ok:
+            log.info("Redis answers again; snapshot reads recovered")
+        self._last_good_at = now
+        metrics.SNAPSHOT_READS.labels(result="ok").inc()
+        metrics.REDIS_UP.set(1)
+        return SnapshotResult(snapshot=snapshot, ok=True, fetched_at=now, error=None)
+
+    def _failed(self, exc: Exception, now: float) -> SnapshotResult:
+        self.failures += 1
+        metrics.SNAPSHOT_READS.labels(result="error").inc()
+        metrics.REDIS_UP.set(0)
+        error = describe_error(exc)
+        previous = self._result
+        if previous is None or previous.ok:
+            # Log the transition once, not every interval while Redis stays down.
+            if isinstance(exc, redis.exceptions.RedisError):
+                log.warning("snapshot read failed, serving the last good snapshot: %s", error)
+            else:
+                log.exception("snapshot read failed with an unexpected error")
+        last = previous.snapshot if previous is not None else None
+        if last is not None and last.redis_ok:
+            last = last.model_copy(update={"redis_ok": False})
+        return SnapshotResult(snapshot=last, ok=False, fetched_at=now, error=error)
+
+    def _read(self) -> Snapshot:
+        client = self._get_client()
+        if self._reader is not None:
+            return self._reader(client, self.kecamatan_names)
+        if self._snapshot_reader is None:  # keeps the registered read script (EVALSHA)
+            self._snapshot_reader = SnapshotReader(client)
+        return self._snapshot_reader.read(self.kecamatan_names)
+
+    def _get_client(self) -> redis.Redis:
+        if self._client is None:
+            spec = self._client_spec
+            self._client = make_client(spec) if isinstance(spec, str) else spec()  # type: ignore[operator]
+        return self._client
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line description of a read failure, for logs (may name host:port)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
