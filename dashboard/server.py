@@ -1,0 +1,197 @@
+"""The HTTP shell around the screens: health, the snapshot API, metrics, headers, access.
+
+``install_server`` is called once by ``dashboard.app.create_app`` on the Dash app's
+Flask server. It adds ``GET /healthz``, ``GET /api/v1/snapshot``, ``GET /metrics``,
+the login routes and access guard (``dashboard.auth``), request metrics, and the
+security headers on every response. See docs/api.md and docs/security.md.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+import flask
+
+from dashboard import metrics
+from dashboard.auth import install_auth
+from dashboard.security import build_csp, install_headers, install_log_redaction
+from dashboard.source import SnapshotResult, SnapshotSource
+from marvec.contract import FEEDS
+from marvec.settings import Settings
+from marvec.snapshot import Snapshot
+from marvec.timeutil import iso
+
+STALE_HEADER = "X-Marvec-Stale"
+
+
+def install_server(
+    server: flask.Flask, settings: Settings, source: SnapshotSource, dash_app: Any = None
+) -> None:
+    """Register the routes and hooks on ``server``.
+
+    ``dash_app`` (the ``dash.Dash`` owning ``server``) lets the CSP allow exactly its
+    inline scripts by hash; when omitted it is looked up with ``dash.get_app()``.
+    Raises ``SettingsError`` (one line) when MARVEC_AUTH=required lacks a usable
+    MARVEC_SECRET_KEY or MARVEC_USERS_FILE is unreadable.
+    """
+    _install_request_metrics(server)
+    install_auth(server, settings)
+    install_headers(server, _CspFor(server, settings, dash_app))
+    install_log_redaction()
+    views = _Views(settings, source)
+    server.add_url_rule("/healthz", "marvec_healthz", views.healthz, methods=["GET"])
+    server.add_url_rule("/api/v1/snapshot", "marvec_snapshot", views.snapshot, methods=["GET"])
+    server.add_url_rule("/metrics", "marvec_metrics", views.metrics, methods=["GET"])
+
+
+class _Views:
+    def __init__(self, settings: Settings, source: SnapshotSource) -> None:
+        self.settings = settings
+        self.source = source
+
+    def healthz(self) -> flask.Response:
+        result = self.source.get()
+        body = health_body(result, self.settings.stale_after_seconds, time.time())
+        response = flask.jsonify(body)
+        response.status_code = 200 if result.ok else 503
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def snapshot(self) -> flask.Response:
+        result = self.source.get()
+        if result.snapshot is None:
+            response = flask.jsonify({
+                "error": "no_snapshot",
+                "detail": "Redis is unreachable and no snapshot has been read since this server "
+                          "started; retry shortly and check /healthz",
+                "redis_ok": False,
+            })
+            response.status_code = 503
+            response.headers["Retry-After"] = "5"
+        else:
+            response = flask.Response(result.snapshot.model_dump_json(), mimetype="application/json")
+            if not result.ok:
+                response.headers[STALE_HEADER] = "1"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def metrics(self) -> flask.Response:
+        last_good = self.source.last_good_at
+        metrics.SNAPSHOT_AGE.set(-1 if last_good is None else max(0.0, time.time() - last_good))
+        data, content_type = metrics.render()
+        return flask.Response(data, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def health_body(result: SnapshotResult, stale_after_s: float, now: float) -> dict[str, Any]:
+    """The ``/healthz`` JSON: Redis reachability and each feed's freshness at ``now``."""
+    snap = result.snapshot
+    feeds = {name: feed_health(snap, name, stale_after_s, now) for name in _feed_names(snap)}
+    if not result.ok:
+        status = "redis_down"
+    elif any(f["stale"] for f in feeds.values()):
+        status = "stale"
+    else:
+        status = "ok"
+    return {
+        "status": status,
+        "redis_ok": result.ok,
+        "checked_at": iso(result.fetched_at),
+        "error": None if result.ok else "redis unreachable",
+        "snapshot_generated_at": snap.generated_at if snap else None,
+        "stale_after_s": stale_after_s,
+        "feeds": feeds,
+    }
+
+
+def feed_health(snap: Snapshot | None, feed: str, stale_after_s: float, now: float) -> dict[str, Any]:
+    """One feed's freshness: silent for longer than ``stale_after_s`` (or never heard) is stale."""
+    stats = snap.feeds.get(feed) if snap else None
+    last_event = stats.last_event_at if stats else None
+    last_applied = stats.last_applied_at if stats else None
+    silent: float | None = None
+    applied_ts = _parse_ts(last_applied)
+    if applied_ts is not None:
+        silent = round(max(0.0, now - applied_ts), 1)
+    elif stats is not None and stats.silent_for_s is not None and snap is not None:
+        generated = _parse_ts(snap.generated_at) or now
+        silent = round(stats.silent_for_s + max(0.0, now - generated), 1)
+    return {
+        "last_event_at": last_event,
+        "last_applied_at": last_applied,
+        "silent_for_s": silent,
+        "stale": silent is None or silent > stale_after_s,
+    }
+
+
+def _feed_names(snap: Snapshot | None) -> list[str]:
+    names = list(FEEDS)
+    if snap is not None:
+        names += [name for name in snap.feeds if name not in names]
+    return names
+
+
+def _parse_ts(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def _install_request_metrics(server: flask.Flask) -> None:
+    """Count and time every request by its URL rule (bounded labels, never the raw path)."""
+
+    @server.before_request
+    def _start_timer() -> None:
+        flask.g.marvec_started = time.perf_counter()
+
+    @server.after_request
+    def _observe(response: flask.Response) -> flask.Response:
+        started = flask.g.get("marvec_started")
+        rule = flask.request.url_rule
+        endpoint = rule.rule if rule is not None else "<unmatched>"
+        method = flask.request.method if flask.request.method in _METHODS else "OTHER"
+        metrics.HTTP_REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
+        if started is not None:
+            metrics.HTTP_LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+
+_METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+
+
+class _CspFor:
+    """The CSP for a response: Dash's inline scripts allowed by hash, re-hashed for each page.
+
+    Dash adds clientside-callback scripts lazily, so hashes are taken from the app when an
+    HTML page is served (a few SHA-256 of short strings), not once at start.
+    """
+
+    def __init__(self, server: flask.Flask, settings: Settings, dash_app: Any) -> None:
+        self._server = server
+        self._tiles = settings.tiles_url
+        self._dash_app = dash_app
+        self._lock = threading.Lock()
+        self._current = build_csp((), self._tiles)
+
+    def __call__(self, response: flask.Response) -> str:
+        if response.mimetype == "text/html":
+            app = self._dash_app or _find_dash_app(self._server)
+            if app is not None:
+                with self._lock:
+                    self._current = build_csp(app.csp_hashes(), self._tiles)
+        return self._current
+
+
+def _find_dash_app(server: flask.Flask) -> Any:
+    try:
+        import dash
+
+        app = dash.get_app()
+    except Exception:  # no Dash app created yet (plain Flask in tests)
+        return None
+    return app if getattr(app, "server", None) is server else None
