@@ -1,0 +1,513 @@
+"""Access control: users, roles, display tokens, sessions and the login page.
+
+``MARVEC_AUTH=required`` (the default): every page, ``/api/`` path and Dash callback
+needs a login (a signed Flask session cookie) or a display token (``Authorization:
+Bearer``); ``/healthz``, ``/metrics``, the login routes and static JS/CSS never do.
+``MARVEC_AUTH=open``: nobody logs in and everyone may open everything.
+
+Roles and the screens they open: ``wall`` -> /wall; ``crisis`` -> /crisis, /wall;
+``mayor`` -> /mayor, /crisis, /wall; ``admin`` -> everything. Every role may read
+``/api/v1/snapshot`` and the Dash callbacks, which serve the same snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import flask
+import flask.typing
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from markupsafe import escape
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dashboard import metrics
+from dashboard.security import RateLimiter
+from marvec.errors import SettingsError
+from marvec.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("wall", "mayor", "crisis", "admin")
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "wall": frozenset({"wall", "crisis", "mayor", "admin"}),
+    "crisis": frozenset({"crisis", "mayor", "admin"}),
+    "mayor": frozenset({"mayor", "admin"}),
+}
+"""First path segment of a screen -> roles that may open it; any other page is admin-only."""
+HOME = {"wall": "/wall", "crisis": "/crisis", "mayor": "/mayor", "admin": "/"}
+
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/login", "/login/token", "/logout",
+                          "/favicon.ico", "/_favicon.ico", "/robots.txt"})
+PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+"""Static JavaScript and CSS: the same for everyone, no data in them."""
+
+TOKEN_SALT = "marvec.display-token.v1"
+MIN_SECRET_LEN = 16
+MAX_NAME_LEN = 64
+HUMAN_SESSION_S = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a user name (or a wall's name), a role, and how they proved it."""
+
+    name: str
+    role: str
+    via: str
+    """``password``, ``token`` (display token) or ``open`` (MARVEC_AUTH=open)."""
+    expires_at: float | None = None
+    token_id: str | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    password_hash: str
+
+
+# -- passwords ---------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash (werkzeug format ``scrypt:N:r:p$salt$hash``) for the users file."""
+    if not password:
+        raise ValueError("a password must not be empty")
+    return generate_password_hash(password, method="scrypt")
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches; False (never an exception) for a malformed hash."""
+    try:
+        return check_password_hash(password_hash, password)
+    except (ValueError, TypeError):
+        return False
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the time of one real check, so an unknown user name answers as slowly as a known one."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_hex(8)))
+    verify_password(_DUMMY_HASH[0], password)
+
+
+# -- secret and display tokens -----------------------------------------------------
+
+def require_secret(settings: Settings) -> str:
+    """``settings.secret_key``, or the one-line ``SettingsError`` that names the fix."""
+    secret = settings.secret_key
+    if not secret:
+        raise SettingsError(
+            "MARVEC_SECRET_KEY",
+            "not set; MARVEC_AUTH=required signs logins and display tokens with it: set it to a "
+            "long random string (python -c 'import secrets; print(secrets.token_urlsafe(32))') "
+            "or set MARVEC_AUTH=open on a closed network",
+        )
+    if len(secret) < MIN_SECRET_LEN:
+        raise SettingsError(
+            "MARVEC_SECRET_KEY",
+            f"too short ({len(secret)} characters); use at least {MIN_SECRET_LEN} random "
+            "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    return secret
+
+
+def make_display_token(
+    settings: Settings, name: str, role: str = "wall", days: int = 365, *, now: float | None = None
+) -> str:
+    """A long-lived signed token that logs a display in as ``role`` for ``days`` days.
+
+    Use it as ``/login/token?t=<token>`` (the kiosk's start URL) or as
+    ``Authorization: Bearer <token>``. It is signed, not encrypted: its name, role and
+    expiry are readable. Revoke all tokens by changing MARVEC_SECRET_KEY.
+    """
+    secret = require_secret(settings)
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+    if not name or len(name) > MAX_NAME_LEN:
+        raise ValueError(f"name must be 1-{MAX_NAME_LEN} characters; got {name!r}")
+    if days < 1:
+        raise ValueError(f"days must be >= 1; got {days!r}")
+    issued = time.time() if now is None else now
+    payload = {"v": 1, "n": name, "r": role, "e": int(issued + days * 86400),
+               "i": secrets.token_hex(6)}
+    return URLSafeSerializer(secret, salt=TOKEN_SALT).dumps(payload)
+
+
+def read_display_token(secret: str, token: str, now: float | None = None) -> Principal | None:
+    """The principal a display token stands for, or ``None`` if tampered, malformed or expired."""
+    if not token or len(token) > 1024:
+        return None
+    try:
+        payload = URLSafeSerializer(secret, salt=TOKEN_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("v") != 1:
+        return None
+    name, role, expires = payload.get("n"), payload.get("r"), payload.get("e")
+    if not isinstance(name, str) or role not in ROLES or not isinstance(expires, int):
+        return None
+    if expires <= (time.time() if now is None else now):
+        return None
+    return Principal(name, role, "token", float(expires), str(payload.get("i") or ""))
+
+
+# -- users file --------------------------------------------------------------------
+
+def parse_users(text: str, path: Path) -> dict[str, User]:
+    """Parse a users file (``.toml`` or JSON): ``{username: {password_hash, role}}``."""
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError("MARVEC_USERS_FILE", f"{path} is not valid {path.suffix or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError("MARVEC_USERS_FILE", f"{path}: expected an object of users, got {type(data).__name__}")
+    users: dict[str, User] = {}
+    for name, entry in data.items():
+        where = f"{path}: user {name!r}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("password_hash"), str):
+            raise SettingsError("MARVEC_USERS_FILE", f"{where}: expected {{\"password_hash\": ..., \"role\": ...}}")
+        if entry.get("role") not in ROLES:
+            raise SettingsError("MARVEC_USERS_FILE", f"{where}: role must be one of {', '.join(ROLES)}, got {entry.get('role')!r}")
+        if not 0 < len(name) <= MAX_NAME_LEN:
+            raise SettingsError("MARVEC_USERS_FILE", f"{where}: names are 1-{MAX_NAME_LEN} characters")
+        users[name] = User(name, entry["role"], entry["password_hash"])
+    return users
+
+
+class UserStore:
+    """The users file, re-read when it changes (``marvec user add`` needs no restart).
+
+    A file that breaks while the server runs is logged and the previous users kept.
+    """
+
+    CHECK_EVERY_S = 2.0
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._users: dict[str, User] = {}
+        self._mtime: float | None = None
+        self._checked = 0.0
+        if path is not None:
+            self._load(strict=True)
+
+    def get(self, name: str) -> User | None:
+        if self.path is not None and time.monotonic() - self._checked >= self.CHECK_EVERY_S:
+            with self._lock:
+                self._load(strict=False)
+        return self._users.get(name)
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def _load(self, strict: bool) -> None:
+        assert self.path is not None
+        self._checked = time.monotonic()
+        try:
+            mtime = self.path.stat().st_mtime
+            if mtime == self._mtime:
+                return
+            users = parse_users(self.path.read_text(encoding="utf-8"), self.path)
+        except OSError as exc:
+            if strict:
+                raise SettingsError("MARVEC_USERS_FILE", f"cannot read {self.path}: {exc.strerror or exc}") from None
+            log.error("users file %s unreadable, keeping the previous users: %s", self.path, exc)
+            return
+        except SettingsError as exc:
+            if strict:
+                raise
+            log.error("users file changed but is invalid, keeping the previous users: %s", exc)
+            return
+        self._users, self._mtime = users, mtime
+
+
+def save_user(path: Path, name: str, password: str, role: str) -> None:
+    """Add or replace a user in a JSON users file (created with mode 0600), atomically."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+    if not 0 < len(name) <= MAX_NAME_LEN:
+        raise ValueError(f"user names are 1-{MAX_NAME_LEN} characters; got {name!r}")
+    if path.suffix == ".toml":
+        raise ValueError(f"{path}: only JSON users files can be edited; add the user by hand")
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data[name] = {"password_hash": hash_password(password), "role": role}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+# -- access rules ------------------------------------------------------------------
+
+def classify(path: str) -> str:
+    """``public``, ``api`` (JSON answers), ``dash`` (Dash's own JSON routes) or ``page``."""
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        return "public"
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/_"):
+        return "dash"
+    return "page"
+
+
+def may_open(role: str, path: str) -> bool:
+    """Whether ``role`` may open the page at ``path`` (API and callbacks: every role)."""
+    if role == "admin":
+        return True
+    if classify(path) in ("api", "dash", "public"):
+        return role in ROLES
+    segment = path.strip("/").split("/", 1)[0]
+    return role in PAGE_ROLES.get(segment, frozenset())
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` if it is a local absolute path (no open redirect), else ``fallback``."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    if any(ch in target for ch in "\r\n\t\\") or classify(target.split("?", 1)[0]) != "page":
+        return fallback
+    return target
+
+
+# -- Flask wiring: sessions, the guard, the login routes ---------------------------
+
+class Auth:
+    """The access control installed on one Flask server (``server.extensions["marvec_auth"]``)."""
+
+    def __init__(self, settings: Settings, limiter: RateLimiter | None = None) -> None:
+        self.settings = settings
+        self.open = settings.auth == "open"
+        self.secret = secrets.token_urlsafe(32) if self.open and not settings.secret_key else require_secret(settings)
+        self.users = UserStore(None if self.open else settings.users_file)
+        self.limiter = limiter or RateLimiter(limit=5, window_s=60.0)
+        self.form_signer = URLSafeTimedSerializer(self.secret, salt="marvec.login-form.v1")
+
+    # -- who is asking -------------------------------------------------------------
+    def principal(self) -> Principal | None:
+        """The caller of the current request (cached per request), or ``None``."""
+        if "marvec_principal" not in flask.g:
+            flask.g.marvec_principal = self._resolve()
+        return flask.g.marvec_principal  # type: ignore[no-any-return]
+
+    def _resolve(self) -> Principal | None:
+        if self.open:
+            return Principal("open", "admin", "open")
+        header = flask.request.headers.get("Authorization", "")
+        if header[:7].lower() == "bearer ":
+            return read_display_token(self.secret, header[7:].strip())
+        return self._from_session()
+
+    def _from_session(self) -> Principal | None:
+        data = flask.session
+        name, role, via, expires = data.get("u"), data.get("r"), data.get("via"), data.get("e")
+        if not isinstance(name, str) or not isinstance(expires, int | float) or expires <= time.time():
+            return None
+        if via == "password":
+            user = self.users.get(name)
+            if user is None:  # removed from the users file: the session dies with it
+                return None
+            role = user.role
+        elif via != "token" or role not in ROLES:
+            return None
+        return Principal(name, role, via, float(expires), data.get("i"))
+
+    def log_in(self, principal: Principal) -> None:
+        """Replace the session with one for ``principal`` (a fresh cookie: no fixation)."""
+        flask.session.clear()
+        flask.session.permanent = principal.via == "token"  # a kiosk's cookie survives reboots
+        flask.session.update(u=principal.name, r=principal.role, via=principal.via,
+                             e=principal.expires_at, i=principal.token_id)
+        flask.g.marvec_principal = principal
+
+    # -- the guard -----------------------------------------------------------------
+    def guard(self) -> flask.typing.ResponseReturnValue | None:
+        """``before_request``: let the request through (``None``) or answer it here."""
+        path = flask.request.path
+        kind = classify(path)
+        if self.open or kind == "public":
+            return None
+        who = self.principal()
+        if who is None:
+            if kind == "page":
+                return flask.redirect(f"/login?{urlencode({'next': _request_target()})}")
+            body = {"error": "unauthorized", "detail": "log in at /login or send Authorization: Bearer <display token>"}
+            return flask.jsonify(body), 401, {"WWW-Authenticate": 'Bearer realm="marvec"'}
+        if may_open(who.role, path):
+            return None
+        if path == "/":
+            return flask.redirect(HOME[who.role])
+        log.info("denied %s (role %s) access to %s", who.name, who.role, path)
+        if kind != "page":
+            return flask.jsonify({"error": "forbidden", "detail": f"role {who.role} may not use {path}"}), 403
+        return _page("Akses ditolak / Access denied",
+                     f"<p>Peran <b>{escape(who.role)}</b> tidak boleh membuka halaman ini. / "
+                     f"Role <b>{escape(who.role)}</b> may not open this page.</p>"
+                     f'<p><a href="{escape(HOME[who.role])}">{escape(HOME[who.role])}</a> · '
+                     '<a href="/logout">Keluar / Log out</a></p>'), 403
+
+    # -- login routes --------------------------------------------------------------
+    def login_form(self) -> flask.typing.ResponseReturnValue:
+        if self.open:
+            return flask.redirect("/")
+        who = self.principal()
+        target = flask.request.args.get("next")
+        if who is not None:
+            return flask.redirect(safe_next(target, HOME[who.role]))
+        return self._form(target, None, 200)
+
+    def login_submit(self) -> flask.typing.ResponseReturnValue:
+        if self.open:
+            return flask.redirect("/")
+        form = flask.request.form
+        name, password, target = form.get("username", "").strip(), form.get("password", ""), form.get("next")
+        keys = (f"ip:{flask.request.remote_addr}", f"user:{name.casefold()}")
+        wait = self.limiter.retry_after(*keys)
+        if wait:
+            metrics.LOGINS.labels(result="rate_limited").inc()
+            log.warning("login rate-limited from %s", flask.request.remote_addr)
+            msg = f"Terlalu banyak percobaan; coba lagi dalam {wait} detik. / Too many attempts; try again in {wait} s."
+            return self._form(target, msg, 429, {"Retry-After": str(wait)})
+        if not self._form_token_ok(form.get("csrf", "")):
+            metrics.LOGINS.labels(result="bad_form").inc()
+            return self._form(target, "Formulir kedaluwarsa, coba lagi. / The form expired, please try again.", 400)
+        user = self.users.get(name) if name else None
+        if user is None:
+            burn_password_check(password)
+        if user is None or not verify_password(user.password_hash, password):
+            self.limiter.fail(*keys)
+            metrics.LOGINS.labels(result="bad_credentials").inc()
+            log.warning("login failed for %s from %s", name if user else "an unknown user", flask.request.remote_addr)
+            return self._form(target, "Nama pengguna atau kata sandi salah. / Wrong username or password.", 401)
+        self.limiter.reset(keys[1])
+        self.log_in(Principal(user.name, user.role, "password", time.time() + HUMAN_SESSION_S))
+        metrics.LOGINS.labels(result="ok").inc()
+        log.info("login: %s (role %s) from %s", user.name, user.role, flask.request.remote_addr)
+        return flask.redirect(safe_next(target, HOME[user.role]))
+
+    def login_token(self) -> flask.typing.ResponseReturnValue:
+        if self.open:
+            return flask.redirect("/")
+        key = f"ip:{flask.request.remote_addr}"
+        wait = self.limiter.retry_after(key)
+        if wait:
+            metrics.LOGINS.labels(result="rate_limited").inc()
+            return _page("Terlalu banyak percobaan / Too many attempts", ""), 429, {"Retry-After": str(wait)}
+        who = read_display_token(self.secret, flask.request.args.get("t", ""))
+        if who is None:
+            self.limiter.fail(key)
+            metrics.LOGINS.labels(result="bad_token").inc()
+            log.warning("display token rejected from %s", flask.request.remote_addr)
+            return _page("Token tidak sah / Invalid token",
+                         "<p>Token tampilan ini rusak atau kedaluwarsa. / This display token is invalid or expired.</p>"), 401
+        self.log_in(who)
+        metrics.LOGINS.labels(result="ok").inc()
+        log.info("display %s (role %s, token id %s) logged in from %s", who.name, who.role, who.token_id, flask.request.remote_addr)
+        return flask.redirect(HOME[who.role])
+
+    def logout(self) -> flask.typing.ResponseReturnValue:
+        flask.session.clear()
+        return flask.redirect("/" if self.open else "/login")
+
+    # -- the form ------------------------------------------------------------------
+    def _form(self, target: str | None, error: str | None, status: int,
+              headers: dict[str, str] | None = None) -> flask.typing.ResponseReturnValue:
+        nonce = flask.session.get("csrf")
+        if not isinstance(nonce, str):
+            nonce = flask.session["csrf"] = secrets.token_urlsafe(16)
+        token = self.form_signer.dumps(nonce)
+        body = LOGIN_FORM.format(
+            error=f'<p class="err" role="alert">{escape(error)}</p>' if error else "",
+            csrf=escape(token), next=escape(safe_next(target, "")),
+        )
+        return _page("Masuk / Login", body), status, headers or {}
+
+    def _form_token_ok(self, token: str) -> bool:
+        try:
+            nonce = self.form_signer.loads(token, max_age=3600)
+        except BadSignature:
+            return False
+        return isinstance(nonce, str) and secrets.compare_digest(nonce, str(flask.session.get("csrf", "")))
+
+
+def install_auth(server: flask.Flask, settings: Settings, limiter: RateLimiter | None = None) -> Auth:
+    """Configure sessions, register the login routes and the access guard on ``server``."""
+    auth = Auth(settings, limiter)
+    server.secret_key = auth.secret
+    server.config.update(
+        SESSION_COOKIE_NAME="marvec_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(getattr(settings, "cookie_secure", False)),
+        PERMANENT_SESSION_LIFETIME=timedelta(days=400),
+    )
+    server.extensions["marvec_auth"] = auth
+    server.add_url_rule("/login", "marvec_login_form", auth.login_form, methods=["GET"])
+    server.add_url_rule("/login", "marvec_login_submit", auth.login_submit, methods=["POST"])
+    server.add_url_rule("/login/token", "marvec_login_token", auth.login_token, methods=["GET"])
+    server.add_url_rule("/logout", "marvec_logout", auth.logout, methods=["GET", "POST"])
+    server.before_request(auth.guard)
+    if not auth.open and not len(auth.users):
+        log.warning("MARVEC_AUTH=required and no users in MARVEC_USERS_FILE: only display tokens can log in")
+    return auth
+
+
+def current_principal() -> Principal | None:
+    """Who is asking in the current request (for screens: name, role, a logout link)."""
+    auth = flask.current_app.extensions.get("marvec_auth")
+    return auth.principal() if auth is not None else None
+
+
+def _request_target() -> str:
+    query = flask.request.query_string.decode("latin-1")
+    return flask.request.path + (f"?{query}" if query else "")
+
+
+def _page(title: str, body: str) -> str:
+    return PAGE.format(title=escape(title), body=body)
+
+
+PAGE = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title} · Marvec</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #0f1720; color: #e6edf3;
+       display: flex; min-height: 100vh; align-items: center; justify-content: center; margin: 0; }}
+main {{ background: #17212b; padding: 2rem 2.5rem; border-radius: 8px; min-width: 18rem; }}
+h1 {{ font-size: 1.3rem; margin-top: 0; }}
+label {{ display: block; margin: .8rem 0 .2rem; }}
+input {{ width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; }}
+button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; font-size: 1rem; cursor: pointer; }}
+.err {{ color: #ff9b9b; }}
+a {{ color: #8cc8ff; }}
+</style></head>
+<body><main><h1>{title}</h1>{body}</main></body></html>
+"""
+
+LOGIN_FORM = """{error}
+<form method="post" action="/login" autocomplete="on">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="next" value="{next}">
+<label for="username">Nama pengguna / Username</label>
+<input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Kata sandi / Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Masuk / Login</button>
+</form>
+"""
