@@ -1,0 +1,149 @@
+"""Production entry points: ``gunicorn dashboard.wsgi:app`` and ``marvec dashboard``.
+
+Each worker process holds no state but its snapshot cache, so any number of
+workers may serve the app; each reads Redis at most once per refresh interval.
+``app`` is built on first access (PEP 562), so importing this module is free.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import flask
+
+from dashboard.security import install_log_redaction
+from dashboard.source import SnapshotSource
+from marvec.errors import SettingsError
+from marvec.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+"""Gunicorn access-log line without the query string, so ``?t=<display token>`` never lands in a log."""
+
+
+def build_wsgi_app(settings: Settings | None = None) -> flask.Flask:
+    """Settings (from the environment unless given), boundaries, source, Dash app -> its Flask server."""
+    settings = settings if settings is not None else load_settings()
+    if not settings.redis_url:
+        raise SettingsError("MARVEC_REDIS_URL", "not set; expected redis://host:port/db of the Redis the consumers write")
+    from dashboard.app import create_app  # the screens; imported late so this module stays light
+    from geodata import load_boundaries
+
+    boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
+    source = SnapshotSource(settings.redis_url, kecamatan_names(boundaries), settings.refresh_ms / 1000)
+    app = create_app(settings, boundaries, source)
+    return app if isinstance(app, flask.Flask) else app.server
+
+
+def kecamatan_names(boundaries: Any) -> list[str]:
+    """The district names of loaded ``geodata.Boundaries``, in their display order."""
+    return [str(name) for name in boundaries.names]
+
+
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    *,
+    workers: int = 1,
+    threads: int = 4,
+    use_gunicorn: bool = True,
+) -> None:
+    """Run the dashboard until interrupted (``marvec dashboard``).
+
+    Gunicorn with ``workers`` processes of ``threads`` threads each (gthread). One
+    worker keeps one cache, one rate limiter and one metrics set for the whole
+    server; raise ``workers`` for CPU, at the cost of per-worker login limits (see
+    docs/security.md). The app is built before serving, so a wrong setting stops the
+    command with its one-line ``SettingsError``. ``use_gunicorn=False`` (or no
+    gunicorn, e.g. on Windows) runs Werkzeug's threaded server instead.
+    """
+    server = build_wsgi_app(settings)
+    install_log_redaction()
+    if use_gunicorn:
+        try:
+            from gunicorn.app.base import BaseApplication
+        except ImportError:
+            use_gunicorn = False
+    if not use_gunicorn:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, server, threaded=True, use_reloader=False, use_debugger=False)
+        return
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in gunicorn_options(host, port, workers, threads).items():
+                self.cfg.set(key, value)
+
+        def load(self) -> flask.Flask:
+            return server
+
+    _Gunicorn().run()
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The gunicorn settings ``serve`` uses (also a sane base for a gunicorn.conf.py)."""
+    return {
+        "bind": [_bind(host, port)],
+        "workers": max(1, workers),
+        "threads": max(1, threads),
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-",
+        "proc_name": "marvec-dashboard",
+        "child_exit": _child_exit,
+        "logger_class": _ThroughRootLogger,
+    }
+
+
+try:
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # pragma: no cover - no gunicorn: serve() falls back to Werkzeug
+    _GunicornLogger = object
+
+
+class _ThroughRootLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+    """Gunicorn's error and access lines go through the root logger (MARVEC_LOG_FORMAT applies)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.propagate = True
+        install_log_redaction()
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from dashboard.metrics import mark_worker_dead
+
+    mark_worker_dead(worker.pid)
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def __getattr__(name: str) -> Any:
+    # ``gunicorn dashboard.wsgi:app`` looks ``app`` up with getattr: build it then, once.
+    if name == "app":
+        from marvec.logs import setup_logging
+
+        settings = load_settings()
+        setup_logging(settings.log_format, settings.log_level)
+        install_log_redaction()
+        app = build_wsgi_app(settings)
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__: Sequence[str] = ("ACCESS_LOG_FORMAT", "build_wsgi_app", "gunicorn_options", "serve")
