@@ -1,0 +1,134 @@
+"""``marvec up``: the whole stack on one machine.
+
+Starts an embedded Kafka-protocol broker and an embedded Redis where none is
+configured, then the consumers, the simulator and the dashboard as child
+processes. Ctrl-C or SIGTERM stops all of it within seconds and leaves no process
+behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from marvec.embedded import port_is_free, start_embedded_kafka, start_embedded_redis
+from marvec.errors import ServiceError
+from marvec.settings import Settings
+
+STOP_GRACE_S = 5.0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _say(msg: str) -> None:
+    print(f"marvec up: {msg}", flush=True)
+
+
+class Stack:
+    """The child processes of ``marvec up``; stops them all, in reverse order."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.services: list[Any] = []
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        proc = subprocess.Popen(argv, env=env, start_new_session=True)
+        self.children.append((name, proc))
+
+    def dead(self) -> tuple[str, int] | None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def stop(self) -> None:
+        for _, proc in reversed(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for _, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for service in reversed(self.services):
+            service.stop()
+
+
+def _environment(settings: Settings, stack: Stack, run_dir: Path, host: str) -> dict[str, str]:
+    env = dict(os.environ)
+    if not settings.kafka_bootstrap:
+        kafka = start_embedded_kafka(None, run_dir)
+        stack.services.append(kafka)
+        env["MARVEC_KAFKA_BOOTSTRAP"] = kafka.bootstrap
+        _say(f"embedded Kafka-protocol broker (Tansu) on {kafka.bootstrap}")
+    if not settings.redis_url:
+        red = start_embedded_redis(None, run_dir)
+        stack.services.append(red)
+        env["MARVEC_REDIS_URL"] = red.url
+        _say(f"embedded Redis on {red.url}")
+    if "MARVEC_AUTH" not in os.environ and _is_loopback(host):
+        env["MARVEC_AUTH"] = "open"
+        _say("MARVEC_AUTH=open: no login, because the dashboard listens on loopback only")
+    return env
+
+
+def _spawn_all(stack: Stack, env: dict[str, str], args: argparse.Namespace) -> None:
+    me = [sys.executable, "-m", "marvec"]
+    stack.spawn("dashboard", [*me, "dashboard", "--host", args.host, "--port", str(args.port),
+                              "--workers", "1"], env)
+    for i in range(max(1, args.consumers)):
+        stack.spawn(f"consumer-{i + 1}", [*me, "consume"], env)
+    if not args.no_simulate:
+        stack.spawn("simulator", [*me, "simulate", "--rate", str(args.rate),
+                                  "--backfill-hours", str(args.backfill_hours)], env)
+
+
+def up(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the whole stack until Ctrl-C/SIGTERM or until a part dies."""
+    if not port_is_free(args.host, args.port):
+        raise ServiceError(f"port {args.port} is busy on {args.host}: stop what listens there "
+                           "or choose another with --port")
+    from geodata import load_boundaries
+    from marvec.settings import load_settings
+    from marvec.topics import ensure_topics
+
+    load_boundaries(settings.boundaries, settings.boundaries_field)
+    run_dir = Path(os.environ.get("MARVEC_RUN_DIR", ".marvec/run")).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        env = _environment(settings, stack, run_dir, args.host)
+        child_settings = load_settings(kafka_bootstrap=env["MARVEC_KAFKA_BOOTSTRAP"],
+                                       redis_url=env["MARVEC_REDIS_URL"])
+        ensure_topics(child_settings, partitions=6)
+        _spawn_all(stack, env, args)
+        _say(f"open http://{args.host}:{args.port}/wall  (also /mayor and /crisis); Ctrl-C stops all")
+        while (dead := stack.dead()) is None:
+            time.sleep(0.5)
+        _say(f"{dead[0]} exited with code {dead[1]}; stopping everything")
+        return 1
+    except KeyboardInterrupt:
+        _say("stopping...")
+        return 0
+    finally:
+        stack.stop()
+        _say("stopped")
