@@ -55,7 +55,7 @@ def _read_frame(path: Path) -> GeoDataFrame:
     except BoundaryError:
         raise
     except Exception as exc:  # GDAL reports unreadable input through many exception types
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        reason = _first_sentence(exc)
         raise BoundaryError(
             f"{PATH_SETTING}: {path}: cannot read it as GeoJSON, GeoPackage or Shapefile ({reason})"
         ) from exc
@@ -66,6 +66,12 @@ def _read_frame(path: Path) -> GeoDataFrame:
     if len(frame) == 0:
         raise BoundaryError(f"{PATH_SETTING}: {path}: the layer has no features")
     return frame
+
+
+def _first_sentence(exc: Exception) -> str:
+    """GDAL's message on one line, without its generic advice after "; "."""
+    text = " ".join(str(exc).split()).split("; ")[0]
+    return (text[:157] + "...") if len(text) > 160 else (text or type(exc).__name__)
 
 
 def _pick_layer(path: Path) -> str | None:
@@ -143,7 +149,7 @@ def _to_wgs84(series: GeoSeries, path: Path) -> np.ndarray:
     except Exception as exc:  # pyproj raises several types for an unusable CRS
         raise BoundaryError(
             f"{PATH_SETTING}: {path}: cannot reproject from {series.crs.to_string()} to EPSG:4326 "
-            f"({' '.join(str(exc).split())[:120]})"
+            f"({_first_sentence(exc)})"
         ) from exc
 
 
