@@ -77,7 +77,8 @@ def serve(
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in gunicorn_options(host, port, workers, threads).items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
+                    self.cfg.set(key, value)
 
         def load(self) -> flask.Flask:
             return server
@@ -99,6 +100,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "proc_name": "marvec-dashboard",
+        "control_socket_disable": True,  # gunicorn >= 25: no shared ~/.gunicorn/gunicorn.ctl
         "child_exit": _child_exit,
         "logger_class": _ThroughRootLogger,
     }
