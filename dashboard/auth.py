@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import flask
 import flask.typing
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -448,6 +449,7 @@ def install_auth(server: flask.Flask, settings: Settings, limiter: RateLimiter |
     """Configure sessions, register the login routes and the access guard on ``server``."""
     auth = Auth(settings, limiter)
     server.secret_key = auth.secret
+    server.session_interface = _SessionInterface()
     server.config.update(
         SESSION_COOKIE_NAME="marvec_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -464,6 +466,15 @@ def install_auth(server: flask.Flask, settings: Settings, limiter: RateLimiter |
     if not auth.open and not len(auth.users):
         log.warning("MARVEC_AUTH=required and no users in MARVEC_USERS_FILE: only display tokens can log in")
     return auth
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with ``Secure`` set whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            flask.has_request_context() and flask.request.is_secure
+        )
 
 
 def current_principal() -> Principal | None:

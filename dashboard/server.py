@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import metrics
 from dashboard.auth import install_auth
@@ -37,6 +38,7 @@ def install_server(
     Raises ``SettingsError`` (one line) when MARVEC_AUTH=required lacks a usable
     MARVEC_SECRET_KEY or MARVEC_USERS_FILE is unreadable.
     """
+    _trust_proxies(server, settings)
     _install_request_metrics(server)
     install_auth(server, settings)
     install_headers(server, _CspFor(server, settings, dash_app))
@@ -140,6 +142,18 @@ def _parse_ts(value: str | None) -> float | None:
         return datetime.fromisoformat(value).timestamp()
     except ValueError:
         return None
+
+
+def _trust_proxies(server: flask.Flask, settings: Settings) -> None:
+    """Behind ``trusted_proxies`` reverse proxies, take the client address and scheme from them.
+
+    Without it every login behind a proxy would share the proxy's address (one rate
+    limit for everyone) and HTTPS would look like HTTP. ``trusted_proxies`` is read
+    only if ``Settings`` has it (proposed ``MARVEC_TRUSTED_PROXIES``, default 0).
+    """
+    hops = int(getattr(settings, "trusted_proxies", 0) or 0)
+    if hops > 0:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _install_request_metrics(server: flask.Flask) -> None:

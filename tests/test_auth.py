@@ -411,3 +411,35 @@ def test_access_log_lines_are_redacted() -> None:
 def test_safe_next_keeps_local_pages_only() -> None:
     assert safe_next("/crisis?kec=Mariso", "/") == "/crisis?kec=Mariso"
     assert safe_next("//x", "/") == "/" and safe_next(None, "/wall") == "/wall"
+
+
+def test_session_cookie_is_secure_over_https(client: flask.testing.FlaskClient) -> None:
+    https = "https://marvec.example"
+    page = client.get("/login", base_url=https)
+    assert "Secure" in page.headers["Set-Cookie"]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    data = {"username": "admin", "password": PASSWORDS["admin"], "csrf": csrf}
+    response = client.post("/login", data=data, base_url=https)
+    assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
+    assert "Secure" not in log_in(client, "admin").headers["Set-Cookie"]
+
+
+class ProxiedSettings(Settings):
+    """Settings with the proposed ``trusted_proxies`` field (one reverse proxy in front)."""
+
+    trusted_proxies: int = 1
+
+
+def test_behind_a_trusted_proxy_limits_apply_per_forwarded_client(users_file: Path) -> None:
+    server = make_server(ProxiedSettings(auth="required", secret_key=SECRET, users_file=users_file))
+    client = server.test_client()
+
+    def attempt(user: str, password: str, client_ip: str) -> int:
+        data = {"username": user, "password": password, "csrf": form_token(client)}
+        headers = {"X-Forwarded-For": client_ip, "X-Forwarded-Proto": "https"}
+        return client.post("/login", data=data, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+
+    for i in range(5):
+        assert attempt(f"guess{i}", "nope", "203.0.113.5") == 401
+    assert attempt("walikota", PASSWORDS["walikota"], "203.0.113.5") == 429
+    assert attempt("walikota", PASSWORDS["walikota"], "198.51.100.7") == 302, "other clients behind the proxy are not locked out"
