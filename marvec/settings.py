@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     consumer_group: str = "marvec-aggregator"
     batch_max_records: int = Field(default=5000, ge=1, le=100_000)
     poll_timeout_ms: int = Field(default=500, ge=10, le=60_000)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, le=300_000)
 
     # Boundaries: a GeoJSON / GeoPackage / Shapefile replacing the bundled approximation.
     boundaries: Path | None = None

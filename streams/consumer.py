@@ -73,7 +73,9 @@ class Consumer:
             **opts, group_id=settings.consumer_group, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=settings.batch_max_records,
             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
-            **(kafka_overrides or {}),
+            **{"session_timeout_ms": settings.kafka_session_timeout_ms,
+               "heartbeat_interval_ms": max(300, settings.kafka_session_timeout_ms // 6),
+               **(kafka_overrides or {})},
         )
         self.producer = KafkaProducer(**opts, acks="all", linger_ms=5)
 
