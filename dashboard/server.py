@@ -34,7 +34,7 @@ def install_server(
     """Register the routes and hooks on ``server``.
 
     ``dash_app`` (the ``dash.Dash`` owning ``server``) lets the CSP allow exactly its
-    inline scripts by hash; when omitted it is looked up with ``dash.get_app()``.
+    inline scripts by hash; when omitted it is found through ``server``'s Dash views.
     Raises ``SettingsError`` (one line) when MARVEC_AUTH=required lacks a usable
     MARVEC_SECRET_KEY or MARVEC_USERS_FILE is unreadable.
     """
@@ -194,18 +194,30 @@ class _CspFor:
 
     def __call__(self, response: flask.Response) -> str:
         if response.mimetype == "text/html":
-            app = self._dash_app or _find_dash_app(self._server)
-            if app is not None:
+            if self._dash_app is None:
+                self._dash_app = _find_dash_app(self._server)
+            if self._dash_app is not None:
                 with self._lock:
-                    self._current = build_csp(app.csp_hashes(), self._tiles)
+                    self._current = build_csp(self._dash_app.csp_hashes(), self._tiles)
         return self._current
 
 
 def _find_dash_app(server: flask.Flask) -> Any:
+    """The ``dash.Dash`` serving on ``server`` (when ``install_server`` was not told).
+
+    ``dash.get_app()`` may name another app (it is process-global and context-bound),
+    so the app is recognised by its own index view, a closure over the Dash app.
+    """
     try:
         import dash
-
-        app = dash.get_app()
-    except Exception:  # no Dash app created yet (plain Flask in tests)
+    except ImportError:
         return None
-    return app if getattr(app, "server", None) is server else None
+    for view in server.view_functions.values():
+        for cell in getattr(view, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if isinstance(value, dash.Dash) and value.server is server:
+                return value
+    return None

@@ -146,3 +146,18 @@ def test_login_form_in_a_real_browser_lands_on_the_wall(browser: Any, serve_app:
     browser.get(base + "/mayor")
     wait_for(lambda: "Access denied" in browser.page_source, what="the 403 page")
     assert browser.execute_script("return window.__csp") == []
+
+
+@pytest.mark.parametrize("path", ["/wall", "/mayor", "/crisis"])
+def test_real_screens_run_under_the_csp(browser: Any, serve_app: Callable[[dash.Dash], str], path: str) -> None:
+    from test_server_app import real_app
+
+    from geodata import load_boundaries
+
+    base = serve_app(real_app(Settings(auth="open"), load_boundaries(None)))
+    browser.get(base + path)
+    wait_for(lambda: len(browser.find_elements("css selector", ".js-plotly-plot")) > 0, what="the screen's plots")
+    time.sleep(2.0)  # callbacks, map workers
+    assert browser.execute_script("return window.__csp") == []
+    blocked = [m for m in severe_console(browser) if "Content Security Policy" in m or "Refused" in m]
+    assert blocked == []
