@@ -71,7 +71,7 @@ def render() -> tuple[bytes, str]:
     """The exposition text and its content type, summed over workers in multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
@@ -79,4 +79,4 @@ def render() -> tuple[bytes, str]:
 def mark_worker_dead(pid: int) -> None:
     """Gunicorn ``child_exit`` hook: drop a dead worker's live gauges in multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(pid)

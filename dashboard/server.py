@@ -81,7 +81,7 @@ class _Views:
         return response
 
     def metrics(self) -> flask.Response:
-        last_good = self.source.last_good_at
+        last_good = getattr(self.source, "last_good_at", None)  # test stand-ins may lack it
         metrics.SNAPSHOT_AGE.set(-1 if last_good is None else max(0.0, time.time() - last_good))
         data, content_type = metrics.render()
         return flask.Response(data, content_type=content_type, headers={"Cache-Control": "no-store"})

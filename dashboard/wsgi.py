@@ -74,7 +74,7 @@ def serve(
         run_simple(host, port, server, threaded=True, use_reloader=False, use_debugger=False)
         return
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             for key, value in gunicorn_options(host, port, workers, threads).items():
                 if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
@@ -112,7 +112,7 @@ except ImportError:  # pragma: no cover - no gunicorn: serve() falls back to Wer
     _GunicornLogger = object
 
 
-class _ThroughRootLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+class _ThroughRootLogger(_GunicornLogger):
     """Gunicorn's error and access lines go through the root logger (MARVEC_LOG_FORMAT applies)."""
 
     def setup(self, cfg: Any) -> None:

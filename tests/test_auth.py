@@ -443,3 +443,9 @@ def test_behind_a_trusted_proxy_limits_apply_per_forwarded_client(users_file: Pa
         assert attempt(f"guess{i}", "nope", "203.0.113.5") == 401
     assert attempt("walikota", PASSWORDS["walikota"], "203.0.113.5") == 429
     assert attempt("walikota", PASSWORDS["walikota"], "198.51.100.7") == 302, "other clients behind the proxy are not locked out"
+
+
+def test_open_mode_accepts_a_missing_or_short_secret() -> None:
+    for secret in (None, "short"):
+        client = make_server(Settings(auth="open", secret_key=secret)).test_client()
+        assert client.get("/wall").status_code == 200
