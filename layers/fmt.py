@@ -1,0 +1,183 @@
+"""Number, money, time and text formatting for the screens (pure, no I/O).
+
+Indonesian conventions by default: ``.`` groups thousands and ``,`` marks decimals
+(``1.234.567``, ``12,5%``); money is ``Rp 1.234.567`` in full or ``Rp 1,2 jt`` short.
+English (``lang="en"``) swaps the separators and uses K/M/B/T suffixes. Times are
+shown on the war room's clock (WITA), whatever the server's or browser's zone is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from marvec.contract import WITA
+
+Translate = Callable[[str], str]
+"""Looks up a label key (``"kpi.open"``, ``"hazard.flood"``) in the current language."""
+
+DASH = "–"
+"""Shown where a number is unknown (never a made-up zero)."""
+
+_SHORT_UNITS = {
+    "id": ((1e12, "T"), (1e9, "M"), (1e6, "jt"), (1e3, "rb")),
+    "en": ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")),
+}
+
+
+def _swap(text: str, lang: str) -> str:
+    """Turn Python's ``1,234.5`` into the language's separators."""
+    if lang == "en":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def fmt_int(value: float | None, lang: str = "id") -> str:
+    """``1234567`` -> ``1.234.567`` (id) or ``1,234,567`` (en); ``None`` -> ``–``."""
+    if value is None:
+        return DASH
+    return _swap(f"{round(value):,d}", lang)
+
+
+def fmt_dec(value: float | None, digits: int = 1, lang: str = "id") -> str:
+    """A decimal number with grouping: ``1234.56`` -> ``1.234,6`` (id)."""
+    if value is None:
+        return DASH
+    return _swap(f"{value:,.{digits}f}", lang)
+
+
+def fmt_idr(value: float | None, lang: str = "id") -> str:
+    """Full rupiah: ``1234567`` -> ``Rp 1.234.567``."""
+    if value is None:
+        return DASH
+    return f"Rp {fmt_int(value, lang)}"
+
+
+def fmt_idr_short(value: float | None, lang: str = "id") -> str:
+    """Short rupiah for tiles: ``1234567`` -> ``Rp 1,2 jt``; ``3.4e9`` -> ``Rp 3,4 M``.
+
+    Below a thousand the full amount is shown. One decimal, dropped when it is zero
+    (``Rp 2 jt``), and never rounded up into the next unit's territory silently:
+    ``999.960`` becomes ``Rp 1 jt``, not ``Rp 1.000 rb``.
+    """
+    if value is None:
+        return DASH
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    units = _SHORT_UNITS.get(lang, _SHORT_UNITS["id"])
+    for i, (size, suffix) in enumerate(units):
+        scaled = round(amount / size, 1)
+        if scaled >= 1:
+            if scaled >= 1000 and i > 0:
+                size, suffix = units[i - 1]
+                scaled = round(amount / size, 1)
+            text = fmt_dec(scaled, 0 if scaled == int(scaled) else 1, lang)
+            sep = "" if lang == "en" else " "
+            return f"{sign}Rp {text}{sep}{suffix}"
+    return f"{sign}Rp {fmt_int(amount, lang)}"
+
+
+def fmt_idr_compact(value: float | None, lang: str = "id") -> str:
+    """Rupiah for tight spots (map labels, legends): no ``Rp``, three significant digits.
+
+    ``135_600_000`` -> ``136 jt``; ``67_800_000`` -> ``67,8 jt``; ``4.81e9`` -> ``4,81 M``.
+    """
+    if value is None:
+        return DASH
+    units = _SHORT_UNITS.get(lang, _SHORT_UNITS["id"])
+    amount = abs(value)
+    for size, suffix in units:
+        if amount >= size * 0.9995:  # 999.960 is "1 jt", not "1.000 rb"
+            scaled = amount / size
+            digits = 0 if scaled >= 100 else 1 if scaled >= 10 else 2
+            text = fmt_dec(scaled, digits, lang)
+            if digits:
+                text = text.rstrip("0").rstrip("." if lang == "en" else ",")
+            return f"{'-' if value < 0 else ''}{text} {suffix}".replace(" ", "" if lang == "en" else " ")
+    return fmt_int(value, lang)
+
+
+def fmt_pct(value: float | None, digits: int = 1, lang: str = "id", signed: bool = True) -> str:
+    """``12.46`` -> ``+12,5%``; ``None`` -> ``–``."""
+    if value is None:
+        return DASH
+    text = fmt_dec(abs(value), digits, lang)
+    if value < 0:
+        return f"-{text}%"
+    return f"{_plus(value) if signed else ''}{text}%"
+
+
+def _plus(value: float) -> str:
+    return "+" if value > 0 else "±" if value == 0 else "-"
+
+
+def fmt_signed(value: float | None, lang: str = "id") -> str:
+    """A signed whole-number change: ``12`` -> ``+12``, ``-3`` -> ``-3``, ``0`` -> ``±0``."""
+    if value is None:
+        return DASH
+    return f"{_plus(value)}{fmt_int(abs(value), lang)}"
+
+
+def parse_time(value: str | None) -> float | None:
+    """An RFC 3339 string -> Unix seconds; ``None`` or garbage -> ``None``."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def fmt_clock(value: str | float | None, seconds: bool = False) -> str:
+    """A time on the WITA clock: ``"2026-11-02T06:02:00Z"`` -> ``14:02``."""
+    ts = parse_time(value) if isinstance(value, str) else value
+    if ts is None:
+        return DASH
+    return datetime.fromtimestamp(ts, WITA).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def fmt_age(seconds: float | None, lang: str = "id") -> str:
+    """A duration, coarse: ``45`` -> ``<1 mnt``; ``8100`` -> ``2 jam 15 mnt``; days above 48 h."""
+    if seconds is None:
+        return DASH
+    minute, hour, day = ("mnt", "jam", "hari") if lang == "id" else ("min", "h", "d")
+    secs = max(0, int(seconds))
+    if secs < 60:
+        return f"<1 {minute}"
+    if secs < 3600:
+        return f"{secs // 60} {minute}"
+    if secs < 48 * 3600:
+        hours, mins = divmod(secs // 60, 60)
+        return f"{hours} {hour} {mins} {minute}" if mins else f"{hours} {hour}"
+    return f"{secs // 86400} {day}"
+
+
+def shorten(text: str | None, limit: int = 90) -> str:
+    """Collapse whitespace and cut at ``limit`` characters with an ellipsis.
+
+    Only shortens; it never escapes or interprets markup. Screens put the result in
+    a Dash component as text, which React escapes.
+    """
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rstrip()
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut + "…"
+
+
+def label(tr: Translate, group: str, code: str | None) -> str:
+    """The translated name of an enumeration value (``label(tr, "hazard", "flood")``).
+
+    Falls back to the code itself, underscores as spaces, when the table has no entry
+    (an OPD code, a market, a value from a newer contract).
+    """
+    if not code:
+        return DASH
+    key = f"{group}.{code}"
+    text = tr(key)
+    return code.replace("_", " ") if text == key else text
