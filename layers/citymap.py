@@ -1,0 +1,297 @@
+"""The city map: kecamatan shaded by the focused measure, incidents and complaints on top.
+
+Built in two steps so a live screen can send small updates: ``map_layers`` turns a
+snapshot into the values that change (fill colours, labels, points), ``city_map_figure``
+draws the whole figure once (geometry included), and ``map_changes`` lists the
+``(path, value)`` pairs to patch into a figure already on screen. Trace order is fixed:
+one polygon trace per kecamatan (``frame.names`` order), then labels, complaints,
+near-flood complaints, incidents.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import plotly.graph_objects as go
+
+from layers.fmt import Translate, fmt_idr_compact, fmt_int, label
+from layers.geo import flood_complaints
+from layers.mapframe import Box, MapFrame
+from layers.palette import (
+    BORDER,
+    NEAR_FLOOD,
+    PRIORITY,
+    RAMPS,
+    SEA,
+    SELECTED,
+    SEVERITY,
+    UNKNOWN_FILL,
+    ShadeClass,
+    fills,
+)
+from marvec.snapshot import Incident, Snapshot
+
+FOCI = ("complaints", "economy", "disasters")
+"""Wall rotation order. ``crisis`` is disasters with an alarm."""
+
+LAYER_NAMES = ("labels", "complaints", "near", "incidents")
+
+
+@dataclass(frozen=True)
+class Points:
+    """One point layer in map coordinates; ``ids`` ride along as customdata for taps."""
+
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+    color: list[str] = field(default_factory=list)
+    size: list[float] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    hover: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MapLayers:
+    """Everything on the map that changes between refreshes."""
+
+    fills: list[str]
+    labels: list[str]
+    classes: list[ShadeClass]
+    complaints: Points
+    near: Points
+    incidents: Points
+    view: Box
+    scale: float = 1.0
+    selected: str | None = None
+    """A kecamatan drawn with a bright, thick border (the one whose detail is open)."""
+
+    def border(self, name: str) -> dict[str, Any]:
+        if name == self.selected:
+            return {"color": SELECTED, "width": round(4 * self.scale, 1)}
+        return {"color": BORDER, "width": round(1.2 * self.scale, 1)}
+
+
+def focus_values(snapshot: Snapshot | None, focus: str) -> dict[str, float]:
+    """The measure a focus shades by: open complaints, transaction amount or active incidents."""
+    if snapshot is None:
+        return {}
+    if focus == "complaints":
+        return dict(snapshot.complaints.by_kecamatan)
+    if focus == "economy":
+        return dict(snapshot.economy.by_kecamatan)
+    return dict(snapshot.disasters.by_kecamatan)
+
+
+def trace_index(frame: MapFrame, layer: str) -> int:
+    """Index of a named layer's trace (after the polygon traces)."""
+    return len(frame.names) + LAYER_NAMES.index(layer)
+
+
+def _label(name: str, value: float | None, focus: str, lang: str) -> str:
+    text = fmt_idr_compact(value, lang) if focus == "economy" else fmt_int(value, lang)
+    return f"{html.escape(name)}<br><b>{text}</b>"
+
+
+def label_sizes(frame: MapFrame, scale: float, base: float = 14.0) -> list[float]:
+    """Label font size per kecamatan: smaller districts get smaller labels (less overlap)."""
+    return [round(base * scale * (0.72 + 0.38 * frame.label_weight.get(n, 1.0)), 1) for n in frame.names]
+
+
+def _complaint_points(snapshot: Snapshot, frame: MapFrame, tr: Translate, scale: float) -> Points:
+    pts = Points()
+    for c in snapshot.complaints.latest:
+        if c.lat is None or c.lon is None:
+            continue
+        x, y = frame.project(c.lon, c.lat)
+        pts.x.append(x)
+        pts.y.append(y)
+        pts.color.append(PRIORITY.get(c.priority, PRIORITY["normal"]))
+        pts.size.append(round(8 * scale, 1))
+        pts.hover.append(f"{label(tr, 'cat', c.category)} · {html.escape(c.kecamatan or '')}")
+        pts.ids.append(c.complaint_id)
+    return pts
+
+
+def _incident_points(incidents: Sequence[Incident], frame: MapFrame, tr: Translate, scale: float) -> Points:
+    pts = Points()
+    for i in sorted(incidents, key=lambda i: i.severity):  # most severe drawn last, on top
+        if i.lat is None or i.lon is None:
+            continue
+        x, y = frame.project(i.lon, i.lat)
+        pts.x.append(x)
+        pts.y.append(y)
+        pts.color.append(SEVERITY.get(i.severity, SEVERITY[5]))
+        pts.size.append(round((14 + 6 * i.severity) * scale, 1))
+        pts.text.append(str(i.severity))
+        pts.hover.append(
+            f"{label(tr, 'hazard', i.hazard)} · {html.escape(i.kecamatan or '')} · {label(tr, 'istatus', i.status)}"
+        )
+        pts.ids.append(i.incident_id)
+    return pts
+
+
+def _near_points(snapshot: Snapshot, frame: MapFrame, radius_m: float, scale: float) -> Points:
+    pts = Points()
+    seen: set[str] = set()
+    for near in flood_complaints(snapshot, radius_m).values():
+        for n in near:
+            c = n.complaint
+            if c.complaint_id in seen or c.lat is None or c.lon is None:
+                continue
+            seen.add(c.complaint_id)
+            x, y = frame.project(c.lon, c.lat)
+            pts.x.append(x)
+            pts.y.append(y)
+            pts.color.append(NEAR_FLOOD)
+            pts.size.append(round(16 * scale, 1))
+            pts.ids.append(c.complaint_id)
+    return pts
+
+
+def incident_text_size(scale: float) -> float:
+    """The severity digit inside an incident marker."""
+    return round(15 * scale, 1)
+
+
+def incidents_view(frame: MapFrame, incidents: Sequence[Incident], min_span: float = 0.06) -> Box:
+    """Axis ranges around the incidents (padded, at least ``min_span`` degrees); whole city if none."""
+    pts = [frame.project(i.lon, i.lat) for i in incidents if i.lat is not None and i.lon is not None]
+    if not pts:
+        return frame.bounds
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    half_w = max((max(xs) - min(xs)) * 0.85, min_span / 2)
+    half_h = max((max(ys) - min(ys)) * 0.85, min_span / 2)
+    return (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+
+
+def map_layers(
+    snapshot: Snapshot | None,
+    frame: MapFrame,
+    focus: str,
+    tr: Translate,
+    lang: str = "id",
+    scale: float = 1.0,
+    incidents: Sequence[Incident] | None = None,
+    flood_radius_m: float | None = None,
+    zoom_to_incidents: bool = False,
+    selected: str | None = None,
+    ramp: str | None = None,
+) -> MapLayers:
+    """The changing part of the map for one snapshot (``None``: nothing known yet).
+
+    ``incidents`` defaults to all active ones; pass a filtered list to show fewer.
+    ``flood_radius_m`` turns on the ring around flood-related complaints near floods.
+    ``ramp`` overrides the focus's colours (``muted`` under a screen full of incidents).
+    """
+    values = focus_values(snapshot, focus)
+    colors, classes = fills(frame.names, values, RAMPS.get(ramp or focus, RAMPS["complaints"]))
+    if snapshot is None:
+        colors = [UNKNOWN_FILL] * len(frame.names)
+    labels = [_label(n, values.get(n, 0) if snapshot else None, focus, lang) for n in frame.names]
+    shown = list(snapshot.disasters.incidents if snapshot and incidents is None else incidents or [])
+    view = incidents_view(frame, shown) if zoom_to_incidents else frame.bounds
+    return MapLayers(
+        fills=colors,
+        labels=labels,
+        classes=classes,
+        complaints=_complaint_points(snapshot, frame, tr, scale) if snapshot else Points(),
+        near=_near_points(snapshot, frame, flood_radius_m, scale) if snapshot and flood_radius_m else Points(),
+        incidents=_incident_points(shown, frame, tr, scale),
+        view=view,
+        scale=scale,
+        selected=selected,
+    )
+
+
+def _polygon(frame: MapFrame, name: str, layers: MapLayers, fill: str, hover: bool) -> go.Scatter:
+    xs, ys = frame.outline(name)
+    return go.Scatter(
+        x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, name=name,
+        line=layers.border(name), hoveron="fills" if hover else "points",
+        hoverinfo="text" if hover else "skip", text=name, customdata=[name] * len(xs),
+    )
+
+
+def _points_trace(pts: Points, name: str, mode: str, hover: bool, **marker: Any) -> go.Scatter:
+    return go.Scatter(
+        x=pts.x, y=pts.y, mode=mode, name=name, text=pts.text or None, customdata=pts.ids,
+        hovertext=pts.hover or None, hoverinfo="text" if hover else "skip",
+        marker={"color": pts.color, "size": pts.size, **marker},
+    )
+
+
+def city_map_figure(
+    frame: MapFrame, layers: MapLayers, interactive: str = "none", uirevision: str = "city"
+) -> go.Figure:
+    """The whole map figure. ``interactive``: ``none`` (wall), ``tap`` (tablet), ``pan`` (zoomable)."""
+    hover = interactive != "none"
+    s = layers.scale
+    traces: list[go.Scatter] = [
+        _polygon(frame, n, layers, f, hover) for n, f in zip(frame.names, layers.fills, strict=True)
+    ]
+    lx = [frame.labels[n][0] for n in frame.names]
+    ly = [frame.labels[n][1] for n in frame.names]
+    traces.append(go.Scatter(
+        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip",
+        textfont={"color": "#f8fafc", "size": label_sizes(frame, s)},
+    ))
+    traces.append(_points_trace(layers.complaints, "complaints", "markers", hover,
+                                opacity=0.9, line={"color": "#0f172a", "width": 1}))
+    traces.append(_points_trace(layers.near, "near", "markers", hover, symbol="circle-open",
+                                line={"color": NEAR_FLOOD, "width": 3 * s}))
+    traces.append(_points_trace(layers.incidents, "incidents", "markers+text", hover,
+                                line={"color": "#ffffff", "width": 2 * s}))
+    traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center")
+    fig = go.Figure(data=traces)
+    fig.update_layout(_layout(frame, layers, interactive, uirevision))
+    return fig
+
+
+def _layout(frame: MapFrame, layers: MapLayers, interactive: str, uirevision: str) -> dict[str, Any]:
+    fixed = interactive != "pan"
+    v = layers.view
+    axis = {"visible": False, "fixedrange": fixed, "showgrid": False, "zeroline": False}
+    shapes = []
+    if frame.inset is not None:
+        b = frame.inset.box
+        shapes.append({"type": "rect", "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3],
+                       "line": {"color": BORDER, "width": 1, "dash": "dot"}})
+    return {
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": SEA, "showlegend": False, "hovermode": "closest" if interactive != "none" else False,
+        "dragmode": "pan" if interactive == "pan" else False, "uirevision": uirevision,
+        "xaxis": {**axis, "range": [v[0], v[2]]},
+        "yaxis": {**axis, "range": [v[1], v[3]], "scaleanchor": "x", "scaleratio": frame.y_ratio},
+        "shapes": shapes, "font": {"color": "#e5e7eb"},
+        "hoverlabel": {"font": {"size": 16}},
+    }
+
+
+def map_changes(frame: MapFrame, layers: MapLayers) -> list[tuple[tuple[str | int, ...], Any]]:
+    """``(path, value)`` pairs that bring a drawn map up to date (for ``dash.Patch``).
+
+    Geometry is never resent: only fills, label text and point layers, and the view.
+    """
+    out: list[tuple[tuple[str | int, ...], Any]] = []
+    for i, (name, fill) in enumerate(zip(frame.names, layers.fills, strict=True)):
+        out += [(("data", i, "fillcolor"), fill), (("data", i, "line"), layers.border(name))]
+    n = trace_index(frame, "labels")
+    out.append((("data", n, "text"), layers.labels))
+    out.append((("data", n, "textfont", "size"), label_sizes(frame, layers.scale)))
+    for name in ("complaints", "near", "incidents"):
+        pts: Points = getattr(layers, name)
+        i = trace_index(frame, name)
+        out += [(("data", i, "x"), pts.x), (("data", i, "y"), pts.y), (("data", i, "customdata"), pts.ids),
+                (("data", i, "marker", "color"), pts.color), (("data", i, "marker", "size"), pts.size)]
+        if name != "near":
+            out.append((("data", i, "hovertext"), pts.hover))
+    i = trace_index(frame, "incidents")
+    out.append((("data", i, "text"), layers.incidents.text))
+    out.append((("data", i, "textfont", "size"), incident_text_size(layers.scale)))
+    out.append((("layout", "xaxis", "range"), [layers.view[0], layers.view[2]]))
+    out.append((("layout", "yaxis", "range"), [layers.view[1], layers.view[3]]))
+    return out
