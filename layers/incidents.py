@@ -1,0 +1,132 @@
+"""The crisis screen's incident list: order, filters, and one card per incident (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from dash import html
+
+from layers.fmt import (
+    DASH,
+    Translate,
+    fmt_age,
+    fmt_clock,
+    fmt_dec,
+    fmt_int,
+    label,
+    parse_time,
+    shorten,
+)
+from layers.geo import NearbyComplaint
+from marvec.snapshot import Disasters, Incident
+
+
+def sort_incidents(incidents: Sequence[Incident]) -> list[Incident]:
+    """Most severe first; within a severity the oldest (longest running) first."""
+    return sorted(incidents, key=lambda i: (-i.severity, parse_time(i.occurred_at) or 0.0, i.incident_id))
+
+
+def filter_incidents(
+    incidents: Sequence[Incident], hazards: Collection[str] | None = None, kecamatan: Collection[str] | None = None
+) -> list[Incident]:
+    """Incidents of the chosen hazards and kecamatan (an empty or missing choice means all)."""
+    return [
+        i for i in incidents
+        if (not hazards or i.hazard in hazards) and (not kecamatan or i.kecamatan in kecamatan)
+    ]
+
+
+def _fmt_km(metres: float, lang: str) -> str:
+    return f"{fmt_dec(metres / 1000, 1, lang)} km" if metres >= 1000 else f"{fmt_int(metres, lang)} m"
+
+
+def impact_line(incident: Incident, tr: Translate, lang: str) -> html.Div | None:
+    """Affected, displaced, injured, dead: each shown only when reported (``None`` if none is)."""
+    parts = []
+    for field, unit in (("affected_people", "affected"), ("displaced", "displaced"),
+                        ("injured", "injured"), ("deaths", "deaths")):
+        value = getattr(incident, field)
+        if value is not None:
+            parts.append(html.Span([html.B(fmt_int(value, lang)), f" {tr('unit.' + unit)}"], className=f"impact {unit}"))
+    return html.Div(parts, className="impact-line") if parts else None
+
+
+def measure_line(incident: Incident, tr: Translate, lang: str) -> str | None:
+    """Water level for floods, magnitude and depth for earthquakes."""
+    if incident.water_level_cm is not None:
+        return tr("crisis.water").format(cm=fmt_int(incident.water_level_cm, lang))
+    if incident.magnitude is not None:
+        depth = fmt_dec(incident.depth_km, 0, lang) if incident.depth_km is not None else DASH
+        return tr("crisis.quake").format(mag=fmt_dec(incident.magnitude, 1, lang), depth=depth)
+    return None
+
+
+def timeline(incident: Incident, tr: Translate) -> html.Ol:
+    """Status changes oldest first: ``14:02 dilaporkan (3)`` → ``14:20 ditangani (4)``."""
+    steps = sorted(incident.timeline, key=lambda e: parse_time(e.at) or 0.0)
+    items = [
+        html.Li([
+            html.Span(fmt_clock(e.at), className="tl-time"),
+            html.Span(label(tr, "istatus", e.status), className=f"tl-status st-{e.status}"),
+            html.Span(f"({e.severity})", className="tl-sev") if e.severity is not None else None,
+        ], className="tl-step")
+        for e in steps
+    ]
+    return html.Ol(items or [html.Li(label(tr, "istatus", incident.status), className="tl-step")],
+                   className="timeline")
+
+
+def near_block(near: Sequence[NearbyComplaint], radius_m: float, tr: Translate, lang: str) -> html.Div | None:
+    """The flood-related complaints near a flood: count, then the nearest few (text escaped)."""
+    if not near:
+        return None
+    head = tr("crisis.near").format(n=fmt_int(len(near), lang), radius=_fmt_km(radius_m, lang))
+    items = [
+        html.Li([
+            html.Span(_fmt_km(n.distance_m, lang), className="near-dist"),
+            html.Span(label(tr, "cat", n.complaint.category), className="near-cat"),
+            html.Span(shorten(n.complaint.text, 70), className="near-text"),
+        ])
+        for n in near[:4]
+    ]
+    return html.Div([html.Div(head, className="near-head"), html.Ul(items, className="near-list")], className="near")
+
+
+def incident_card(
+    incident: Incident, tr: Translate, lang: str, now: float,
+    near: Sequence[NearbyComplaint] = (), radius_m: float = 0,
+) -> html.Div:
+    """Severity, hazard, kecamatan, status, age, impact, measure, status timeline, nearby complaints."""
+    start = parse_time(incident.occurred_at)
+    since = tr("crisis.since").format(time=fmt_clock(incident.occurred_at),
+                                      age=fmt_age(now - start if start else None, lang))
+    measure = measure_line(incident, tr, lang)
+    return html.Div([
+        html.Div([
+            html.Span(str(incident.severity), className=f"sev sev-{incident.severity}",
+                      title=f"{tr('crisis.severity')} {incident.severity}"),
+            html.Span(label(tr, "hazard", incident.hazard), className="card-hazard"),
+            html.Span(incident.kecamatan or tr("incident.no_kecamatan"), className="card-kec"),
+            html.Span(label(tr, "istatus", incident.status), className=f"status st-{incident.status}"),
+        ], className="card-head"),
+        html.Div([since] + ([" · " + measure] if measure else []), className="card-meta"),
+        impact_line(incident, tr, lang),
+        timeline(incident, tr),
+        near_block(near, radius_m, tr, lang),
+    ], className=f"incident-card sev-border-{incident.severity}", **{"data-incident": incident.incident_id})
+
+
+def totals(disasters: Disasters | None, tr: Translate, lang: str) -> list[html.Div]:
+    """Active incidents and the people they touch, as a row of small tiles."""
+    d = disasters
+    cells = (("disasters.active", d.active if d else None, "kpi.disasters.active"),
+             ("affected", d.affected_people if d else None, "kpi.disasters.affected_people"),
+             ("displaced", d.displaced if d else None, "kpi.disasters.displaced"),
+             ("injured", d.injured if d else None, "unit.injured"),
+             ("deaths", d.deaths if d else None, "unit.deaths"))
+    return [
+        html.Div([html.Div(fmt_int(value, lang), className="total-value"),
+                  html.Div(tr(key), className="total-label")],
+                 className="total" + (" tone-alert" if name == "deaths" and value else ""), **{"data-total": name})
+        for name, value, key in cells
+    ]

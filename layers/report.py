@@ -1,0 +1,101 @@
+"""The mayor's tables: the OPD report card and staple prices (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import html
+
+from layers.fmt import DASH, Translate, fmt_dec, fmt_idr, fmt_int, fmt_pct, label
+from layers.kpi import PRICE_ALERT_PCT
+from marvec.snapshot import OpdStats, Snapshot
+
+SLA_WARN = 0.8
+"""Share of complaints resolved within SLA below which an OPD's cell turns amber."""
+SLA_ALERT = 0.6
+
+
+@dataclass(frozen=True)
+class OpdRow:
+    opd: str
+    stats: OpdStats
+
+
+def opd_ranking(snapshot: Snapshot | None) -> list[OpdRow]:
+    """OPDs worst first: most overdue, then lowest within-SLA share, then most open.
+
+    An unknown SLA share sorts as if it were perfect, so missing data never pushes an
+    OPD to the top by itself.
+    """
+    if snapshot is None:
+        return []
+    rows = [OpdRow(k, v) for k, v in snapshot.complaints.by_opd.items()]
+    return sorted(rows, key=lambda r: (
+        -r.stats.overdue,
+        r.stats.within_sla_share if r.stats.within_sla_share is not None else 1.0,
+        -r.stats.open,
+        r.opd,
+    ))
+
+
+def _sla_cell(share: float | None, lang: str) -> html.Td:
+    if share is None:
+        return html.Td(DASH, className="num muted")
+    tone = "alert" if share < SLA_ALERT else "warn" if share < SLA_WARN else "good"
+    return html.Td(fmt_pct(100 * share, 0, lang, signed=False), className=f"num tone-{tone}")
+
+
+def _opd_tr(row: OpdRow, lang: str, tr: Translate) -> html.Tr:
+    s = row.stats
+    median = f"{fmt_dec(s.median_resolution_h, 1, lang)} {tr('unit.hours')}" if s.median_resolution_h is not None else DASH
+    return html.Tr([
+        html.Td(row.opd, className="name"),
+        html.Td(fmt_int(s.open, lang), className="num"),
+        html.Td(fmt_int(s.overdue, lang), className="num" + (" tone-alert" if s.overdue else "")),
+        html.Td(median, className="num"),
+        _sla_cell(s.within_sla_share, lang),
+    ], **{"data-opd": row.opd})
+
+
+def report_card(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
+    """The OPD report card table, worst first."""
+    rows = opd_ranking(snapshot)
+    if not rows:
+        return html.Div(tr("opd.none"), className="muted")
+    head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
+        ("opd.opd", "name"), ("opd.open", "num"), ("opd.overdue", "num"), ("opd.median", "num"), ("opd.sla", "num"),
+    )]))
+    return html.Table([head, html.Tbody([_opd_tr(r, lang, tr) for r in rows])], className="table report-card")
+
+
+def _top_market(by_market: dict[str, float], tr: Translate, lang: str) -> html.Div | None:
+    """Where the staple is dearest: ``tertinggi Pasar Daya Rp 15.100`` (market names are text)."""
+    if len(by_market) < 2:
+        return None
+    market, price = max(by_market.items(), key=lambda mp: (mp[1], mp[0]))
+    return html.Div(f"{tr('price.highest')} {market} {fmt_idr(price, lang)}", className="sub muted")
+
+
+def price_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
+    """Every staple: median price, 7-day change (rises over 10% flagged), markets covered."""
+    prices = snapshot.economy.prices if snapshot else {}
+    if not prices:
+        return html.Div(tr("panel.no_prices"), className="muted")
+    ordered = sorted(prices.items(), key=lambda cp: -(cp[1].change_7d_pct or 0))
+    body = []
+    for commodity, p in ordered:
+        alert = p.change_7d_pct is not None and p.change_7d_pct > PRICE_ALERT_PCT
+        change = [fmt_pct(p.change_7d_pct, 1, lang)]
+        if alert:
+            change.append(html.Span(tr("price.alert"), className="badge alert"))
+        tone = "alert" if alert else "bad" if (p.change_7d_pct or 0) > 0 else "good" if (p.change_7d_pct or 0) < 0 else "flat"
+        body.append(html.Tr([
+            html.Td([label(tr, "commodity", commodity), _top_market(p.by_market, tr, lang)], className="name"),
+            html.Td(fmt_idr(p.latest_idr, lang), className="num"),
+            html.Td(change, className=f"num tone-{tone}"),
+            html.Td(fmt_int(p.markets, lang), className="num"),
+        ], className="alert" if alert else "", **{"data-commodity": commodity}))
+    head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
+        ("price.commodity", "name"), ("price.median", "num"), ("price.change", "num"), ("price.markets", "num"),
+    )]))
+    return html.Table([head, html.Tbody(body)], className="table price-table")

@@ -1,0 +1,91 @@
+"""KPI tiles and sparklines as Dash component trees (pure; text only, never raw HTML)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dash import html
+
+from layers.fmt import (
+    DASH,
+    Translate,
+    fmt_idr_compact,
+    fmt_idr_short,
+    fmt_int,
+    fmt_pct,
+    fmt_signed,
+    label,
+)
+from layers.kpi import KpiView
+
+
+def sparkline(values: Sequence[float], bars: int = 24) -> html.Div:
+    """The last ``bars`` values as CSS bars (height in % of the largest); empty when none."""
+    shown = list(values)[-bars:]
+    top = max(shown, default=0)
+    children = [
+        html.Div(className="spark-bar", style={"height": f"{_height(v, top)}%"}) for v in shown
+    ]
+    return html.Div(children, className="spark" if shown else "spark empty", **{"aria-hidden": "true"})
+
+
+def _height(value: float, top: float) -> int:
+    if top <= 0:
+        return 2
+    return max(2, round(100 * max(value, 0) / top))
+
+
+def value_text(view: KpiView, lang: str) -> str:
+    """The headline number as shown: short rupiah for money, grouped digits otherwise."""
+    if view.value is None:
+        return DASH
+    return fmt_idr_short(view.value, lang) if view.spec.money else fmt_int(view.value, lang)
+
+
+def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
+    """``▲ +12 (+9,8%) vs kemarin``; the time of the last data instead when stale."""
+    if view.stale:
+        text = tr("fresh.last").format(time=view.since) if view.since else tr("fresh.nodata")
+        return html.Div(text, className="tile-sub stale-note")
+    if not view.spec.compare:
+        return html.Div(tr("kpi.window." + view.spec.key), className="tile-sub muted")
+    d = view.delta
+    if d is None:
+        return html.Div(tr("kpi.no_yesterday"), className="tile-sub muted")
+    arrow = "▲" if d > 0 else "▼" if d < 0 else "■"
+    amount = fmt_idr_compact(d, lang) if view.spec.money else fmt_signed(d, lang)
+    if view.spec.money and d > 0:
+        amount = "+" + amount
+    pct = f" ({fmt_pct(100 * d / view.yesterday, 0, lang)})" if view.yesterday else ""
+    return html.Div(
+        [html.Span(f"{arrow} {amount}{pct}", className=f"delta tone-{view.tone}"),
+         html.Span(" " + tr("kpi.vs_yesterday"), className="muted")],
+        className="tile-sub",
+    )
+
+
+def detail_line(view: KpiView, tr: Translate, lang: str) -> html.Div | None:
+    """Secondary facts under the number (transaction count, which staples rose)."""
+    if not view.detail:
+        return None
+    if view.spec.key == "economy.tx_amount_today":
+        count = view.detail[0][1]
+        return html.Div(f"{fmt_int(count, lang)} {tr('unit.transactions')}", className="tile-detail")
+    parts = [f"{label(tr, 'commodity', c)} {fmt_pct(p, 0, lang)}" for c, p in view.detail[:3]]
+    return html.Div(" · ".join(parts), className="tile-detail wrap")
+
+
+def kpi_tile(view: KpiView, tr: Translate, lang: str = "id", spark: bool = True) -> html.Div:
+    """One tile: label, big number, delta vs yesterday (or staleness), detail, sparkline."""
+    classes = f"tile level-{view.level}" + (" stale" if view.stale else "") + (" money" if view.spec.money else "")
+    children = [
+        html.Div(tr("kpi." + view.spec.key), className="tile-label"),
+        html.Div(value_text(view, lang), className="tile-value"),
+        delta_line(view, tr, lang),
+    ]
+    detail = detail_line(view, tr, lang)
+    if detail is not None:
+        children.append(detail)
+    if spark and view.spark:
+        children.append(sparkline(view.spark))
+    return html.Div(children, className=classes, **{"data-kpi": view.spec.key})
