@@ -1,13 +1,13 @@
-"""The simulated city: complaint desks, incidents and markets that produce feed events.
+"""The simulated city: complaints and markets (incidents are in ``sim_hazards``).
 
 Pure and deterministic for a given ``random.Random``: no clock, no I/O. Each ``step(t)``
 returns one event ``(feed, key, ms, body)`` at event time ``t`` (Unix seconds); ``ms`` is
 the event time in milliseconds, strictly increasing per entity.
 
-Lifecycles follow real delays (by priority, by hazard), but the number of open
-complaints and active incidents is held near a target: when nothing is due and the
-population is full, the earliest due entity is advanced early. A fast stream thus
-compresses lifecycles instead of piling up entities.
+Lifecycles follow real delays (by priority, by hazard) but the number of open complaints
+and active incidents is held near a target: when nothing is due and the population is
+full, the earliest due entity is advanced early. A fast stream thus compresses
+lifecycles instead of piling up entities.
 """
 
 from __future__ import annotations
@@ -52,6 +52,26 @@ def hour_activity(t: float) -> float:
     return D.HOUR_ACTIVITY[int((t + 28_800) % 86_400) // 3600]
 
 
+def feed_mix(t: float) -> Picker[str]:
+    """Which feed the next event is on: 45/45/10 over a day, complaints following the hour."""
+    act = hour_activity(t)
+    calm = 0.5 + 0.5 * act  # markets and incident reports slow down less at night
+    return Picker(("complaints", "economy", "disasters"), (0.55 * act, 0.45 * calm, 0.1 * calm))
+
+
+class Stamp:
+    """Milliseconds to RFC 3339 with the WITA offset; the date part is cached per second."""
+
+    def __init__(self) -> None:
+        self.sec, self.prefix = -1, ""
+
+    def __call__(self, ms: int) -> str:
+        sec, frac = divmod(ms, 1000)
+        if sec != self.sec:
+            self.sec, self.prefix = sec, datetime.fromtimestamp(sec, WITA).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self.prefix}.{frac:03d}+08:00"
+
+
 def jitter(rng: random.Random, lat: float, lon: float, radius_m: float) -> dict[str, float]:
     """A point uniformly inside a disc of ``radius_m`` metres around (lat, lon)."""
     r, a = radius_m * math.sqrt(rng.random()) / 111_195.0, rng.random() * math.tau
@@ -60,12 +80,8 @@ def jitter(rng: random.Random, lat: float, lon: float, radius_m: float) -> dict[
 
 def in_box(rng: random.Random, boxes: Sequence[tuple[float, float, float, float]]) -> dict[str, float]:
     """A random point inside one of ``boxes`` (lat_min, lat_max, lon_min, lon_max)."""
-    la0, la1, lo0, lo1 = boxes[int(rng.random() * len(boxes))]
+    la0, la1, lo0, lo1 = rng.choice(boxes)
     return {"lat": round(rng.uniform(la0, la1), 5), "lon": round(rng.uniform(lo0, lo1), 5)}
-
-
-def _one_of(rng: random.Random, items: Sequence[T]) -> T:
-    return items[int(rng.random() * len(items))]
 
 
 @dataclass(slots=True)
@@ -75,7 +91,7 @@ class Entity:
     key: str
     kind: str  # complaint category or hazard
     source: str
-    where: Body
+    where: Body  # location and/or kecamatan, as sent
     plan: tuple[str, ...]
     x: dict[str, Any] = field(default_factory=dict)  # what else the kind needs
     step: int = 0  # index in ``plan`` of the next status to emit
@@ -133,7 +149,7 @@ class Desk:
         """The first event of a fresh entity that is not tracked (for invalid messages)."""
         return self.emit(self.new(t, sample=True), t, queue=False)
 
-    # What each kind of desk defines: its population target, new entities, delays, bodies.
+    # Each kind of desk defines its population target, new entities, delays and bodies.
     def target(self, t: float) -> float: raise NotImplementedError
     def new(self, t: float, *, age: float = 0.0, sample: bool = False) -> Entity: raise NotImplementedError
     def due(self, e: Entity, t: float) -> float: raise NotImplementedError
@@ -142,8 +158,6 @@ class Desk:
 
 _PLACES = Picker(D.PLACES, [p.weight for p in D.PLACES])
 _FLOOD_PLACES = picker({p: p.weight for p in D.PLACES if "flood" in p.tags})
-_COAST_PLACES = picker({p: p.weight for p in D.PLACES if {"coast", "island"} & p.tags})
-_FIRE_PLACES = picker({p: p.weight * (2.5 if "dense" in p.tags else 1) for p in D.PLACES})
 _CATEGORY, _CHANNEL = picker(D.CATEGORY_WEIGHTS), picker(D.CHANNELS)
 _OPD = {cat: picker(w) for cat, w in D.CATEGORY_OPD.items()}
 _PRIORITY = {cat: Picker(PRIORITIES, D.PRIORITY_WEIGHTS.get(cat, D.PRIORITY_WEIGHTS["default"]))
@@ -189,7 +203,7 @@ class ComplaintDesk(Desk):
         if source == "walkin" and rng.random() < 0.5:  # filed at the kantor camat: district only
             return {"kecamatan": place.kecamatan}
         where: Body = {"location": jitter(rng, place.lat, place.lon, place.radius_m)}
-        if rng.random() < 0.3:
+        if rng.random() < 0.3 or "island" in place.tags:  # islanders name their kecamatan
             where["kecamatan"] = place.kecamatan
         return where
 
@@ -202,135 +216,26 @@ class ComplaintDesk(Desk):
         b: Body = {"source": e.source, "complaint_id": e.key, "status": status, "priority": e.x["pr"]}
         b.update(e.where)
         if status == "received":
-            text = _one_of(rng, D.COMPLAINT_TEXTS[e.kind]).format(place=e.x["place"])
-            b.update(category=e.kind, text=text if e.source != "sosmed" else
-                     _one_of(rng, D.SOSMED_WRAPS).format(text=text))
+            text = rng.choice(D.COMPLAINT_TEXTS[e.kind]).format(place=e.x["place"])
+            if e.source == "sosmed":
+                text = rng.choice(D.SOSMED_WRAPS).format(text=text)
+            b.update(category=e.kind, text=text)
             return b
         if e.x.get("stuck_at") == e.step:
             self.stuck -= 1
         if e.plan[1] == "assigned":
             b["opd"] = e.x["opd"]
-        if rng.random() < 0.5:
+        if rng.random() < 0.5:  # later events may omit the category
             b["category"] = e.kind
         if rng.random() < 0.5:
-            b["text"] = _one_of(rng, D.STATUS_TEXTS[status]).format(opd=e.x["opd"])
-        return b
-
-
-_HAZARD = {season: picker(w) for season, w in D.HAZARD_WEIGHTS.items()}
-_INTERVAL = {"flood": 1800.0, "tidal_flood": 1200.0, "fire": 600.0, "earthquake": 600.0}
-_FLOODS = ("flood", "tidal_flood")
-
-
-def _plan(hazard: str, rng: random.Random) -> tuple[str, ...]:
-    ri = rng.randint
-    if hazard == "earthquake":  # a BMKG report, checked by BPBD, nothing to do
-        return ("reported", "verified", "closed")
-    if hazard in _FLOODS:
-        return ("reported", "verified", *["responding"] * ri(5, 25), *["contained"] * ri(2, 6), "closed")
-    first = ("reported", "verified") if hazard != "fire" or rng.random() < 0.7 else ("reported",)
-    return (*first, *["responding"] * ri(2, 6), *["contained"] * ri(1, 3), "closed")
-
-
-def _peaks(hazard: str, place: D.Place | None, rng: random.Random) -> dict[str, Any]:
-    """The worst an incident gets: water level, people affected, displaced, hurt, dead."""
-    u, level = rng.uniform, 0.0
-    if hazard == "flood":
-        level = u(40, 200) if place is not None and "flood" in place.tags else u(15, 70)
-        affected = level * u(3, 10)
-        displaced = affected * min(0.5, max(0.0, (level - 40) / 250))
-    elif hazard == "tidal_flood":
-        level = u(10, 60)
-        affected, displaced = level * u(2, 6), 0.0
-    elif hazard == "fire":
-        affected = (1 + int(rng.expovariate(1 / 3))) * u(3.5, 5.5)
-        displaced = affected
-    else:
-        affected = 0.0 if hazard == "earthquake" else rng.expovariate(1 / 15)
-        displaced = affected * 0.3 if hazard in ("strong_wind", "building_collapse", "landslide") else 0
-    injured = int(rng.random() * (3 if hazard in ("fire", "building_collapse") or level > 100 else 1.3))
-    deaths = int(rng.random() < (0.04 if hazard == "fire" else 0.1 if level > 150 else 0.002))
-    return {"level": level, "affected": affected, "displaced": displaced, "injured": injured,
-            "deaths": deaths}
-
-
-class IncidentBoard(Desk):
-    """Incidents reported -> verified -> responding -> contained -> closed; floods in the rain."""
-
-    feed = "disasters"
-
-    def __init__(self, rng: random.Random, tag: str, seed: int) -> None:
-        super().__init__(rng, tag)
-        self.seed, self._day, self._block = seed, (-1, False), (-1, 0.0)
-
-    def rainy(self, t: float) -> bool:
-        """Whether ``t`` falls in the rainy season (November to March, WITA)."""
-        day = int((t + 28_800) // 86_400)
-        if self._day[0] != day:
-            self._day = (day, datetime.fromtimestamp(t, WITA).month in D.RAINY_MONTHS)
-        return self._day[1]
-
-    def rain(self, t: float) -> float:
-        """Rain intensity 0..1 for the 3-hour block of ``t`` (always 0 in the dry season)."""
-        block = int(t // 10_800)
-        if self._block[0] != block:
-            wet = random.Random(self.seed * 100_003 + block).random() ** 2
-            self._block = (block, wet if self.rainy(t) else 0.0)
-        return self._block[1]
-
-    def target(self, t: float) -> float:
-        return 3 + 3 * hour_activity(t) + (4 + 18 * self.rain(t) if self.rainy(t) else 0)
-
-    def new(self, t: float, *, age: float = 0.0, sample: bool = False) -> Entity:
-        rng = self.rng
-        self.created += 1
-        hazard = _HAZARD["rainy" if self.rainy(t) else "dry"](rng)
-        place: D.Place | None = None
-        if hazard == "earthquake":
-            where: Body = {"location": in_box(rng, D.QUAKE_BOXES)}
-        else:
-            place = (_FLOOD_PLACES if hazard == "flood" and rng.random() < 0.8 else _COAST_PLACES
-                     if hazard == "tidal_flood" else _FIRE_PLACES)(rng)
-            where = {"location": jitter(rng, place.lat, place.lon, place.radius_m / 2)}
-            if rng.random() < 0.4:
-                where["kecamatan"] = place.kecamatan
-        x = _peaks(hazard, place, rng)
-        if hazard == "earthquake":
-            x.update(mag=round(min(7.0, 2.8 + rng.expovariate(1 / 0.7)), 1),
-                     depth=round(rng.uniform(5, 60) if where["location"]["lon"] < 119 else rng.uniform(10, 600)))
-        src = _one_of(rng, D.HAZARD_SOURCE.get(hazard, ("bpbd",)))
-        prefix = "BMKG" if hazard == "earthquake" else "BPBD"
-        return Entity(f"{prefix}-{self.tag}-{self.created:06d}", hazard, src, where, _plan(hazard, rng), x)
-
-    def due(self, e: Entity, t: float) -> float:
-        return t + _INTERVAL.get(e.kind, 1200.0) * self.rng.uniform(0.5, 1.5)
-
-    def body(self, e: Entity) -> Body:
-        x, status = e.x, e.plan[e.step]
-        p = e.step / (len(e.plan) - 1)
-        grow = min(1.0, p / 0.5)
-        wave = 0.0 if status == "closed" else p / 0.4 if p < 0.4 else max(0.05, 1 - (p - 0.4) / 0.6)
-        b: Body = {"source": e.source, "incident_id": e.key, "hazard": e.kind, "status": status}
-        b.update(e.where)
-        if e.step:
-            b.update(affected_people=round(x["affected"] * grow), displaced=round(x["displaced"] * wave),
-                     injured=round(x["injured"] * grow), deaths=x["deaths"] if p >= 0.5 else 0)
-        if e.kind in _FLOODS:
-            b["water_level_cm"] = level = round(x["level"] * max(wave, 0.1 if e.step == 0 else 0), 1)
-            sev = 1 + (level >= 30) + (level >= 70) + (level >= 120) + (level >= 180)
-        elif e.kind == "earthquake":
-            b.update(magnitude=x["mag"], depth_km=x["depth"])
-            sev = 1 + (x["mag"] >= 5.0) + (x["mag"] >= 6.0)
-        else:
-            sev = 1 + (x["affected"] > 20) + (x["affected"] > 80) + (x["injured"] > 1) + x["deaths"]
-        b["severity"] = min(5, sev)
+            b["text"] = rng.choice(D.STATUS_TEXTS[status]).format(opd=e.x["opd"])
         return b
 
 
 _MARKETS = Picker(D.MARKETS, [m.weight for m in D.MARKETS])
 _MARKET_LOC = {m.name: {"lat": m.lat, "lon": m.lon} for m in D.MARKETS}
-_KEC_ECON, _MERCHANT = picker(D.KECAMATAN_ECONOMY), picker(D.MERCHANT_CATEGORIES)
-_REVERT = math.log(2) / 2.0  # price shocks halve in 2 days
+_KECAMATAN, _MERCHANT = picker(D.KECAMATAN_ECONOMY), picker(D.MERCHANT_CATEGORIES)
+_REVERT = math.log(2) / 2.0  # a price shock halves in 2 days
 _SPIKE_FADE = math.log(2) / 0.125  # a spike halves in 3 hours
 
 
@@ -344,14 +249,14 @@ class Economy:
         self.state = {c: [0.0, 0.0, start] for c in COMMODITIES}  # shock, spike, as of
 
     def step(self, t: float) -> Event:
-        """A price observation or a transactions report at ``t``."""
+        """A price observation (55%) or a transactions report at ``t``."""
         return self.price(t) if self.rng.random() < 0.55 else self.transactions(t)
 
     def level(self, commodity: str, t: float) -> float:
         """The city-wide log deviation of ``commodity`` from its base price at ``t``."""
         s, spec, rng = self.state[commodity], D.COMMODITY_SPECS[commodity], self.rng
         dt = (t - s[2]) / 86_400
-        if dt > 0:
+        if dt > 0:  # an Ornstein-Uhlenbeck step with the commodity's daily volatility
             decay = math.exp(-_REVERT * dt)
             noise = spec.daily_vol * math.sqrt((1 - decay * decay) / (2 * _REVERT)) * rng.gauss(0, 1)
             s[0] = max(-0.6, min(0.6, s[0] * decay + noise))
@@ -362,7 +267,7 @@ class Economy:
         return s[0] + s[1]
 
     def price(self, t: float) -> Event:
-        """One trader's price for one commodity at one market."""
+        """One trader's price for one commodity at one market, in steps of Rp 500."""
         rng, m = self.rng, _MARKETS(self.rng)
         c = COMMODITIES[int(rng.random() * len(COMMODITIES))]
         spec = D.COMMODITY_SPECS[c]
@@ -379,7 +284,7 @@ class Economy:
         rid, cat = f"QRIS-{self.tag}-{self.reports:08d}", _MERCHANT(rng)
         per_5min, ticket = D.MERCHANT_PROFILE[cat]
         count = int(per_5min * hour_activity(t) * rng.lognormvariate(0, 0.5))
+        amount = int(count * ticket * rng.lognormvariate(0, 0.25)) // 100 * 100
         body = {"source": "qris", "kind": "transactions", "report_id": rid, "merchant_category": cat,
-                "count": count, "amount_idr": int(count * ticket * rng.lognormvariate(0, 0.25)) // 100 * 100,
-                "kecamatan": _KEC_ECON(rng)}
+                "count": count, "amount_idr": amount, "kecamatan": _KECAMATAN(rng)}
         return "economy", rid, int(t * 1000), body

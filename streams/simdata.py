@@ -163,7 +163,7 @@ class Commodity(NamedTuple):
 
 
 # Volatility per DOMAIN.md (rice ~2%, oil ~8%, shallots ~18%, chillies 22-25%).
-# Spikes are more frequent than in reality so that a demo shows one within the hour.
+# Spikes (+15..50%, halving in 3 h) are more frequent than in reality, so that a demo sees one.
 COMMODITY_SPECS: Final = {
     "beras": Commodity("kg", 14_500, 0.02, 0.2),
     "gula_pasir": Commodity("kg", 18_000, 0.03, 0.2),
@@ -171,9 +171,9 @@ COMMODITY_SPECS: Final = {
     "daging_ayam": Commodity("kg", 38_000, 0.06, 0.5),
     "daging_sapi": Commodity("kg", 140_000, 0.03, 0.2),
     "telur_ayam": Commodity("kg", 30_000, 0.05, 0.5),
-    "cabai_merah": Commodity("kg", 45_000, 0.22, 6.0),
-    "cabai_rawit": Commodity("kg", 55_000, 0.25, 8.0),
-    "bawang_merah": Commodity("kg", 40_000, 0.18, 4.0),
+    "cabai_merah": Commodity("kg", 45_000, 0.22, 3.0),
+    "cabai_rawit": Commodity("kg", 55_000, 0.25, 3.5),
+    "bawang_merah": Commodity("kg", 40_000, 0.18, 2.0),
     "bawang_putih": Commodity("kg", 42_000, 0.07, 0.5),
 }
 
@@ -187,17 +187,12 @@ CATEGORY_WEIGHTS: Final = {
 
 # Who handles what (DOMAIN.md: fallen trees and blocked drains go to Dinas PU).
 CATEGORY_OPD: Final = {
-    "roads": {"DPU": 0.85, "DISHUB": 0.15},
-    "drainage": {"DPU": 0.9, "BPBD": 0.1},
-    "waste": {"DLH": 1.0},
-    "street_lighting": {"DISHUB": 0.6, "DPU": 0.4},
-    "water": {"PDAM": 1.0},
-    "electricity": {"PLN": 0.9, "DISHUB": 0.1},
-    "public_order": {"SATPOLPP": 0.8, "DISHUB": 0.2},
-    "health": {"DINKES": 1.0},
-    "education": {"DISDIK": 1.0},
+    "roads": {"DPU": 0.85, "DISHUB": 0.15}, "drainage": {"DPU": 0.9, "BPBD": 0.1},
+    "waste": {"DLH": 1.0}, "street_lighting": {"DISHUB": 0.6, "DPU": 0.4}, "water": {"PDAM": 1.0},
+    "electricity": {"PLN": 0.9, "DISHUB": 0.1}, "public_order": {"SATPOLPP": 0.8, "DISHUB": 0.2},
+    "health": {"DINKES": 1.0}, "education": {"DISDIK": 1.0},
     "administration": {"DUKCAPIL": 0.75, "DINSOS": 0.25},
-    "other": {"DAMKAR": 0.35, "DINSOS": 0.3, "SATPOLPP": 0.2, "BPBD": 0.15},
+    "other": {"DAMKAR": 0.35, "DINSOS": 0.3, "SATPOLPP": 0.2, "BPBD": 0.15},  # bees, snakes: Damkar
 }
 
 # (low, normal, high, urgent) weights; urgent is rare except for health and order.
@@ -210,57 +205,35 @@ PRIORITY_WEIGHTS: Final = {
 }
 
 COMPLAINT_TEXTS: Final = {
-    "roads": (
-        "Jalan berlubang cukup dalam dekat {place}, sudah ada pengendara motor yang jatuh. Mohon segera ditambal.",
-        "Aspal di sekitar {place} rusak parah dan jadi kubangan kalau hujan. Tolong diperbaiki.",
-        "Galian pipa di {place} tidak ditutup kembali, membahayakan pengguna jalan malam hari.",
-    ),
-    "drainage": (
-        "Saluran drainase di {place} tersumbat sampah, air meluap ke jalan setiap hujan.",
-        "Got di lorong dekat {place} mampet dan berbau, mohon dikeruk.",
-        "Tiap hujan deras air masuk ke rumah warga di {place} karena kanal dangkal.",
-    ),
-    "waste": (
-        "Sampah di TPS dekat {place} sudah 3 hari tidak diangkut, baunya menyengat.",
-        "Warga buang sampah sembarangan di pinggir kanal {place}, mohon ditertibkan.",
-        "Mobil sampah tidak lewat lagi di {place} sejak minggu lalu.",
-    ),
-    "street_lighting": (
-        "Lampu jalan di {place} mati sudah seminggu, rawan begal malam hari.",
-        "Beberapa tiang PJU di sekitar {place} padam, jalanan gelap gulita.",
-    ),
-    "water": (
-        "Air PDAM di {place} tidak mengalir sejak kemarin sore.",
-        "Air PDAM keruh dan berbau di {place}, tidak bisa dipakai memasak.",
-        "Pipa PDAM bocor di depan {place}, air terbuang ke jalan.",
-    ),
-    "electricity": (
-        "Listrik sering padam di {place}, sehari bisa tiga kali.",
-        "Kabel listrik menjuntai rendah di {place}, berbahaya untuk anak-anak.",
-    ),
-    "public_order": (
-        "Pedagang kaki lima menutup trotoar di {place}, pejalan kaki terpaksa turun ke jalan.",
-        "Parkir liar di {place} bikin macet setiap sore.",
-        "Ada balap liar tiap malam Minggu di sekitar {place}, warga terganggu.",
-    ),
-    "health": (
-        "Banyak kasus DBD di lingkungan {place}, mohon fogging.",
-        "Puskesmas dekat {place} tutup padahal masih jam pelayanan.",
-    ),
-    "education": (
-        "Atap ruang kelas SD di {place} bocor dan hampir roboh.",
-        "Ada pungutan di sekolah dekat {place} yang memberatkan orang tua murid.",
-    ),
-    "administration": (
-        "Pengurusan KTP-el sudah 2 bulan belum selesai, warga {place}.",
-        "Bantuan sosial belum diterima padahal sudah terdaftar, warga {place}.",
-        "Antrean pengurusan KK di kantor lurah dekat {place} sangat lama.",
-    ),
-    "other": (
-        "Ada sarang tawon besar di pohon dekat {place}, mohon dievakuasi.",
-        "Ular masuk ke rumah warga di {place}, mohon bantuan Damkar.",
-        "Anjing liar berkeliaran di {place}, anak-anak takut ke sekolah.",
-    ),
+    "roads": ("Jalan berlubang cukup dalam dekat {place}, sudah ada pengendara motor yang jatuh. Mohon segera ditambal.",
+              "Aspal di sekitar {place} rusak parah dan jadi kubangan kalau hujan. Tolong diperbaiki.",
+              "Galian pipa di {place} tidak ditutup kembali, membahayakan pengguna jalan malam hari."),
+    "drainage": ("Saluran drainase di {place} tersumbat sampah, air meluap ke jalan setiap hujan.",
+                 "Got di lorong dekat {place} mampet dan berbau, mohon dikeruk.",
+                 "Tiap hujan deras air masuk ke rumah warga di {place} karena kanal dangkal."),
+    "waste": ("Sampah di TPS dekat {place} sudah 3 hari tidak diangkut, baunya menyengat.",
+              "Warga buang sampah sembarangan di pinggir kanal {place}, mohon ditertibkan.",
+              "Mobil sampah tidak lewat lagi di {place} sejak minggu lalu."),
+    "street_lighting": ("Lampu jalan di {place} mati sudah seminggu, rawan begal malam hari.",
+                        "Beberapa tiang PJU di sekitar {place} padam, jalanan gelap gulita."),
+    "water": ("Air PDAM di {place} tidak mengalir sejak kemarin sore.",
+              "Air PDAM keruh dan berbau di {place}, tidak bisa dipakai memasak.",
+              "Pipa PDAM bocor di depan {place}, air terbuang ke jalan."),
+    "electricity": ("Listrik sering padam di {place}, sehari bisa tiga kali.",
+                    "Kabel listrik menjuntai rendah di {place}, berbahaya untuk anak-anak."),
+    "public_order": ("Pedagang kaki lima menutup trotoar di {place}, pejalan kaki terpaksa turun ke jalan.",
+                     "Parkir liar di {place} bikin macet setiap sore.",
+                     "Ada balap liar tiap malam Minggu di sekitar {place}, warga terganggu."),
+    "health": ("Banyak kasus DBD di lingkungan {place}, mohon fogging.",
+               "Puskesmas dekat {place} tutup padahal masih jam pelayanan."),
+    "education": ("Atap ruang kelas SD di {place} bocor dan hampir roboh.",
+                  "Ada pungutan di sekolah dekat {place} yang memberatkan orang tua murid."),
+    "administration": ("Pengurusan KTP-el sudah 2 bulan belum selesai, warga {place}.",
+                       "Bantuan sosial belum diterima padahal sudah terdaftar, warga {place}.",
+                       "Antrean pengurusan KK di kantor lurah dekat {place} sangat lama."),
+    "other": ("Ada sarang tawon besar di pohon dekat {place}, mohon dievakuasi.",
+              "Ular masuk ke rumah warga di {place}, mohon bantuan Damkar.",
+              "Anjing liar berkeliaran di {place}, anak-anak takut ke sekolah."),
 }
 
 # Social media posts arrive wrapped; the odd one carries markup, which screens must escape.
@@ -314,5 +287,6 @@ HOUR_ACTIVITY: Final = (
 SEA_BOXES: Final = ((-5.215, -5.185, 119.300, 119.360), (-5.115, -5.095, 119.350, 119.385))
 MAROS_BOXES: Final = ((-5.065, -5.000, 119.555, 119.600),)
 GOWA_BOXES: Final = ((-5.230, -5.212, 119.455, 119.480),)
+OUTSIDE_BOXES: Final = (SEA_BOXES, MAROS_BOXES, GOWA_BOXES)
 # BMKG earthquakes out at sea: the Makassar Strait and the Flores Sea.
 QUAKE_BOXES: Final = ((-5.80, -3.80, 117.60, 118.80), (-7.60, -6.60, 119.40, 121.00))

@@ -235,22 +235,23 @@ def test_lifecycles_are_ordered_per_entity_and_few_events_arrive_late() -> None:
     for feed, id_field, statuses in (("complaints", "complaint_id", COMPLAINT_STATUSES),
                                      ("disasters", "incident_id", INCIDENT_STATUSES)):
         events: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for body in bodies(stream, feed):
-            events[body[id_field]].append((body["occurred_at"], body["status"]))
         late = 0
+        for body in bodies(stream, feed):
+            history = events[body[id_field]]
+            late += bool(history) and body["occurred_at"] < max(history)[0]
+            history.append((body["occurred_at"], body["status"]))
         for history in events.values():
             in_time = sorted(history)
-            late += in_time != history
             ranks = [min(statuses.index(s), 3) for _, s in in_time]  # resolved ~ rejected
             assert ranks == sorted(ranks), in_time
             assert len({t for t, _ in in_time}) == len(in_time)  # no ties within an entity
             assert in_time[0][1] in ("received", "reported") or len(in_time) < len(statuses)
-        assert late < 0.03 * len(events), feed
+        assert 0 < late < 0.01 * sum(map(len, events.values())), feed
 
 
 def test_most_events_update_existing_entities_and_populations_stay_bounded() -> None:
     sim = Simulator(5, START)
-    stream = run(sim, seconds=4000, rate=50)
+    stream = run(sim, seconds=2000, rate=50)
     complaints = bodies(stream, "complaints")
     new = sum(b["status"] == "received" for b in complaints)
     assert new < 0.45 * len(complaints)
@@ -265,9 +266,9 @@ def test_feed_mix_over_a_day_is_about_45_45_10() -> None:
     counts = Counter(m.feed for batch in sim.backfill(START + 86_400, rate=2.0) for m in batch)
     total = sum(counts.values())
     assert abs(total - 2 * 86_400) < 10
-    assert abs(counts["complaints"] / total - 0.45) < 0.06
-    assert abs(counts["economy"] / total - 0.45) < 0.06
-    assert abs(counts["disasters"] / total - 0.10) < 0.03
+    assert abs(counts["complaints"] / total - 0.45) < 0.02
+    assert abs(counts["economy"] / total - 0.45) < 0.02
+    assert abs(counts["disasters"] / total - 0.10) < 0.01
 
 
 def test_the_backlog_has_open_and_overdue_complaints() -> None:
@@ -372,7 +373,7 @@ def test_reported_locations_stay_on_land_in_their_kecamatan(kecamatan_utm: dict[
 
 def test_earthquakes_are_out_at_sea_with_magnitude_and_depth(city: Any) -> None:
     sim = Simulator(11, START - 86_400 * 4)
-    quakes = [orjson.loads(m.value) for batch in sim.backfill(START, rate=1.0) for m in batch
+    quakes = [orjson.loads(m.value) for batch in sim.backfill(START, rate=0.4) for m in batch
               if m.feed == "disasters" and b'"earthquake"' in m.value]
     assert quakes
     for quake in quakes:
@@ -401,7 +402,7 @@ def test_backfill_covers_the_last_hours_in_time_order() -> None:
 def test_prices_stay_plausible_and_chillies_move_most() -> None:
     sim = Simulator(13, START - 3 * 86_400)
     prices: dict[str, list[int]] = defaultdict(list)
-    for batch in sim.backfill(START, rate=1.0):
+    for batch in sim.backfill(START, rate=0.5):
         for m in batch:
             body = orjson.loads(m.value)
             if body.get("kind") == "price" and body["market"] == "Pasar Terong":
@@ -452,7 +453,7 @@ def test_a_bad_invalid_ratio_is_refused() -> None:
 
 @pytest.mark.integration
 def test_run_simulate_sends_every_feed_to_kafka(make_settings: Any) -> None:
-    from helpers import read_topic  # type: ignore[import-not-found]
+    from helpers import read_topic
 
     from streams.simulate import run_simulate
 
