@@ -71,7 +71,7 @@ def test_a_late_older_event_never_rolls_state_back(make_settings, redis_client):
         complaint("C-1", "resolved", 100, opd="DPU"),
         complaint("C-1", "received", 900, category="drainage", priority="high"),
         complaint("C-1", "assigned", 600, opd="DPU"),
-        incident("I-1", "closed", 50),
+        incident("I-1", "closed", 50, hazard="fire", severity=3),
         incident("I-1", "reported", 500, hazard="fire", severity=3, affected_people=12),
     ]
     produce_json(settings, "complaints", events[:3])
