@@ -1,0 +1,58 @@
+/*
+ * Marvec client-side callbacks (served from /assets, no inline script, works offline).
+ *
+ * marvec.tick runs every second in the browser, server or no server:
+ *  - the clock, on the war room's time zone (WITA), whatever the browser's zone is;
+ *  - a watchdog: when the page's data callback has not come back for a while, a red
+ *    strip says so (old numbers must never look live); after 5 minutes without an
+ *    answer the page reloads itself, but only once the server answers again, so an
+ *    unattended wall recovers by itself;
+ *  - the screen scale (window height / 1080) used to size map markers.
+ */
+(function () {
+  "use strict";
+  var LOST_AFTER_MS = 10000;
+  var RELOAD_AFTER_MS = 300000;
+  var state = { seq: null, at: Date.now(), scale: null, reloadTried: 0 };
+
+  function fmt(lang, date, withSeconds) {
+    var opts = { timeZone: "Asia/Makassar", hour: "2-digit", minute: "2-digit", hour12: false };
+    if (withSeconds) { opts.second = "2-digit"; }
+    try {
+      return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "id-ID", opts).format(date).replace(/\./g, ":");
+    } catch (e) {
+      return date.toISOString().substring(11, withSeconds ? 19 : 16) + " UTC";
+    }
+  }
+
+  function tryReload(now) {
+    if (now - state.reloadTried < 60000) { return; }
+    state.reloadTried = now;
+    fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { if (r.ok) { window.location.reload(); } })
+      .catch(function () { /* still down: try again in a minute */ });
+  }
+
+  function tick(n, heartbeat, lang) {
+    var now = Date.now();
+    if (heartbeat && heartbeat.seq !== state.seq) {
+      state.seq = heartbeat.seq;
+      state.at = now;
+    }
+    var refresh = (heartbeat && heartbeat.refresh) || 1000;
+    var silent = now - state.at;
+    var lost = silent > Math.max(3 * refresh, LOST_AFTER_MS);
+    if (silent > Math.max(RELOAD_AFTER_MS, 10 * refresh)) { tryReload(now); }
+    var scale = Math.round(Math.min(3, Math.max(0.7, window.innerHeight / 1080)) * 100) / 100;
+    var scaleOut = window.dash_clientside.no_update;
+    if (scale !== state.scale) { state.scale = scale; scaleOut = scale; }
+    return [
+      fmt(lang, new Date(now), true) + " WITA",
+      lost ? "watchdog" : "watchdog hidden",
+      fmt(lang, new Date(state.at), false),
+      scaleOut
+    ];
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { marvec: { tick: tick } });
+})();

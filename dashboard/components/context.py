@@ -1,0 +1,64 @@
+"""What every page needs: settings, the map frame, the snapshot source, and one read per tick."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from layers.freshness import Freshness, freshness
+from layers.mapframe import MapFrame
+from marvec.settings import Settings
+from marvec.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class SourceResult(Protocol):
+    snapshot: Snapshot | None
+    ok: bool
+    fetched_at: float
+    error: str | None
+
+
+class Source(Protocol):
+    """``dashboard.source.SnapshotSource``: one cached Redis read per refresh interval."""
+
+    def get(self) -> SourceResult: ...
+
+
+@dataclass(frozen=True)
+class Read:
+    """One tick's view of the world: the snapshot (last good one), whether it is fresh, when."""
+
+    snapshot: Snapshot | None
+    ok: bool
+    now: float
+    fresh: Freshness
+    error: str | None = None
+
+
+@dataclass
+class ScreenContext:
+    settings: Settings
+    frame: MapFrame
+    names: tuple[str, ...]
+    source: Source
+    clock: Callable[[], float] = time.time
+    _last: Any = field(default=None, repr=False)
+
+    def read(self) -> Read:
+        """Ask the source once. A source that raises counts as unreachable, never as a crash."""
+        now = self.clock()
+        try:
+            result = self.source.get()
+            snapshot, ok, error = result.snapshot, bool(result.ok), result.error
+        except Exception as exc:  # the wall must keep running whatever the source does
+            log.exception("snapshot source failed")
+            snapshot, ok, error = self._last, False, f"{type(exc).__name__}: {exc}"
+        if snapshot is not None:
+            self._last = snapshot
+        fresh = freshness(snapshot, ok, now, self.settings.stale_after_seconds)
+        return Read(snapshot, ok, now, fresh, error)

@@ -1,0 +1,135 @@
+"""/crisis: active incidents for the crisis team, most severe and oldest first.
+
+Each incident with its hazard, kecamatan, status, people affected and status
+timeline; floods with the flood/drainage complaints within ``flood_radius_m``.
+Filter by hazard and kecamatan; the map follows the incidents shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State, dcc, html
+
+from dashboard.components import ids
+from dashboard.components.citymap import create_map
+from dashboard.components.context import Read, ScreenContext
+from dashboard.components.live import create_page_digests, page_outputs
+from dashboard.components.shell import (
+    create_banner,
+    create_live,
+    create_topbar,
+    create_watchdog,
+    register_clock,
+)
+from dashboard.i18n import normalize, translator
+from layers.citymap import city_map_figure, map_layers
+from layers.fmt import fmt_int, label
+from layers.freshness import banner, status_pills
+from layers.geo import flood_complaints
+from layers.incidents import filter_incidents, incident_card, sort_incidents, totals
+from layers.legend import map_legend
+from marvec.contract import HAZARDS
+
+PAGE = ids.CRISIS
+
+OUTPUTS: tuple[tuple[str, str, str], ...] = (
+    (PAGE.kpis, "children", "totals"),
+    (ids.CRISIS_COUNT, "children", "count"),
+    (ids.CRISIS_LIST, "children", "cards"),
+    (PAGE.legend, "children", "legend"),
+    (PAGE.pills, "children", "pills"),
+    (PAGE.banner, "children", "banner"),
+    (PAGE.banner, "className", "banner_class"),
+)
+KEYS = tuple(key for _, _, key in OUTPUTS)
+
+
+def render(
+    screen: ScreenContext, read: Read, lang: str, scale: float,
+    hazards: list[str] | None = None, kecamatan: list[str] | None = None,
+) -> dict[str, Any]:
+    """Every changing part of the crisis screen for one read and filter choice."""
+    tr = translator(lang)
+    snap = read.snapshot
+    radius = screen.settings.flood_radius_m
+    active = sort_incidents(snap.disasters.incidents) if snap else []
+    shown = filter_incidents(active, hazards, kecamatan)
+    near = flood_complaints(snap, radius) if snap else {}
+    layers = map_layers(snap, screen.frame, "disasters", tr, lang, scale, incidents=shown,
+                        flood_radius_m=radius, zoom_to_incidents=True, ramp="muted")
+    empty = tr("crisis.none_filtered") if active else tr("crisis.none")
+    cards = [incident_card(i, tr, lang, read.now, near.get(i.incident_id, []), radius) for i in shown]
+    banner_children, banner_class = banner(read.fresh, tr)
+    return {
+        "totals": totals(snap.disasters if snap else None, tr, lang),
+        "count": tr("crisis.count").format(shown=fmt_int(len(shown), lang), total=fmt_int(len(active), lang)),
+        "cards": cards or [html.Div(empty, className="empty")],
+        "legend": map_legend(layers.classes, "disasters", tr, lang, near=True),
+        "pills": status_pills(read.fresh, tr),
+        "banner": banner_children,
+        "banner_class": banner_class,
+        "layers": layers,
+    }
+
+
+def _filters(screen: ScreenContext, tr: Any) -> html.Div:
+    hazard_opts = [{"label": label(tr, "hazard", h), "value": h} for h in HAZARDS]
+    kec_opts = [{"label": n, "value": n} for n in sorted(screen.names)]
+    return html.Div([
+        html.Label([tr("crisis.filter_hazard"), dcc.Dropdown(
+            id=ids.CRISIS_HAZARD, options=hazard_opts, multi=True, placeholder=tr("crisis.filter_all"),
+            className="filter")], className="filter-label"),
+        html.Label([tr("crisis.filter_kecamatan"), dcc.Dropdown(
+            id=ids.CRISIS_KECAMATAN, options=kec_opts, multi=True, placeholder=tr("crisis.filter_all"),
+            className="filter")], className="filter-label"),
+    ], className="filters")
+
+
+def layout(screen: ScreenContext, lang: str) -> html.Div:
+    tr = translator(lang)
+    view = render(screen, screen.read(), lang, 1.0)
+    figure = city_map_figure(screen.frame, view["layers"], "pan", uirevision="crisis")
+    return html.Div([
+        *create_live(PAGE, screen.settings.refresh_ms),
+        create_page_digests(PAGE.digests, screen.frame, view, KEYS),
+        create_topbar(PAGE, tr, tr("nav.crisis"), pills=view["pills"]),
+        create_banner(PAGE, view["banner"], view["banner_class"]),
+        html.Main([
+            html.Section([
+                html.Div(view["totals"], id=PAGE.kpis, className="totals"),
+                _filters(screen, tr),
+                html.Div(view["count"], id=ids.CRISIS_COUNT, className="count"),
+                html.Div(view["cards"], id=ids.CRISIS_LIST, className="incident-list"),
+            ], className="crisis-left"),
+            html.Section([
+                html.Div(create_map(PAGE.map, figure, "pan"), className="map-box"),
+                html.Div(view["legend"], id=PAGE.legend, className="legend"),
+            ], className="crisis-map"),
+        ], className="crisis-grid"),
+        create_watchdog(PAGE, tr),
+    ], id=PAGE.root, className="page crisis")
+
+
+def register(app: Dash, screen: ScreenContext) -> None:
+    register_clock(app, PAGE)
+
+    @app.callback(
+        Output(PAGE.map, "figure"),
+        *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
+        Output(PAGE.heartbeat, "data"),
+        Output(PAGE.digests, "data"),
+        Input(PAGE.tick, "n_intervals"),
+        Input(ids.CRISIS_HAZARD, "value"),
+        Input(ids.CRISIS_KECAMATAN, "value"),
+        State(ids.LANG, "data"),
+        State(PAGE.scale, "data"),
+        State(PAGE.digests, "data"),
+    )
+    def refresh(n: int, hazards: list[str] | None, kecamatan: list[str] | None,
+                lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
+        read = screen.read()
+        view = render(screen, read, normalize(lang, screen.settings.lang), float(scale or 1.0), hazards, kecamatan)
+        values, hashes = page_outputs(screen.frame, view, KEYS, shown)
+        beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
+        return [*values, beat, hashes]

@@ -1,0 +1,23 @@
+"""/: three big links, one per screen."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard.components.shell import PAGES, create_lang_button
+from dashboard.i18n import translator
+
+
+def layout(lang: str) -> html.Div:
+    tr = translator(lang)
+    cards = [
+        dcc.Link([html.Div(tr("nav." + p), className="home-card-title"),
+                  html.Div(tr(f"nav.{p}.desc"), className="home-card-desc"),
+                  html.Div(f"/{p}", className="home-card-path")], href=f"/{p}", className="home-card")
+        for p in PAGES
+    ]
+    return html.Div([
+        html.Header([html.Span("MARVEC", className="brand"), html.Span(tr("app.title"), className="page-title"),
+                     create_lang_button("home", tr)], className="topbar home-bar"),
+        html.Main(cards, className="home-cards"),
+    ], className="page home")

@@ -1,0 +1,159 @@
+"""/mayor: today at a glance on a tablet (touch-first, portrait or landscape).
+
+Today's numbers with deltas vs yesterday, the OPD report card (worst first), staple
+prices, hotspots by kecamatan. Tapping a kecamatan on the map or in the hotspot list
+opens its detail sheet; nothing needs hover.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard.components import ids
+from dashboard.components.citymap import create_map
+from dashboard.components.context import Read, ScreenContext
+from dashboard.components.live import create_page_digests, page_outputs
+from dashboard.components.shell import (
+    create_banner,
+    create_live,
+    create_topbar,
+    create_watchdog,
+    register_clock,
+)
+from dashboard.i18n import normalize, translator
+from layers.citymap import city_map_figure, map_layers
+from layers.district import district_detail, hotspot_list
+from layers.freshness import banner, status_pills
+from layers.kpi import KPIS, kpi_views
+from layers.legend import map_legend
+from layers.report import price_table, report_card
+from layers.tiles import kpi_tile
+
+PAGE = ids.MAYOR
+CLOSE_TYPE = ids.MAYOR_CLOSE
+
+OUTPUTS: tuple[tuple[str, str, str], ...] = (
+    *((PAGE.kpi(i), "children", f"kpi{i}") for i in range(len(KPIS))),
+    (ids.MAYOR_HOTSPOTS, "children", "hotspots"),
+    (ids.MAYOR_REPORT, "children", "report"),
+    (ids.MAYOR_PRICES, "children", "prices"),
+    (PAGE.legend, "children", "legend"),
+    (PAGE.pills, "children", "pills"),
+    (PAGE.banner, "children", "banner"),
+    (PAGE.banner, "className", "banner_class"),
+    (ids.MAYOR_DETAIL, "children", "detail"),
+    (ids.MAYOR_DETAIL, "className", "detail_class"),
+)
+KEYS = tuple(key for _, _, key in OUTPUTS)
+
+
+def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected: str | None) -> dict[str, Any]:
+    """Every changing part of the mayor's screen for one read."""
+    tr = translator(lang)
+    snap = read.snapshot
+    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=selected)
+    banner_children, banner_class = banner(read.fresh, tr)
+    detail = (district_detail(snap, selected, tr, lang, read.now, {"type": CLOSE_TYPE, "name": selected})
+              if selected else None)
+    tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
+    return {
+        **tiles,
+        "hotspots": hotspot_list(snap, tr, lang, ids.hotspot_id),
+        "report": report_card(snap, tr, lang),
+        "prices": price_table(snap, tr, lang),
+        "legend": map_legend(layers.classes, "complaints", tr, lang),
+        "pills": status_pills(read.fresh, tr),
+        "banner": banner_children,
+        "banner_class": banner_class,
+        "detail": detail,
+        "detail_class": "detail-sheet" if selected else "detail-sheet hidden",
+        "layers": layers,
+    }
+
+
+def _section(title: str, body: Any, css: str, hint: str | None = None) -> html.Section:
+    head = html.H2([title, html.Span(" · " + hint, className="muted") if hint else None])
+    return html.Section([head, body], className=f"card {css}")
+
+
+def layout(screen: ScreenContext, lang: str) -> html.Div:
+    tr = translator(lang)
+    view = render(screen, screen.read(), lang, 1.0, None)
+    figure = city_map_figure(screen.frame, view["layers"], "tap", uirevision="mayor")
+    return html.Div([
+        *create_live(PAGE, screen.settings.refresh_ms),
+        create_page_digests(PAGE.digests, screen.frame, view, KEYS),
+        dcc.Store(id=ids.MAYOR_SELECTED, storage_type="memory"),
+        create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"]),
+        create_banner(PAGE, view["banner"], view["banner_class"]),
+        html.Main([
+            _section(tr("mayor.today"), html.Div(
+                [html.Div(view[f"kpi{i}"], id=PAGE.kpi(i), className="kpi-slot") for i in range(len(KPIS))],
+                id=PAGE.kpis, className="kpi-grid"), "today"),
+            _section(tr("mayor.map"), html.Div([
+                html.Div(create_map(PAGE.map, figure, "tap"), className="map-box"),
+                html.Div(view["legend"], id=PAGE.legend, className="legend"),
+            ]), "map-card"),
+            _section(tr("mayor.hotspots"), html.Div(view["hotspots"], id=ids.MAYOR_HOTSPOTS), "hotspots"),
+            _section(tr("mayor.report_card"), html.Div(view["report"], id=ids.MAYOR_REPORT), "report",
+                     tr("mayor.report_hint")),
+            _section(tr("mayor.prices"), html.Div(view["prices"], id=ids.MAYOR_PRICES), "prices"),
+        ], className="mayor-grid"),
+        html.Div(view["detail"], id=ids.MAYOR_DETAIL, className=view["detail_class"]),
+        create_watchdog(PAGE, tr),
+    ], id=PAGE.root, className="page mayor")
+
+
+def tapped_kecamatan(click: dict[str, Any] | None, names: tuple[str, ...]) -> str | None:
+    """The kecamatan under a tap on the map (polygon fills carry their name), if any."""
+    for point in (click or {}).get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, str) and data in names:
+            return data
+        curve = point.get("curveNumber")
+        if isinstance(curve, int) and 0 <= curve < len(names):
+            return names[curve]
+    return None
+
+
+def register(app: Dash, screen: ScreenContext) -> None:
+    register_clock(app, PAGE)
+
+    @app.callback(
+        Output(ids.MAYOR_SELECTED, "data"),
+        Input(PAGE.map, "clickData"),
+        Input({"type": ids.HOTSPOT, "name": ALL}, "n_clicks"),
+        Input({"type": CLOSE_TYPE, "name": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def select(click: dict[str, Any] | None, _rows: list[int], _close: list[int]) -> str | None:
+        trigger = ctx.triggered_id
+        if trigger == PAGE.map:
+            return tapped_kecamatan(click, screen.names) or no_update
+        if not ctx.triggered or not ctx.triggered[0].get("value"):
+            return no_update  # a list re-rendered, nobody tapped
+        if isinstance(trigger, dict) and trigger.get("type") == ids.HOTSPOT:
+            return trigger["name"]
+        return None
+
+    @app.callback(
+        Output(PAGE.map, "figure"),
+        *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
+        Output(PAGE.heartbeat, "data"),
+        Output(PAGE.digests, "data"),
+        Input(PAGE.tick, "n_intervals"),
+        Input(ids.MAYOR_SELECTED, "data"),
+        State(ids.LANG, "data"),
+        State(PAGE.scale, "data"),
+        State(PAGE.digests, "data"),
+    )
+    def refresh(n: int, selected: str | None, lang: str | None, scale: float | None,
+                shown: list[str] | None) -> list[Any]:
+        read = screen.read()
+        chosen = selected if selected in screen.names else None
+        view = render(screen, read, normalize(lang, screen.settings.lang), float(scale or 1.0), chosen)
+        values, hashes = page_outputs(screen.frame, view, KEYS, shown)
+        beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
+        return [*values, beat, hashes]

@@ -1,0 +1,163 @@
+"""/wall: the war-room wall. Dark, huge numbers, no scroll bars, no interaction needed.
+
+One interval tick reads the snapshot once and updates every part; the map is
+patched (fills, labels, points), never redrawn. Focus rotates complaints -> economy
+-> disasters every ``wall_rotate_seconds`` and jumps to crisis while any active
+incident is at severity 4 or above.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State, html
+
+from dashboard.components import ids
+from dashboard.components.citymap import create_map
+from dashboard.components.context import Read, ScreenContext
+from dashboard.components.live import create_page_digests, page_outputs
+from dashboard.components.shell import (
+    create_banner,
+    create_live,
+    create_topbar,
+    create_watchdog,
+    register_clock,
+)
+from dashboard.i18n import normalize, translator
+from layers.citymap import FOCI, city_map_figure, map_layers
+from layers.fmt import Translate, fmt_int, label
+from layers.focus import Focus, crisis_incidents, wall_focus
+from layers.freshness import banner, status_pills
+from layers.kpi import KPIS, kpi_views
+from layers.legend import map_legend
+from layers.panels import focus_panel
+from layers.ticker import ticker
+from layers.tiles import kpi_tile
+
+PAGE = ids.WALL
+
+# (component id, property, key in the rendered view), in callback output order. Each KPI
+# tile is its own output so a change to one number resends one tile, not nine.
+OUTPUTS: tuple[tuple[str, str, str], ...] = (
+    (PAGE.root, "className", "root_class"),
+    (ids.WALL_FOCUS, "children", "focus"),
+    (ids.WALL_MAP_TITLE, "children", "title"),
+    (PAGE.legend, "children", "legend"),
+    *((PAGE.kpi(i), "children", f"kpi{i}") for i in range(len(KPIS))),
+    (ids.WALL_PANEL, "children", "panel"),
+    (ids.WALL_TICKER, "children", "ticker"),
+    (PAGE.pills, "children", "pills"),
+    (PAGE.banner, "children", "banner"),
+    (PAGE.banner, "className", "banner_class"),
+    (ids.WALL_ALARM, "children", "alarm"),
+    (ids.WALL_ALARM, "className", "alarm_class"),
+)
+
+KEYS = tuple(key for _, _, key in OUTPUTS)
+
+
+def focus_tabs(focus: Focus, tr: Translate) -> list[html.Span]:
+    """The rotation as tabs; the current one lit, with a bar showing its time running out."""
+    names = (*FOCI, "crisis") if focus.crisis else FOCI
+    tabs = []
+    for name in names:
+        active = name == focus.name
+        bar = html.Span(className="focus-progress", style={"width": f"{round(100 * focus.progress)}%"})
+        tabs.append(html.Span([tr("focus." + name), bar if active else None],
+                              className=f"focus-tab focus-{name}" + (" active" if active else "")))
+    return tabs
+
+
+def alarm(read: Read, tr: Translate, lang: str) -> tuple[list[html.Div], str]:
+    """The crisis strip over the map: one line per incident at crisis severity."""
+    found = crisis_incidents(read.snapshot)
+    lines = []
+    for i in found[:3]:
+        text = tr("crisis.banner").format(
+            hazard=label(tr, "hazard", i.hazard), severity=i.severity,
+            kecamatan=i.kecamatan or tr("incident.no_kecamatan"), status=label(tr, "istatus", i.status),
+        )
+        if i.affected_people:
+            text += f" · {fmt_int(i.affected_people, lang)} {tr('unit.affected')}"
+        lines.append(html.Div(text, className="alarm-line"))
+    return lines, "alarm" if lines else "alarm hidden"
+
+
+def render(screen: ScreenContext, read: Read, lang: str, scale: float) -> dict[str, Any]:
+    """Every changing part of the wall for one read (also the first paint)."""
+    tr = translator(lang)
+    snap = read.snapshot
+    focus = wall_focus(snap, read.now, screen.settings.wall_rotate_seconds)
+    shade = "disasters" if focus.crisis else focus.name
+    layers = map_layers(snap, screen.frame, shade, tr, lang, scale)
+    banner_children, banner_class = banner(read.fresh, tr)
+    alarm_children, alarm_class = alarm(read, tr, lang)
+    stale = "" if read.fresh.ok else " is-stale"
+    tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
+    return {
+        **tiles,
+        "root_class": f"page wall focus-{focus.name}{stale}",
+        "focus": focus_tabs(focus, tr),
+        "title": tr("map." + focus.name),
+        "legend": map_legend(layers.classes, shade, tr, lang),
+        "panel": focus_panel(snap, shade, tr, lang, read.now),
+        "ticker": ticker(snap, tr, limit=5, text_limit=70),
+        "pills": status_pills(read.fresh, tr, compact=True),
+        "banner": banner_children,
+        "banner_class": banner_class,
+        "alarm": alarm_children,
+        "alarm_class": alarm_class,
+        "layers": layers,
+    }
+
+
+def layout(screen: ScreenContext, lang: str) -> html.Div:
+    """The wall, filled from the current snapshot so the first paint already has data."""
+    tr = translator(lang)
+    view = render(screen, screen.read(), lang, 1.0)
+    figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall")
+    return html.Div([
+        *create_live(PAGE, screen.settings.refresh_ms),
+        create_page_digests(PAGE.digests, screen.frame, view, KEYS),
+        create_topbar(PAGE, tr, tr("nav.wall"), html.Div(view["focus"], id=ids.WALL_FOCUS, className="focus-tabs"),
+                      nav=False, pills=view["pills"]),
+        html.Main([
+            html.Section([
+                html.Div(view["title"], id=ids.WALL_MAP_TITLE, className="map-title"),
+                html.Div(create_map(PAGE.map, figure), className="map-box"),
+                html.Div(view["legend"], id=PAGE.legend, className="legend"),
+                html.Div(view["alarm"], id=ids.WALL_ALARM, className=view["alarm_class"]),
+                create_banner(PAGE, view["banner"], view["banner_class"]),
+            ], className="wall-map"),
+            html.Section([
+                html.Div([html.Div(view[f"kpi{i}"], id=PAGE.kpi(i), className="kpi-slot")
+                          for i in range(len(KPIS))], id=PAGE.kpis, className="kpi-grid"),
+                html.Div(view["panel"], id=ids.WALL_PANEL, className="focus-panel"),
+            ], className="wall-side"),
+        ], className="wall-main"),
+        html.Footer([html.Span(tr("ticker.title"), className="ticker-label"),
+                     html.Div(view["ticker"], id=ids.WALL_TICKER, className="ticker-items")], className="ticker"),
+        create_watchdog(PAGE, tr),
+    ], id=PAGE.root, className=view["root_class"])
+
+
+def register(app: Dash, screen: ScreenContext) -> None:
+    """The wall's one live callback (one snapshot read, every output) and its clock."""
+    register_clock(app, PAGE)
+
+    @app.callback(
+        Output(PAGE.map, "figure"),
+        *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
+        Output(PAGE.heartbeat, "data"),
+        Output(PAGE.digests, "data"),
+        Input(PAGE.tick, "n_intervals"),
+        State(ids.LANG, "data"),
+        State(PAGE.scale, "data"),
+        State(PAGE.digests, "data"),
+    )
+    def refresh(n: int, lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
+        read = screen.read()
+        view = render(screen, read, normalize(lang, screen.settings.lang), float(scale or 1.0))
+        values, hashes = page_outputs(screen.frame, view, KEYS, shown)
+        beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
+        return [*values, beat, hashes]
