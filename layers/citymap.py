@@ -227,8 +227,12 @@ def _points_trace(pts: Points, name: str, mode: str, hover: bool, **marker: Any)
 def city_map_figure(
     frame: MapFrame, layers: MapLayers, interactive: str = "none", uirevision: str = "city"
 ) -> go.Figure:
-    """The whole map figure. ``interactive``: ``none`` (wall), ``tap`` (tablet), ``pan`` (zoomable)."""
+    """The whole map figure. ``interactive``: ``none`` (wall), ``tap`` (tablet), ``pan`` (zoomable).
+
+    ``tap`` makes only the districts answer a tap (points are drawn but not hit-tested).
+    """
     hover = interactive != "none"
+    points_hover = interactive == "pan"  # on a tablet a tap must reach the district, not a dot
     s = layers.scale
     traces: list[go.Scatter] = [
         _polygon(frame, n, layers, f, hover) for n, f in zip(frame.names, layers.fills, strict=True)
@@ -239,11 +243,11 @@ def city_map_figure(
         x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip",
         textfont={"color": "#f8fafc", "size": label_sizes(frame, s)},
     ))
-    traces.append(_points_trace(layers.complaints, "complaints", "markers", hover,
+    traces.append(_points_trace(layers.complaints, "complaints", "markers", points_hover,
                                 opacity=0.9, line={"color": "#0f172a", "width": 1}))
-    traces.append(_points_trace(layers.near, "near", "markers", hover, symbol="circle-open",
+    traces.append(_points_trace(layers.near, "near", "markers", points_hover, symbol="circle-open",
                                 line={"color": NEAR_FLOOD, "width": 3 * s}))
-    traces.append(_points_trace(layers.incidents, "incidents", "markers+text", hover,
+    traces.append(_points_trace(layers.incidents, "incidents", "markers+text", points_hover,
                                 line={"color": "#ffffff", "width": 2 * s}))
     traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center")
     fig = go.Figure(data=traces)

@@ -152,6 +152,12 @@ def _complaints(now: float, b: Any, rng: random.Random) -> Complaints:
             complaint_id=f"c-{1000 + i}", status=("received", "assigned", "in_progress")[i % 3],
             category=cats[i % len(cats)], priority=("normal", "high", "urgent", "low")[i % 4], kecamatan=kec,
             lat=lat, lon=lon, occurred_at=iso(now - 90 * i), text=CITIZEN_TEXT[i % len(CITIZEN_TEXT)], opd="DPU"))
+    if "Manggala" in b.centroids:  # a blocked drain next to the Manggala flood (crisis screen)
+        lon, lat = b.centroids["Manggala"]
+        latest.insert(2, ComplaintPoint(
+            complaint_id="c-0999", status="received", category="drainage", priority="urgent", kecamatan="Manggala",
+            lat=lat - 0.002, lon=lon + 0.005, occurred_at=iso(now - 150),
+            text="Saluran di Perumnas Antang Blok 10 meluap, air masuk rumah", opd="DPU"))
     opds = {"DPU": (142, 31, 61.5, 0.58), "DLH": (96, 12, 30.2, 0.74), "PDAM": (41, 9, 44.0, 0.69),
             "DISHUB": (35, 2, 20.5, 0.91), "SATPOLPP": (23, 0, 12.0, 0.95), "DINKES": (9, 1, 8.5, 0.88),
             "BPBD": (4, 0, 3.2, 1.0)}
@@ -309,12 +315,13 @@ CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 class AppServer:
     """A Flask/Dash app served by werkzeug in a thread on a free port."""
 
-    def __init__(self, flask_app: Any, host: str = "127.0.0.1") -> None:
+    def __init__(self, flask_app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         import threading
 
         from werkzeug.serving import make_server
 
-        self._server = make_server(host, 0, flask_app, threaded=True)
+        self._server = make_server(host, port, flask_app, threaded=True)
+        self.port = self._server.server_port
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
