@@ -19,6 +19,16 @@ local items = cjson.decode(ARGV[3])
 local now = cfg.now
 local now_min = math.floor(now / 60)
 
+-- The epoch names the Redis picture this consumer resumed into. No epoch: Redis lost
+-- its aggregates (restarted empty, flushed) and must be rebuilt before anything is
+-- applied on top; another epoch: a rebuild happened, so re-seek first. `marvec rebuild`
+-- itself passes an empty epoch.
+if cfg.epoch ~= '' then
+  local cur = redis.call('HGET', string.format(K['meta']), 'epoch')
+  if not cur then return {-1, 0, 0, 0} end
+  if cur ~= cfg.epoch then return {-2, 0, 0, 0} end
+end
+
 local function key(name, a, b)
   if b ~= nil then return string.format(K[name], a, b) end
   if a ~= nil then return string.format(K[name], a) end

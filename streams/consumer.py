@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +26,15 @@ from marvec.keys import Keys, partition_id
 from marvec.settings import Settings
 from streams.deadletter import drain_outbox
 from streams.decode import Locator, Record, decode_batch
-from streams.sink import FoldResult, RedisFold
+from streams.sink import EpochChanged, FoldResult, RedisFold, RedisLost
 
 log = logging.getLogger("marvec.consume")
+LOST_WAIT_S = 2.0
+LOST_REMIND_S = 60.0
+REDIS_LOST = ("Redis holds no Marvec aggregates, but consumer group {group!r} has already "
+              "consumed history from Kafka (was Redis restarted empty or flushed?). Nothing is "
+              "applied on top of an incomplete picture: run `marvec rebuild` to rebuild it from "
+              "the feeds' retained history; waiting for it.")
 
 
 @dataclass
@@ -78,6 +85,7 @@ class Consumer:
                **(kafka_overrides or {})},
         )
         self.producer = KafkaProducer(**opts, acks="all", linger_ms=5)
+        self.epoch: str | None = None
 
     def resume_from_redis(self, assigned: list[TopicPartition]) -> None:
         """Seek every newly assigned partition to the first offset Redis has not applied."""
@@ -93,7 +101,39 @@ class Consumer:
                                                 self.settings.topic_deadletter)
         log.info("assigned %d partition(s); resuming after Redis-applied offsets", len(assigned))
 
-    def step(self) -> FoldResult:
+    def _group_has_history(self) -> bool:
+        """Whether this group committed offsets before (it consumed history already)."""
+        for topic in self.feed_of:
+            for p in self.kafka.partitions_for_topic(topic) or ():
+                if self.kafka.committed(TopicPartition(topic, p)):
+                    return True
+        return False
+
+    def wait_for_picture(self, stop: threading.Event) -> None:
+        """Find the epoch to apply onto; on a fresh deployment create it, and when Redis
+        lost its picture wait (saying so) until ``marvec rebuild`` has made a new one."""
+        epoch = self.fold.epoch()
+        if epoch is None and not self._group_has_history():
+            epoch = self.fold.claim_epoch(uuid.uuid4().hex)
+            log.info("fresh Redis: building the picture from the earliest retained offsets")
+        reminded = 0.0
+        while epoch is None and not stop.is_set():
+            if time.monotonic() - reminded > LOST_REMIND_S:
+                log.error(REDIS_LOST.format(group=self.settings.consumer_group))
+                reminded = time.monotonic()
+            stop.wait(LOST_WAIT_S)
+            epoch = self.fold.epoch()
+        self.epoch = epoch
+
+    def _recover(self, stop: threading.Event) -> None:
+        """After Redis lost or rebuilt its picture: wait for it, then re-seek."""
+        self.epoch = None
+        self.wait_for_picture(stop)
+        assigned = list(self.kafka.assignment())
+        if assigned:
+            self.resume_from_redis(assigned)
+
+    def step(self, stop: threading.Event | None = None) -> FoldResult:
         """Poll one batch and apply it: decode, fold, flush dead letters, commit."""
         polled = self.kafka.poll(timeout_ms=self.settings.poll_timeout_ms,
                                  max_records=self.settings.batch_max_records)
@@ -103,7 +143,13 @@ class Consumer:
             return FoldResult()
         t0 = time.perf_counter()
         now = time.time()
-        result = self.fold.apply(decode_batch(records, self.feed_of, now, self.locator), now)
+        try:
+            result = self.fold.apply(decode_batch(records, self.feed_of, now, self.locator), now,
+                                     self.epoch or "?")
+        except (RedisLost, EpochChanged) as exc:
+            log.warning("%s: re-reading from what Redis holds", exc)
+            self._recover(stop or threading.Event())
+            return FoldResult()
         if result.rejected:
             tps = {partition_id(r.topic, r.partition) for r in records}
             self.stats.dead_letters += drain_outbox(self.client, self.producer, self.keys, tps,
@@ -117,10 +163,11 @@ class Consumer:
 
     def run(self, stop: threading.Event, on_batch: Callable[[Consumer], None] | None = None) -> None:
         """Subscribe and loop until ``stop`` is set."""
-        self.kafka.subscribe(list(self.feed_of), listener=_ResumeFromRedis(self))
         try:
+            self.wait_for_picture(stop)
+            self.kafka.subscribe(list(self.feed_of), listener=_ResumeFromRedis(self))
             while not stop.is_set():
-                self.step()
+                self.step(stop)
                 if on_batch is not None:
                     on_batch(self)
         finally:

@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 APPLY_LUA = resources.files("streams").joinpath("apply.lua").read_text(encoding="utf-8")
 
 
+class RedisLost(Exception):
+    """Redis holds no Marvec picture (restarted empty or flushed): rebuild first."""
+
+
+class EpochChanged(Exception):
+    """Redis was rebuilt since this consumer resumed: re-seek to its offsets."""
+
+
 @dataclass(frozen=True, slots=True)
 class FoldResult:
     """What one batch did: counted once each; ``skipped`` were applied before."""
@@ -64,31 +72,46 @@ class RedisFold:
             "resolutions_len": RESOLUTIONS_LEN,
         }
 
-    def _call(self, verdicts: Sequence[Verdict], now: float) -> FoldResult:
+    def _call(self, verdicts: Sequence[Verdict], now: float, epoch: str) -> FoldResult:
         items, raws = build_items(verdicts)
-        cfg = orjson.dumps({**self._cfg, "now": now})
-        res = self._script(keys=[], args=[self._templates, cfg, items, *raws])
-        return FoldResult(*(int(x) for x in res))
+        cfg = orjson.dumps({**self._cfg, "now": now, "epoch": epoch})
+        res = [int(x) for x in self._script(keys=[], args=[self._templates, cfg, items, *raws])]
+        if res[0] == -1:
+            raise RedisLost("Redis holds no Marvec aggregates")
+        if res[0] == -2:
+            raise EpochChanged("Redis was rebuilt")
+        return FoldResult(*res)
 
-    def apply(self, verdicts: Sequence[Verdict], now: float) -> FoldResult:
-        """Apply one batch atomically. A script failure on the batch falls back to
+    def apply(self, verdicts: Sequence[Verdict], now: float, epoch: str = "") -> FoldResult:
+        """Apply one batch atomically, only onto the Redis picture named ``epoch``
+        (``""``: any, for a rebuild). A script failure on the batch falls back to
         record-by-record, so one poison record cannot block its partition."""
         if not verdicts:
             return FoldResult()
         try:
-            return self._call(verdicts, now)
+            return self._call(verdicts, now, epoch)
         except redis.exceptions.ResponseError as exc:
             log.error("fold failed for a batch of %d (%s); retrying record by record",
                       len(verdicts), str(exc)[:200])
         total = FoldResult()
         for v in verdicts:
             try:
-                total += self._call([v], now)
+                total += self._call([v], now, epoch)
             except redis.exceptions.ResponseError as exc:
                 v.event, v.reason = None, "internal"
                 v.detail = f"fault while folding this message: {str(exc)[:160]}"
-                total += self._call([v], now)
+                total += self._call([v], now, epoch)
         return total
+
+    def epoch(self) -> str | None:
+        """The current picture's epoch, or None when Redis holds none."""
+        raw = self.client.hget(self.keys.meta, "epoch")
+        return raw.decode() if raw is not None else None
+
+    def claim_epoch(self, candidate: str) -> str:
+        """Set the epoch if none is set (a fresh deployment); returns the one in force."""
+        self.client.hsetnx(self.keys.meta, "epoch", candidate)
+        return self.epoch() or candidate
 
     def applied_offsets(self) -> dict[str, int]:
         """``topic|partition`` -> last offset applied to Redis."""
