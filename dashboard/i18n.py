@@ -81,6 +81,7 @@ _UI: dict[str, tuple[str, str]] = {
     "panel.by_hazard": ("Per jenis bencana", "By hazard"),
     "panel.no_prices": ("Belum ada harga", "No prices yet"),
     "panel.no_incidents": ("Tidak ada insiden aktif", "No active incidents"),
+    "panel.more": ("+{n} lainnya", "+{n} more"),
     "incident.no_kecamatan": ("di luar kota", "outside the city"),
     "ticker.empty": ("Belum ada kejadian", "No events yet"),
     "ticker.title": ("Terbaru", "Latest"),

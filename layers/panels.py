@@ -98,10 +98,13 @@ def incident_line(incident: Incident, tr: Translate, lang: str, now: float) -> h
     ], className="incident-line")
 
 
-def disasters_panel(snap: Snapshot, tr: Translate, lang: str, now: float, limit: int = 5) -> list[html.Div]:
-    """Active incidents (most severe first) and counts by hazard."""
+def disasters_panel(snap: Snapshot, tr: Translate, lang: str, now: float, limit: int = 4) -> list[html.Div]:
+    """Active incidents (most severe first, ``limit`` of them, then how many more) and counts by hazard."""
     hazards = [(label(tr, "hazard", h), v) for h, v in ranked(snap.disasters.by_hazard)]
     lines = [incident_line(i, tr, lang, now) for i in snap.disasters.incidents[:limit]]
+    more = len(snap.disasters.incidents) - limit
+    if more > 0:
+        lines.append(html.Div(tr("panel.more").format(n=fmt_int(more, lang)), className="muted more"))
     return [
         html.Div([html.H3(tr("panel.active_incidents")),
                   html.Div(lines or [html.Div(tr("panel.no_incidents"), className="muted")],

@@ -7,7 +7,7 @@
  *    strip says so (old numbers must never look live); after 5 minutes without an
  *    answer the page reloads itself, but only once the server answers again, so an
  *    unattended wall recovers by itself;
- *  - the screen scale (window height / 1080) used to size map markers.
+ *  - the screen scale (window height / 1080, at least 1) used to size map markers.
  */
 (function () {
   "use strict";
@@ -43,7 +43,8 @@
     var silent = now - state.at;
     var lost = silent > Math.max(3 * refresh, LOST_AFTER_MS);
     if (silent > Math.max(RELOAD_AFTER_MS, 10 * refresh)) { tryReload(now); }
-    var scale = Math.round(Math.min(3, Math.max(0.7, window.innerHeight / 1080)) * 100) / 100;
+    // Only ever grow: a tablet is read from arm's length, a 4K wall from metres away.
+    var scale = Math.round(Math.min(3, Math.max(1, window.innerHeight / 1080)) * 100) / 100;
     var scaleOut = window.dash_clientside.no_update;
     if (scale !== state.scale) { state.scale = scale; scaleOut = scale; }
     return [

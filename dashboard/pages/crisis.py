@@ -66,7 +66,7 @@ def render(
         "count": tr("crisis.count").format(shown=fmt_int(len(shown), lang), total=fmt_int(len(active), lang)),
         "cards": cards or [html.Div(empty, className="empty")],
         "legend": map_legend(layers.classes, "disasters", tr, lang, near=True),
-        "pills": status_pills(read.fresh, tr),
+        "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
         "layers": layers,

@@ -64,7 +64,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
         "report": report_card(snap, tr, lang),
         "prices": price_table(snap, tr, lang),
         "legend": map_legend(layers.classes, "complaints", tr, lang),
-        "pills": status_pills(read.fresh, tr),
+        "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
         "detail": detail,
