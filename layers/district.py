@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import html
 
+from layers.dom import tagged
 from layers.fmt import Translate, fmt_idr_short, fmt_int, label
 from layers.panels import bar_list, incident_line, ranked
 from marvec.snapshot import Snapshot
@@ -66,22 +67,21 @@ def district_detail(
     count = s.economy.by_kecamatan_count.get(name) if s else None
     open_n = s.complaints.by_kecamatan.get(name) if s else None
     none = html.Div(tr("district.none"), className="muted")
-    return html.Div([
+    return tagged(html.Div([
         html.Div([
             html.H2(name),
             html.Button(tr("district.close"), id=close_id, className="btn close", n_clicks=0),
         ], className="detail-head"),
-        html.Div([
-            html.H3([tr("district.complaints"), html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
-            bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11) if cats else none,
-        ], className="detail-section", **{"data-section": "complaints"}),
-        html.Div([
-            html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang)}"),
-            html.Div([incident_line(i, tr, lang, now) for i in incidents] or [none], className="incident-lines"),
-        ], className="detail-section", **{"data-section": "incidents"}),
-        html.Div([
-            html.H3(tr("district.tx")),
-            html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
-                      html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")]),
-        ], className="detail-section", **{"data-section": "transactions"}),
-    ], className="district-detail", **{"data-kecamatan": name})
+        _section("complaints", html.H3([tr("district.complaints"),
+                                        html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
+                 bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11) if cats else none),
+        _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang)}"),
+                 html.Div([incident_line(i, tr, lang, now) for i in incidents] or [none], className="incident-lines")),
+        _section("transactions", html.H3(tr("district.tx")),
+                 html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
+                           html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")])),
+    ], className="district-detail"), kecamatan=name)
+
+
+def _section(name: str, title: html.H3, body: Any) -> html.Div:
+    return tagged(html.Div([title, body], className="detail-section"), section=name)

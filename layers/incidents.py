@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 
 from dash import html
 
+from layers.dom import tagged
 from layers.fmt import (
     DASH,
     Translate,
@@ -101,7 +102,7 @@ def incident_card(
     since = tr("crisis.since").format(time=fmt_clock(incident.occurred_at),
                                       age=fmt_age(now - start if start else None, lang))
     measure = measure_line(incident, tr, lang)
-    return html.Div([
+    return tagged(html.Div([
         html.Div([
             html.Span(str(incident.severity), className=f"sev sev-{incident.severity}",
                       title=f"{tr('crisis.severity')} {incident.severity}"),
@@ -113,7 +114,7 @@ def incident_card(
         impact_line(incident, tr, lang),
         timeline(incident, tr),
         near_block(near, radius_m, tr, lang),
-    ], className=f"incident-card sev-border-{incident.severity}", **{"data-incident": incident.incident_id})
+    ], className=f"incident-card sev-border-{incident.severity}"), incident=incident.incident_id)
 
 
 def totals(disasters: Disasters | None, tr: Translate, lang: str) -> list[html.Div]:
@@ -125,8 +126,8 @@ def totals(disasters: Disasters | None, tr: Translate, lang: str) -> list[html.D
              ("injured", d.injured if d else None, "unit.injured"),
              ("deaths", d.deaths if d else None, "unit.deaths"))
     return [
-        html.Div([html.Div(fmt_int(value, lang), className="total-value"),
-                  html.Div(tr(key), className="total-label")],
-                 className="total" + (" tone-alert" if name == "deaths" and value else ""), **{"data-total": name})
+        tagged(html.Div([html.Div(fmt_int(value, lang), className="total-value"),
+                         html.Div(tr(key), className="total-label")],
+                        className="total" + (" tone-alert" if name == "deaths" and value else "")), total=name)
         for name, value, key in cells
     ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dash import html
 
+from layers.dom import tagged
 from layers.fmt import DASH, Translate, fmt_dec, fmt_idr, fmt_int, fmt_pct, label
 from layers.kpi import PRICE_ALERT_PCT
 from marvec.snapshot import OpdStats, Snapshot
@@ -48,13 +49,13 @@ def _sla_cell(share: float | None, lang: str) -> html.Td:
 def _opd_tr(row: OpdRow, lang: str, tr: Translate) -> html.Tr:
     s = row.stats
     median = f"{fmt_dec(s.median_resolution_h, 1, lang)} {tr('unit.hours')}" if s.median_resolution_h is not None else DASH
-    return html.Tr([
+    return tagged(html.Tr([
         html.Td(row.opd, className="name"),
         html.Td(fmt_int(s.open, lang), className="num"),
         html.Td(fmt_int(s.overdue, lang), className="num" + (" tone-alert" if s.overdue else "")),
         html.Td(median, className="num"),
         _sla_cell(s.within_sla_share, lang),
-    ], **{"data-opd": row.opd})
+    ]), opd=row.opd)
 
 
 def report_card(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
@@ -85,16 +86,16 @@ def price_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Tab
     body = []
     for commodity, p in ordered:
         alert = p.change_7d_pct is not None and p.change_7d_pct > PRICE_ALERT_PCT
-        change = [fmt_pct(p.change_7d_pct, 1, lang)]
+        change: list[str | html.Span] = [fmt_pct(p.change_7d_pct, 1, lang)]
         if alert:
             change.append(html.Span(tr("price.alert"), className="badge alert"))
         tone = "alert" if alert else "bad" if (p.change_7d_pct or 0) > 0 else "good" if (p.change_7d_pct or 0) < 0 else "flat"
-        body.append(html.Tr([
+        body.append(tagged(html.Tr([
             html.Td([label(tr, "commodity", commodity), _top_market(p.by_market, tr, lang)], className="name"),
             html.Td(fmt_idr(p.latest_idr, lang), className="num"),
             html.Td(change, className=f"num tone-{tone}"),
             html.Td(fmt_int(p.markets, lang), className="num"),
-        ], className="alert" if alert else "", **{"data-commodity": commodity}))
+        ], className="alert" if alert else ""), commodity=commodity))
     head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
         ("price.commodity", "name"), ("price.median", "num"), ("price.change", "num"), ("price.markets", "num"),
     )]))

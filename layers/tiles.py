@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from dash import html
 
+from layers.dom import tagged
 from layers.fmt import (
     DASH,
     Translate,
@@ -25,7 +26,7 @@ def sparkline(values: Sequence[float], bars: int = 24) -> html.Div:
     top = max(shown, default=0)
     # Bare divs (styled as ``.spark > div``): 24 bars x 9 tiles go over the wire on change.
     children = [html.Div(style={"height": f"{_height(v, top)}%"}) for v in shown]
-    return html.Div(children, className="spark" if shown else "spark empty", **{"aria-hidden": "true"})
+    return html.Div(children, className="spark" if shown else "spark empty", role="presentation")
 
 
 def _height(value: float, top: float) -> int:
@@ -87,4 +88,4 @@ def kpi_tile(view: KpiView, tr: Translate, lang: str = "id", spark: bool = True)
         children.append(detail)
     if spark and view.spark:
         children.append(sparkline(view.spark))
-    return html.Div(children, className=classes, **{"data-kpi": view.spec.key})
+    return tagged(html.Div(children, className=classes), kpi=view.spec.key)
