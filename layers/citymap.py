@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 
-from layers.fmt import Translate, fmt_idr_compact, fmt_int, label
-from layers.geo import flood_complaints
+from layers.fmt import Translate, fmt_idr_compact, fmt_int
 from layers.mapframe import Box, MapFrame
+from layers.mappoints import (
+    Points,
+    complaint_points,
+    incident_points,
+    incident_text_size,
+    near_points,
+)
 from layers.palette import (
     BORDER,
     NEAR_FLOOD,
-    PRIORITY,
     RAMPS,
     SEA,
     SELECTED,
-    SEVERITY,
     UNKNOWN_FILL,
     ShadeClass,
     fills,
@@ -38,19 +42,6 @@ FOCI = ("complaints", "economy", "disasters")
 """Wall rotation order. ``crisis`` is disasters with an alarm."""
 
 LAYER_NAMES = ("labels", "complaints", "near", "incidents")
-
-
-@dataclass(frozen=True)
-class Points:
-    """One point layer in map coordinates; ``ids`` ride along as customdata for taps."""
-
-    x: list[float] = field(default_factory=list)
-    y: list[float] = field(default_factory=list)
-    color: list[str] = field(default_factory=list)
-    size: list[float] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-    hover: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,62 +91,6 @@ def label_sizes(frame: MapFrame, scale: float, base: float = 14.0) -> list[float
     return [round(base * scale * (0.72 + 0.38 * frame.label_weight.get(n, 1.0)), 1) for n in frame.names]
 
 
-def _complaint_points(snapshot: Snapshot, frame: MapFrame, tr: Translate, scale: float) -> Points:
-    pts = Points()
-    for c in snapshot.complaints.latest:
-        if c.lat is None or c.lon is None:
-            continue
-        x, y = frame.project(c.lon, c.lat)
-        pts.x.append(x)
-        pts.y.append(y)
-        pts.color.append(PRIORITY.get(c.priority, PRIORITY["normal"]))
-        pts.size.append(round(8 * scale, 1))
-        pts.hover.append(f"{label(tr, 'cat', c.category)} · {html.escape(c.kecamatan or '')}")
-        pts.ids.append(c.complaint_id)
-    return pts
-
-
-def _incident_points(incidents: Sequence[Incident], frame: MapFrame, tr: Translate, scale: float) -> Points:
-    pts = Points()
-    for i in sorted(incidents, key=lambda i: i.severity):  # most severe drawn last, on top
-        if i.lat is None or i.lon is None:
-            continue
-        x, y = frame.project(i.lon, i.lat)
-        pts.x.append(x)
-        pts.y.append(y)
-        pts.color.append(SEVERITY.get(i.severity, SEVERITY[5]))
-        pts.size.append(round((14 + 6 * i.severity) * scale, 1))
-        pts.text.append(str(i.severity))
-        pts.hover.append(
-            f"{label(tr, 'hazard', i.hazard)} · {html.escape(i.kecamatan or '')} · {label(tr, 'istatus', i.status)}"
-        )
-        pts.ids.append(i.incident_id)
-    return pts
-
-
-def _near_points(snapshot: Snapshot, frame: MapFrame, radius_m: float, scale: float) -> Points:
-    pts = Points()
-    seen: set[str] = set()
-    for near in flood_complaints(snapshot, radius_m).values():
-        for n in near:
-            c = n.complaint
-            if c.complaint_id in seen or c.lat is None or c.lon is None:
-                continue
-            seen.add(c.complaint_id)
-            x, y = frame.project(c.lon, c.lat)
-            pts.x.append(x)
-            pts.y.append(y)
-            pts.color.append(NEAR_FLOOD)
-            pts.size.append(round(16 * scale, 1))
-            pts.ids.append(c.complaint_id)
-    return pts
-
-
-def incident_text_size(scale: float) -> float:
-    """The severity digit inside an incident marker."""
-    return round(15 * scale, 1)
-
-
 def incidents_view(frame: MapFrame, incidents: Sequence[Incident], min_span: float = 0.06) -> Box:
     """Axis ranges around the incidents (padded, at least ``min_span`` degrees); whole city if none."""
     pts = [frame.project(i.lon, i.lat) for i in incidents if i.lat is not None and i.lon is not None]
@@ -198,9 +133,9 @@ def map_layers(
         fills=colors,
         labels=labels,
         classes=classes,
-        complaints=_complaint_points(snapshot, frame, tr, scale) if snapshot else Points(),
-        near=_near_points(snapshot, frame, flood_radius_m, scale) if snapshot and flood_radius_m else Points(),
-        incidents=_incident_points(shown, frame, tr, scale),
+        complaints=complaint_points(snapshot, frame, tr, scale) if snapshot else Points(),
+        near=near_points(snapshot, frame, flood_radius_m, scale) if snapshot and flood_radius_m else Points(),
+        incidents=incident_points(shown, frame, tr, scale),
         view=view,
         scale=scale,
         selected=selected,

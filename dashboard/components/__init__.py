@@ -1,0 +1,1 @@
+"""Component factories and per-page plumbing shared by the screens (ids named once)."""

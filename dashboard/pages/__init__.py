@@ -1,0 +1,1 @@
+"""One module per screen: ``layout``, ``render`` and ``register`` for /wall, /mayor, /crisis, /."""
