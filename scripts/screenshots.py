@@ -30,15 +30,13 @@ from dashboard.app import create_app  # noqa: E402
 from layers.citymap import FOCI  # noqa: E402
 from marvec.settings import Settings  # noqa: E402
 from tests.snapshot_fixtures import (  # noqa: E402
-    AppServer,
     FakeSource,
     load_boundaries,
-    make_driver,
     rich_snapshot,
-    set_viewport,
     with_crisis,
     with_silent_feed,
 )
+from tests.test_screens_rig import AppServer, make_driver, quit_driver, set_viewport  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 
@@ -140,7 +138,7 @@ def main(argv: list[str]) -> int:
         for shot in shots:
             print(take(driver, shot, boundaries).relative_to(ROOT))
     finally:
-        driver.quit()
+        quit_driver(driver)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Named snapshot builders, a controllable fake snapshot source and fake boundaries.
 
-Used by the layer tests, the browser tests and ``scripts/screenshots.py``. Everything
+Used by the layer tests, the browser tests (``tests/test_screens_rig.py``) and
+``scripts/screenshots.py``. Everything
 is deterministic for a given ``now``. ``FakeSource`` stands in for
 ``dashboard.source.SnapshotSource`` (same ``get()`` shape) until the browser tests
 move to a real Redis seeded through the consumers.
@@ -305,58 +306,3 @@ def with_xss(snap: Snapshot) -> Snapshot:
         "economy": snap.economy.model_copy(update={"prices": prices}),
     })
 
-
-# -- serving and browsing (browser tests and scripts/screenshots.py) -------------------
-CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-               "--disable-dev-shm-usage")
-
-
-class AppServer:
-    """A Flask/Dash app served by werkzeug in a thread on a free port."""
-
-    def __init__(self, flask_app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        import threading
-
-        from werkzeug.serving import make_server
-
-        self._server = make_server(host, port, flask_app, threaded=True)
-        self.port = self._server.server_port
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-
-
-def make_driver(width: int = 1920, height: int = 1080, profile_dir: str | None = None) -> Any:
-    """Headless Chromium with an exact ``width`` x ``height`` viewport and browser logs on."""
-    import tempfile
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in CHROME_ARGS:
-        opts.add_argument(arg)
-    opts.add_argument(f"--user-data-dir={profile_dir or tempfile.mkdtemp(prefix='marvec-chrome-')}")
-    opts.add_argument(f"--window-size={width},{height}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    set_viewport(driver, width, height)
-    return driver
-
-
-def set_viewport(driver: Any, width: int, height: int, touch: bool = False) -> None:
-    """Make the page viewport exactly ``width`` x ``height`` CSS pixels (device scale 1)."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": touch, "maxTouchPoints": 5})
-
-
-def severe_console_errors(driver: Any) -> list[dict[str, Any]]:
-    """SEVERE browser-console entries, ignoring a missing favicon."""
-    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]

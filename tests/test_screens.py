@@ -1,20 +1,15 @@
-"""The three screens in real headless Chromium, fed by a controllable snapshot source.
+"""The wall in real headless Chromium: numbers, map, scale, live patches, language,
+freshness, crisis focus, untrusted text, and recovery when the server goes away.
 
-The source is injected (``FakeSource`` now; a real Redis seeded through the consumers
-later). Every test waits for text rather than sleeping, and ends with a clean browser
-console (SEVERE entries other than a missing favicon fail it).
+Fixtures and waits: ``tests/test_screens_rig.py``.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.app import create_app
 from dashboard.components import ids
@@ -23,108 +18,30 @@ from marvec.settings import Settings
 from tests.snapshot_fixtures import (
     XSS_IMG,
     XSS_SCRIPT,
-    AppServer,
     FakeBoundaries,
     FakeSource,
-    make_driver,
     rich_snapshot,
-    set_viewport,
-    severe_console_errors,
     with_crisis,
     with_silent_feed,
     with_xss,
 )
+from tests.test_screens_rig import (
+    BROWSER,
+    AppServer,
+    plot_traces,
+    set_viewport,
+    texts,
+    tile,
+    wait,
+    wait_contains,
+    wait_gone,
+    wait_text,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
-                       reason="needs chromium and chromedriver (apt-get install chromium chromium-driver)"),
-]
-
-WAIT_S = 15
-
-
-def wait(driver: Any, timeout: float = WAIT_S) -> WebDriverWait:
-    """A wait that shrugs off elements replaced mid-check (the screens re-render live)."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
-
-
-def texts(driver: Any, css: str) -> list[str]:
-    """The text of every element matching ``css`` (read in the page, so never stale)."""
-    return driver.execute_script(
-        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())", css)
+pytestmark = BROWSER
+pytest_plugins = ["tests.test_screens_rig"]  # the fixtures: base, browser, driver, source...
 
 
-@pytest.fixture(scope="module")
-def boundaries() -> FakeBoundaries:
-    return FakeBoundaries()
-
-
-@pytest.fixture(scope="module")
-def source(boundaries: FakeBoundaries) -> FakeSource:
-    return FakeSource(rich_snapshot(boundaries=boundaries))
-
-
-@pytest.fixture(scope="module")
-def base(source: FakeSource, boundaries: FakeBoundaries) -> Iterator[str]:
-    settings = Settings(auth="open", lang="id", refresh_ms=1000, stale_after_seconds=300)
-    server = AppServer(create_app(settings, boundaries, source).server)
-    yield server.url
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    driver = make_driver(1920, 1080)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def driver(browser: Any, base: str, source: FakeSource, boundaries: FakeBoundaries) -> Iterator[Any]:
-    """A fresh snapshot, Indonesian, 1920x1080; afterwards the console must be clean."""
-    source.set(rich_snapshot(boundaries=boundaries))
-    set_viewport(browser, 1920, 1080)
-    browser.get(base + "/")
-    browser.execute_script("window.localStorage.clear()")
-    yield browser
-    assert severe_console_errors(browser) == []
-    assert browser.execute_script("return window.__xss") is None
-
-
-def wait_text(driver: Any, css: str, expected: str, timeout: float = WAIT_S) -> None:
-    """Wait until the first element matching ``css`` shows exactly ``expected``."""
-    try:
-        wait(driver, timeout).until(lambda d: texts(d, css)[:1] == [expected])
-    except TimeoutException:
-        got = texts(driver, css)[:1] or ["<no element>"]
-        raise AssertionError(f"{css!r} never showed {expected!r}; it shows {got[0]!r}") from None
-
-
-def wait_contains(driver: Any, css: str, expected: str, timeout: float = WAIT_S) -> None:
-    """Wait until some element matching ``css`` contains ``expected``."""
-    try:
-        wait(driver, timeout).until(lambda d: any(expected in t for t in texts(d, css)))
-    except TimeoutException:
-        raise AssertionError(f"no {css!r} ever contained {expected!r}; they show {texts(driver, css)!r}") from None
-
-
-def wait_gone(driver: Any, css: str, timeout: float = WAIT_S) -> None:
-    wait(driver, timeout).until(lambda d: not d.find_elements(By.CSS_SELECTOR, css))
-
-
-def tile(key: str) -> str:
-    return f'[data-kpi="{key}"] .tile-value'
-
-
-def plot_traces(driver: Any, graph_id: str) -> list[dict[str, Any]]:
-    return driver.execute_script(
-        "const gd=document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
-        "return gd && gd.data ? gd.data.map(t => ({type: t.type, fill: t.fill || null, name: t.name,"
-        " n: (t.x || []).length})) : [];", graph_id)
-
-
-# -- wall ------------------------------------------------------------------------------
 def test_wall_shows_the_snapshots_numbers_formatted(driver: Any, base: str, source: FakeSource) -> None:
     snap = source.get().snapshot
     driver.get(base + "/wall")
@@ -169,6 +86,7 @@ def test_wall_has_no_scroll_bars_on_full_hd_and_4k(driver: Any, base: str) -> No
 def test_wall_updates_live_by_patching_the_map(driver: Any, base: str, source: FakeSource) -> None:
     driver.get(base + "/wall")
     wait_text(driver, tile("complaints.open"), "450")
+    wait(driver).until(lambda d: plot_traces(d, ids.WALL.map))
     driver.execute_script("document.querySelector('#wall-map .js-plotly-plot').__marvec_mark = 1;"
                           "performance.clearResourceTimings();")
     snap = source.get().snapshot
@@ -246,76 +164,6 @@ def test_script_payloads_show_as_text_on_every_screen(
     assert driver.execute_script("return window.__xss") is None
 
 
-# -- mayor -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("width", "height"), [(1180, 820), (820, 1180)])
-def test_mayor_touch_targets_are_at_least_44px(driver: Any, base: str, width: int, height: int) -> None:
-    set_viewport(driver, width, height, touch=True)
-    driver.get(base + "/mayor")
-    wait_text(driver, tile("complaints.open"), "450")
-    small = driver.execute_script(
-        "return [...document.querySelectorAll('button, a, .hot-row')].map(e => e.getBoundingClientRect())"
-        ".filter(r => r.width > 0 && (r.width < 44 || r.height < 44)).length")
-    assert small == 0
-    overflow_x = driver.execute_script("return document.scrollingElement.scrollWidth - innerWidth")
-    assert overflow_x <= 0, "no sideways scrolling on the tablet"
-
-
-def test_mayor_tapping_a_kecamatan_opens_its_detail(driver: Any, base: str, source: FakeSource) -> None:
-    set_viewport(driver, 1180, 820, touch=True)
-    driver.get(base + "/mayor")
-    wait_text(driver, tile("complaints.open"), "450")
-    first = driver.find_elements(By.CSS_SELECTOR, ".hot-row")[0]
-    name = first.find_element(By.CSS_SELECTOR, ".hot-name").text
-    first.click()
-    wait_text(driver, ".detail-sheet:not(.hidden) h2", name)
-    snap = source.get().snapshot
-    wait_contains(driver, ".district-detail", f"{fmt_int(snap.economy.by_kecamatan_count[name])} transaksi")
-    wait_contains(driver, '.district-detail [data-section="complaints"]', "Drainase")
-    driver.find_element(By.CSS_SELECTOR, ".detail-sheet .btn.close").click()
-    wait_gone(driver, ".detail-sheet:not(.hidden)")
-
-
-def test_mayor_report_card_is_worst_first(driver: Any, base: str) -> None:
-    driver.get(base + "/mayor")
-    wait_text(driver, f"#{ids.MAYOR_REPORT} tbody tr:first-child td:first-child", "DPU")
-    wait_contains(driver, f"#{ids.MAYOR_PRICES} tbody tr:first-child", "naik >10%")
-
-
-# -- crisis ----------------------------------------------------------------------------
-def test_crisis_lists_incidents_by_severity_and_filters_them(
-    driver: Any, base: str, source: FakeSource, boundaries: FakeBoundaries
-) -> None:
-    source.set(with_crisis(rich_snapshot(boundaries=boundaries), boundaries=boundaries))
-    driver.get(base + "/crisis")
-    wait_text(driver, f"#{ids.CRISIS_COUNT}", "5 dari 5 insiden aktif")
-    severities = texts(driver, ".incident-card .card-head .sev")
-    assert severities == ["4", "3", "3", "2", "1"]
-    wait_contains(driver, '[data-incident="d-flood-1"]', "aduan banjir/drainase dalam 1,5 km")
-    driver.find_element(By.CSS_SELECTOR, f"#{ids.CRISIS_HAZARD}").click()
-    option = wait(driver).until(lambda d: [
-        o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text.strip() == "Kebakaran"])
-    option[0].click()
-    wait_text(driver, f"#{ids.CRISIS_COUNT}", "1 dari 5 insiden aktif")
-    wait_contains(driver, ".incident-card .card-hazard", "Kebakaran")
-
-
-def test_mayor_tapping_the_map_opens_that_kecamatan(driver: Any, base: str) -> None:
-    set_viewport(driver, 1180, 820, touch=True)
-    driver.get(base + "/mayor")
-    wait_text(driver, tile("complaints.open"), "450")
-    wait(driver).until(lambda d: plot_traces(d, ids.MAYOR.map))
-    x, y = driver.execute_script("""
-        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
-        const labels = gd.data.find(t => t.name === 'labels');
-        const i = gd.data.findIndex(t => t.name === arguments[1]);
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
-        return [box.left + xa._offset + xa.l2p(labels.x[i]), box.top + ya._offset + ya.l2p(labels.y[i]) + 25];
-    """, ids.MAYOR.map, "Biringkanaya")
-    from selenium.webdriver.common.action_chains import ActionChains
-    actions = ActionChains(driver)
-    actions.w3c_actions.pointer_action.move_to_location(int(x), int(y)).click()
-    actions.perform()
-    wait_text(driver, ".detail-sheet:not(.hidden) h2", "Biringkanaya")
 
 
 @pytest.mark.slow
