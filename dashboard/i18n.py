@@ -13,7 +13,7 @@ from collections.abc import Callable
 LANGS = ("id", "en")
 
 _UI: dict[str, tuple[str, str]] = {
-    "app.title": ("Marvec · Ruang Kendali Makassar", "Marvec · Makassar War Room"),
+    "app.title": ("Ruang Kendali Kota Makassar", "Makassar City War Room"),
     "app.short": ("Ruang Kendali", "War Room"),
     "nav.home": ("Beranda", "Home"),
     "nav.wall": ("Layar dinding", "Wall"),
