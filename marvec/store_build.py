@@ -25,9 +25,14 @@ from marvec.snapshot import (
 )
 from marvec.timeutil import day_start, iso
 
-FLOW_SERIES = ("complaints", "economy", "disasters", "c:received", "c:resolved", "e:tx_count",
-               "e:tx_amount", "d:new")
-GAUGE_SERIES = ("c:open", "c:overdue", "d:active", "d:affected", "d:displaced")
+# Bucket field (written by streams/apply.lua) -> series name in Snapshot.trends.
+FLOW_SERIES = {"complaints": "events.complaints", "economy": "events.economy",
+               "disasters": "events.disasters", "c:received": "complaints.received",
+               "c:resolved": "complaints.resolved", "e:tx_count": "economy.tx_count",
+               "e:tx_amount": "economy.tx_amount", "d:new": "disasters.new"}
+GAUGE_SERIES = {"c:open": "complaints.open", "c:overdue": "complaints.overdue",
+                "d:active": "disasters.active", "d:affected": "disasters.affected_people",
+                "d:displaced": "disasters.displaced"}
 TEXT_MAX = 140
 
 
@@ -192,15 +197,15 @@ def _disasters(raw: dict[str, Any], names: list[str]) -> Disasters:
     )
 
 
-def _series(buckets: list[Any], fields: tuple[str, ...], carry: bool) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {f: [] for f in fields}
+def _series(buckets: list[Any], fields: dict[str, str], carry: bool) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {name: [] for name in fields.values()}
     for flat in buckets:
         d = pairs(flat)
-        for f in fields:
+        for f, name in fields.items():
             if f in d:
-                out[f].append(float(d[f]))
+                out[name].append(float(d[f]))
             else:
-                out[f].append(out[f][-1] if carry and out[f] else 0.0)
+                out[name].append(out[name][-1] if carry and out[name] else 0.0)
     return out
 
 

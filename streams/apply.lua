@@ -70,10 +70,7 @@ local function commit_item()
   for _, e in ipairs(pend_exp) do
     if (expire_at[e[1]] or 0) < e[2] then expire_at[e[1]] = e[2] end
   end
-  if pend_tick then
-    ticker[#ticker + 1] = pend_tick
-    if #ticker > cfg.ticker_len then table.remove(ticker, 1) end
-  end
+  if pend_tick then ticker[#ticker + 1] = pend_tick end
 end
 
 local function hgetall(k)
@@ -368,7 +365,7 @@ if result.accepted > 0 then
 end
 if #ticker > 0 then
   local args = {'LPUSH', key('ticker')}
-  for _, t in ipairs(ticker) do args[#args + 1] = cjson.encode(t) end
+  for i = math.max(1, #ticker - cfg.ticker_len + 1), #ticker do args[#args + 1] = cjson.encode(ticker[i]) end
   redis.call(unpack(args))
   redis.call('LTRIM', key('ticker'), 0, cfg.ticker_len - 1)
 end

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import redis
+from helpers import FAST_GROUP_OPTIONS, wait_for
 
 from geodata import load_boundaries
-from helpers import FAST_GROUP_OPTIONS, wait_for
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from marvec.store import read_snapshot
+from marvec.store_build import GAUGE_SERIES
 from streams.consumer import Consumer
 
 _BOUNDARIES = None
@@ -61,5 +62,6 @@ def comparable(s: Snapshot) -> dict[str, Any]:
         feed.pop("last_applied_at")
         feed.pop("silent_for_s")
     trends = d.pop("trends")
-    d["flows"] = {k: v for k, v in trends["hours"].items() if not k.startswith(("c:open", "c:overdue", "d:"))}
+    gauges = set(GAUGE_SERIES.values())
+    d["flows"] = {k: v for k, v in trends["hours"].items() if k not in gauges}
     return d
