@@ -151,7 +151,7 @@ class Boundaries:
             ]
             self._geojson = {"type": "FeatureCollection", "features": features}
             size = len(json.dumps(self._geojson, separators=(",", ":")))
-            logger.info("boundaries map geometry: %d features, %d bytes", len(features), size)
+            logger.debug("boundaries map geometry: %d features, %d bytes", len(features), size)
         return self._geojson
 
     def _near_city(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

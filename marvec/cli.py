@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from marvec.errors import MarvecError
+from marvec.errors import MarvecError, SettingsError
 from marvec.logs import setup_logging
 from marvec.settings import Settings, load_settings
 
@@ -39,7 +39,51 @@ def _parser() -> argparse.ArgumentParser:
 
     add_simulate_arguments(sim)
     sub.add_parser("rebuild", help="rebuild Redis aggregates from the feeds' retained history")
+    tok = sub.add_parser("token", help="print a long-lived display token for a wall or kiosk")
+    tok.add_argument("--name", required=True, help="which display, e.g. wall-1")
+    tok.add_argument("--role", default="wall", choices=("wall", "mayor", "crisis", "admin"))
+    tok.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
+    user = sub.add_parser("user", help="manage dashboard users (MARVEC_USERS_FILE)")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="add or replace a user (password hashed)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("wall", "mayor", "crisis", "admin"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of prompting")
     return parser
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> None:
+    from dashboard.auth import make_display_token
+
+    try:
+        token = make_display_token(settings, args.name, role=args.role, days=args.days)
+    except ValueError as exc:
+        raise SettingsError("marvec token", str(exc)) from None
+    print(token)
+    print(f"kiosk start URL: http(s)://<dashboard>/login/token?t={token}", file=sys.stderr)
+
+
+def _user_add(args: argparse.Namespace, settings: Settings) -> None:
+    import getpass
+
+    from dashboard.auth import save_user
+
+    if settings.users_file is None:
+        raise SettingsError("MARVEC_USERS_FILE", "not set; name the JSON file that holds the users")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise SettingsError("password", "the two entries differ")
+    if len(password) < 10:
+        raise SettingsError("password", "use at least 10 characters")
+    try:
+        save_user(settings.users_file, args.name, password, args.role)
+    except ValueError as exc:
+        raise SettingsError("MARVEC_USERS_FILE", str(exc)) from None
+    print(f"user {args.name!r} ({args.role}) saved in {settings.users_file}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,6 +108,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from streams.rebuild import rebuild
 
         rebuild(settings)
+    elif args.command == "token":
+        _token(args, settings)
+    elif args.command == "user":
+        _user_add(args, settings)
     return 0
 
 

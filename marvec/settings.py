@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     stale_after_seconds: int = Field(default=300, ge=10, le=86_400)
     tiles_url: str | None = None
     flood_radius_m: int = Field(default=1500, ge=50, le=20_000)
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    """Reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted."""
+
+    # Consumer metrics: Prometheus text on this port (unset: no metrics server).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Logs: ``json`` lines for production, ``text`` for a terminal.
     log_format: Literal["text", "json"] = "text"

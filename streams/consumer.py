@@ -86,6 +86,7 @@ class Consumer:
         )
         self.producer = KafkaProducer(**opts, acks="all", linger_ms=5)
         self.epoch: str | None = None
+        self.metrics: Any = None
 
     def resume_from_redis(self, assigned: list[TopicPartition]) -> None:
         """Seek every newly assigned partition to the first offset Redis has not applied."""
@@ -150,12 +151,16 @@ class Consumer:
             log.warning("%s: re-reading from what Redis holds", exc)
             self._recover(stop or threading.Event())
             return FoldResult()
+        dead = 0
         if result.rejected:
             tps = {partition_id(r.topic, r.partition) for r in records}
-            self.stats.dead_letters += drain_outbox(self.client, self.producer, self.keys, tps,
-                                                    self.settings.topic_deadletter)
+            dead = drain_outbox(self.client, self.producer, self.keys, tps,
+                                self.settings.topic_deadletter)
+            self.stats.dead_letters += dead
         self.kafka.commit()
         self.stats.last_batch_s = time.perf_counter() - t0
+        if self.metrics is not None:
+            self.metrics.batch(result, len(records), self.stats.last_batch_s, dead)
         self.stats.polled += len(records)
         self.stats.batches += 1
         self.stats.result += result

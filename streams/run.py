@@ -45,6 +45,8 @@ class Progress:
                  s.polled, rate, r.accepted, r.rejected, r.duplicates, r.skipped,
                  s.dead_letters, s.last_batch_s * 1000)
         self.last, self.last_polled = now, s.polled
+        if worker.metrics is not None:
+            worker.metrics.update_lag(worker.kafka)
 
 
 def consume(settings: Settings, stop: threading.Event | None = None) -> None:
@@ -61,6 +63,11 @@ def consume(settings: Settings, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     install_stop_signals(stop)
     worker = Consumer(settings, boundaries, client)
+    if settings.metrics_port:
+        from streams.metrics import ConsumerMetrics
+
+        worker.metrics = ConsumerMetrics()
+        worker.metrics.serve(settings.metrics_port)
     log.info("consuming %s as group %r into %s (%d kecamatan from %s)",
              ", ".join(settings.topics.values()), settings.consumer_group,
              settings.redis_url.split("@")[-1], len(boundaries.names), boundaries.source)

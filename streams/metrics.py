@@ -1,0 +1,61 @@
+"""Prometheus metrics of a consumer process (served when MARVEC_METRICS_PORT is set)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from marvec.keys import partition_id
+from streams.sink import FoldResult
+
+log = logging.getLogger("marvec.consume")
+
+
+class ConsumerMetrics:
+    """Events by feed and outcome, batch latency, and lag per partition."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events = Counter("marvec_consumer_events", "Records applied, by outcome",
+                              ["outcome"], registry=r)
+        self.batch_seconds = Histogram(
+            "marvec_consumer_batch_seconds", "Decode + fold + dead-letter + commit time per batch",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=r)
+        self.batch_records = Histogram("marvec_consumer_batch_records", "Records per batch",
+                                       buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000), registry=r)
+        self.lag = Gauge("marvec_consumer_lag_records", "End offset minus position",
+                         ["partition"], registry=r)
+        self.dead_letters = Counter("marvec_consumer_dead_letters",
+                                    "Dead letters produced to the dead-letter topic", registry=r)
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, registry=self.registry)
+        log.info("metrics on http://0.0.0.0:%d/metrics", port)
+
+    def batch(self, result: FoldResult, records: int, seconds: float, dead: int) -> None:
+        for outcome in ("accepted", "rejected", "duplicates", "skipped"):
+            n = getattr(result, outcome)
+            if n:
+                self.events.labels(outcome).inc(n)
+        self.batch_seconds.observe(seconds)
+        self.batch_records.observe(records)
+        if dead:
+            self.dead_letters.inc(dead)
+
+    def update_lag(self, kafka: Any) -> None:
+        """Lag per assigned partition (end offsets from the broker; best effort)."""
+        parts = list(kafka.assignment())
+        if not parts:
+            return
+        try:
+            ends = kafka.end_offsets(parts)
+        except Exception as exc:  # lag is advisory: never stop consuming for it
+            log.debug("end offsets unavailable: %s", exc)
+            return
+        for tp in parts:
+            position = kafka.position(tp)
+            self.lag.labels(partition_id(tp.topic, tp.partition)).set(
+                max(0, ends.get(tp, position) - position))
