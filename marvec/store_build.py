@@ -238,12 +238,15 @@ def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
     flows = {"c:received": "complaints.received_today", "c:resolved": "complaints.resolved_today",
              "e:tx_count": "economy.tx_count_today", "e:tx_amount": "economy.tx_amount_today"}
     sums = dict.fromkeys(flows.values(), 0.0)
+    covered = False  # only when the data reaches back before yesterday began
     for h, flat in zip(req["hours"], raw["hours"], strict=True):
+        d = pairs(flat)
+        covered = covered or (h < start_h and bool(d))
         if start_h <= h <= end_h:
-            for src, v in pairs(flat).items():
+            for src, v in d.items():
                 if src in flows:
                     sums[flows[src]] += float(v)
-    return out | sums
+    return out | sums if covered else out
 
 
 def _ticker(raw: dict[str, Any]) -> list[TickerItem]:

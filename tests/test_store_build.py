@@ -1,0 +1,74 @@
+"""Pure snapshot building: medians, yesterday, series, text shortening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marvec.contract import COMMODITIES, FEEDS
+from marvec.store import read_request
+from marvec.store_build import build_snapshot, median, shorten
+from marvec.timeutil import day_start
+
+NOW = 1_795_400_000.0  # a fixed evening, WITA
+
+
+def empty_raw(req: dict[str, Any]) -> dict[str, Any]:
+    n = len(COMMODITIES)
+    return {"feeds": [[] for _ in FEEDS], "c_totals": [], "c_kec": [], "c_cat": [], "c_opd": [],
+            "c_kc": [], "c_overdue": 0, "c_today": [], "opds": [], "latest": [],
+            "prices": [[] for _ in range(n)], "prices_week": [[[], [], []] for _ in range(n)],
+            "tx_today": [], "d_totals": [], "d_hazard": [], "d_kec": [], "incidents": [],
+            "minutes": [[] for _ in req["minutes"]], "hours": [[] for _ in req["hours"]],
+            "g_minutes": [[] for _ in req["gauge_minutes"]],
+            "g_hours": [[] for _ in req["gauge_hours"]], "ticker": []}
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    assert median([13000, 17000, 15000, 16000]) == 15500
+    assert median([3, 1, 2]) == 2
+
+
+def test_prices_take_the_median_across_markets_and_the_7_day_change():
+    req = read_request(NOW)
+    raw = empty_raw(req)
+    i = COMMODITIES.index("cabai_rawit")
+    raw["prices"][i] = ["Pasar Terong", "1|66000|kg", "Pasar Daya", "2|54000|kg"]
+    raw["prices_week"][i][0] = ["Pasar Terong", "1|50000"]
+    s = build_snapshot(raw, req, ["Tallo"])
+    p = s.economy.prices["cabai_rawit"]
+    assert (p.latest_idr, p.markets, p.change_7d_pct) == (60000, 2, 20.0)
+    assert set(s.economy.prices) == {"cabai_rawit"}
+
+
+def test_yesterday_flows_are_given_only_when_the_data_reaches_back_before_yesterday():
+    req = read_request(NOW)
+    start_h = int(day_start(NOW - 86400) // 3600)
+    raw = empty_raw(req)
+    for idx, h in enumerate(req["hours"]):
+        if start_h <= h <= int((NOW - 86400) // 3600):
+            raw["hours"][idx] = ["c:received", "4", "e:tx_amount", "1000"]
+    s = build_snapshot(raw, req, [])
+    assert "complaints.received_today" not in s.yesterday  # history starts yesterday: unknown
+    raw["hours"][req["hours"].index(start_h - 1)] = ["complaints", "1"]
+    s = build_snapshot(raw, req, [])
+    hours = int((NOW - 86400) // 3600) - start_h + 1
+    assert s.yesterday["complaints.received_today"] == 4 * hours
+    assert s.yesterday["economy.tx_amount_today"] == 1000 * hours
+
+
+def test_gauge_series_carry_forward_and_flow_series_do_not():
+    req = read_request(NOW)
+    raw = empty_raw(req)
+    raw["g_minutes"][0] = ["c:open", "7"]
+    raw["minutes"][0] = ["complaints", "3"]
+    s = build_snapshot(raw, req, [])
+    assert s.trends.minutes["complaints.open"][:3] == [7, 7, 7]
+    assert s.trends.minutes["events.complaints"][:3] == [3, 0, 0]
+    assert len(s.trends.minutes["complaints.open"]) == 60 and len(s.trends.hours["complaints.open"]) == 24
+
+
+def test_shorten_cuts_long_citizen_text_and_folds_whitespace():
+    assert shorten("a  b\n c") == "a b c"
+    long = shorten("x" * 500)
+    assert long is not None and len(long) == 140 and long.endswith("…")
+    assert shorten("") is None
