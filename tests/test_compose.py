@@ -481,8 +481,6 @@ def test_the_image_copies_every_package_and_runs_marvec_as_a_user():
     assert installs and not any("[" in line for line in installs), "no dev extras in the image"
 
 
-@pytest.mark.xfail(strict=True, reason="pyproject.toml: [tool.setuptools.package-data] lacks "
-                   "marvec = [\"read.lua\"], so `pip install .` (the image) ships no read.lua")
 def test_pip_install_ships_every_data_file_the_packages_load():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     packages = sorted(config["packages"], key=len, reverse=True)
