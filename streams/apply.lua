@@ -35,6 +35,15 @@ local function key(name, a, b)
   return K[name]
 end
 
+-- bucket keys are asked for several times per event: build each once per batch
+local bucket_keys = {minute_bucket = {}, hour_bucket = {}}
+local function bucket(name, n)
+  local memo = bucket_keys[name]
+  local k = memo[n]
+  if not k then k = string.format(K[name], n); memo[n] = k end
+  return k
+end
+
 local function num(x) return tonumber(x) end
 local function fmt(n)
   if type(n) == 'number' then return string.format('%.17g', n) end
@@ -75,24 +84,30 @@ end
 
 local function hgetall(k)
   local raw = redis.call('HGETALL', k)
-  local s = {}
-  for i = 1, #raw, 2 do s[raw[i]] = raw[i + 1] end
-  return s, raw[1] ~= nil
+  local s, orig = {}, {}
+  for i = 1, #raw, 2 do s[raw[i]] = raw[i + 1]; orig[raw[i]] = raw[i + 1] end
+  return s, raw[1] ~= nil, orig
 end
 
-local function hset_all(k, s)
+-- write the fields of state `s` that differ from what was read (`orig`)
+local function hset_changed(k, s, orig)
   local args = {'HSET', k}
-  for f, v in pairs(s) do args[#args + 1] = f; args[#args + 1] = fmt(v) end
-  pend_cmd[#pend_cmd + 1] = args
+  for f, v in pairs(s) do
+    local text = fmt(v)
+    if orig[f] ~= text then args[#args + 1] = f; args[#args + 1] = text end
+  end
+  if #args > 2 then pend_cmd[#pend_cmd + 1] = args end
 end
 
 local function trend(e, field, n)
   if e.m >= now_min - 1500 then
-    local mk = key('minute_bucket', e.m)
-    inc(mk, field, n); expat(mk, e.m * 60 + cfg.minute_ttl)
+    local mk = bucket('minute_bucket', e.m)
+    inc(mk, field, n)
+    if not expire_at[mk] then expire_at[mk] = e.m * 60 + cfg.minute_ttl end
   end
-  local hk = key('hour_bucket', e.h)
-  inc(hk, field, n); expat(hk, e.h * 3600 + cfg.hour_ttl)
+  local hk = bucket('hour_bucket', e.h)
+  inc(hk, field, n)
+  if not expire_at[hk] then expire_at[hk] = e.h * 3600 + cfg.hour_ttl end
 end
 
 -- is the event newer than the stored state? (latest occurred_at; ties: later offset)
@@ -173,7 +188,7 @@ end
 local function complaint(e, it)
   local id = e.cid
   local k = key('complaint', id)
-  local s, exists = hgetall(k)
+  local s, exists, orig = hgetall(k)
   local old = complaint_contrib(s)
   local newer = is_newer(s, exists, e)
   if newer then s.st = e.st; s.t = e.t; s.p = e.p; s.o = e.o end
@@ -184,15 +199,22 @@ local function complaint(e, it)
   if old then open_counts(old, -1) end
   if new then
     open_counts(new, 1)
-    cmd('ZADD', key('due'), fmt(new.due), id)
-    cmd('ZADD', key('latest_open'), fmt(num(s.t)), id)
-    if new.opd then cmd('ZADD', key('due_by_opd', new.opd), fmt(new.due), id); cmd('SADD', key('opds'), new.opd) end
+    local same_due = old and old.due == new.due
+    if not same_due then cmd('ZADD', key('due'), fmt(new.due), id) end
+    if newer then cmd('ZADD', key('latest_open'), fmt(num(s.t)), id) end
+    if new.opd and not (same_due and old.opd == new.opd) then
+      cmd('ZADD', key('due_by_opd', new.opd), fmt(new.due), id); cmd('SADD', key('opds'), new.opd)
+    end
   elseif old then
     cmd('ZREM', key('due'), id); cmd('ZREM', key('latest_open'), id)
   end
   if old and old.opd and (new == nil or new.opd ~= old.opd) then cmd('ZREM', key('due_by_opd', old.opd), id) end
-  hset_all(k, s)
-  if new then cmd('PERSIST', k) else cmd('EXPIREAT', k, math.floor(num(s.t) + cfg.retention_s)) end
+  hset_changed(k, s, orig)
+  if new then
+    if exists and not old then cmd('PERSIST', k) end
+  else
+    cmd('EXPIREAT', k, math.floor(num(s.t) + cfg.retention_s))
+  end
   if newer then
     pend_tick = {feed = 'complaints', at = e.t, kind = e.st, title = s.cat or 'unknown', text = s.txt,
                  k = s.k, id = id}
@@ -248,7 +270,7 @@ end
 local function incident(e, it)
   local id = e.iid
   local k = key('incident', id)
-  local s, exists = hgetall(k)
+  local s, exists, orig = hgetall(k)
   if not exists and (e.hz == nil or e.sev == nil) then
     return 'hazard and severity are required on the first event of incident ' .. id
   end
@@ -266,8 +288,9 @@ local function incident(e, it)
   local tl = key('timeline', id)
   cmd('RPUSH', tl, fmt(e.t) .. '|' .. e.st .. '|' .. (e.sev or s.sev or ''))
   cmd('LTRIM', tl, -cfg.timeline_len, -1)
-  hset_all(k, s)
-  if new then cmd('PERSIST', k); cmd('PERSIST', tl)
+  hset_changed(k, s, orig)
+  if new then
+    if exists and not old then cmd('PERSIST', k); cmd('PERSIST', tl) end
   else
     local at = math.floor(num(s.t) + cfg.retention_s)
     cmd('EXPIREAT', k, at); cmd('EXPIREAT', tl, at)

@@ -60,11 +60,12 @@ def test_up_shows_live_data_within_a_minute_and_ctrl_c_stops_everything(tmp_path
                 return None
             snap = json.loads(body)
             feeds = snap["feeds"]
-            return snap if all(feeds[f]["accepted"] > 0 for f in feeds) else None
+            ready = all(feeds[f]["accepted"] > 0 for f in feeds) and snap["economy"]["prices"]
+            return snap if ready else None
 
         snap = wait_for(live, timeout=60, interval=0.5, message="no live data within a minute")
         assert time.monotonic() - started < 60
-        assert snap["complaints"]["open"] > 0 and snap["economy"]["prices"]
+        assert snap["complaints"]["open"] > 0 and snap["disasters"]["incidents"]
         for page in ("/wall", "/mayor", "/crisis"):
             status, body = _get(base + page)
             assert status == 200 and b"_dash-config" in body, page
