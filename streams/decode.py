@@ -8,8 +8,10 @@ Pure apart from the boundaries object it is given: no Kafka, no Redis.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,6 +20,8 @@ import orjson
 from marvec import contract as C
 from streams import fields as F
 from streams.fields import Invalid
+
+log = logging.getLogger(__name__)
 
 
 class Locator(Protocol):
@@ -60,11 +64,17 @@ def _common(obj: dict[str, Any], feed: str, now: float) -> dict[str, Any]:
     return ev
 
 
+@lru_cache(maxsize=1024)
+def _match(locator: Locator, name: str) -> str | None:
+    """Lenient name matching, cached: the same few spellings arrive all day."""
+    return locator.match_name(name)
+
+
 def _kecamatan_name(obj: dict[str, Any], locator: Locator) -> str | None:
     name = F.string(obj, "kecamatan", required=False, max_len=128)
     if name is None:
         return None
-    canonical = locator.match_name(name)
+    canonical = _match(locator, name)
     if canonical is None:
         raise Invalid("schema", f"kecamatan {name!r} is not a kecamatan of the loaded boundaries")
     return canonical
@@ -139,6 +149,8 @@ def decode_one(feed: str, value: bytes | None, now: float, locator: Locator) -> 
     try:
         obj = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):
+            raise Invalid("invalid_json", "JSON nested deeper than 1024 levels") from None
         raise Invalid("invalid_json", f"not valid UTF-8 JSON: {str(exc)[:80]}") from None
     if not isinstance(obj, dict):
         raise Invalid("invalid_json", f"expected a JSON object, got {type(obj).__name__}")
@@ -171,6 +183,10 @@ def decode_batch(records: Sequence[Record], feed_of: dict[str, str], now: float,
             out.append(Verdict(rec, feed, event=decode_one(feed, rec.value, now, locator)))
         except Invalid as exc:
             out.append(Verdict(rec, feed, reason=exc.reason, detail=exc.detail))
+        except Exception as exc:  # a validator bug must not stop the partition: park the record
+            log.exception("validation fault on %s[%d]@%d", rec.topic, rec.partition, rec.offset)
+            out.append(Verdict(rec, feed, reason="internal",
+                               detail=f"fault while validating this message: {type(exc).__name__}"))
     _locate_batch(out, locator)
     for v in out:
         if v.event is not None and v.event["k"] is None and _needs_city(v.event):
