@@ -16,7 +16,7 @@ import redis
 from kafka import KafkaConsumer, TopicPartition
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from common import consume_process, fresh_settings, produce, services, simulated, table  # noqa: E402
+from common import consume_process, fresh_settings, produce, services, simulated, table
 
 
 def raw_ceiling(settings, n: int) -> float:

@@ -222,7 +222,7 @@ def _trends(raw: dict[str, Any], req: dict[str, Any]) -> Trends:
 def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
     now = req["now"]
     out: dict[str, float] = {}
-    gauge = {}
+    gauge: dict[str, str] = {}
     for flat in raw["g_minutes"][60:]:
         gauge |= pairs(flat)
     if not gauge:

@@ -74,7 +74,7 @@ def _kecamatan_name(obj: dict[str, Any], locator: Locator) -> str | None:
     name = F.string(obj, "kecamatan", required=False, max_len=128)
     if name is None:
         return None
-    canonical = _match(locator, name)
+    canonical = _match(locator, name)  # type: ignore[arg-type]
     if canonical is None:
         raise Invalid("schema", f"kecamatan {name!r} is not a kecamatan of the loaded boundaries")
     return canonical

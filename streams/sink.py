@@ -106,7 +106,7 @@ class RedisFold:
     def epoch(self) -> str | None:
         """The current picture's epoch, or None when Redis holds none."""
         raw = self.client.hget(self.keys.meta, "epoch")
-        return raw.decode() if raw is not None else None
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     def claim_epoch(self, candidate: str) -> str:
         """Set the epoch if none is set (a fresh deployment); returns the one in force."""
@@ -116,4 +116,4 @@ class RedisFold:
     def applied_offsets(self) -> dict[str, int]:
         """``topic|partition`` -> last offset applied to Redis."""
         raw = self.client.hgetall(self.keys.offsets)
-        return {k.decode(): int(v) for k, v in raw.items()}
+        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}

@@ -6,8 +6,8 @@ import time
 
 import orjson
 import pytest
-from feeds import AIRPORT, AT_SEA, UNHAS, complaint, incident, price, transactions
-from helpers import produce_json, produce_raw, read_topic, topic_of, wait_for
+from feeds import AIRPORT, AT_SEA, complaint, incident, transactions
+from helpers import produce_json, produce_raw, read_topic, wait_for
 from streamrig import running_consumer, snap, wait_consumed
 
 pytestmark = pytest.mark.integration

@@ -80,7 +80,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice(
     targets = sorted(rng.uniform(0.1, 0.8) * len(events) for _ in range(4))
     for target in targets:  # kill at four random points of the stream, mid-batch
         proc = _consume_process(settings, redis_server)
-        wait_for(lambda: sum(int(v) for v in redis_client.hvals("mv:offsets")) >= target,
+        wait_for(lambda t=target: sum(int(v) for v in redis_client.hvals("mv:offsets")) >= t,
                  timeout=90, interval=0.01, message="the consumer did not progress")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
