@@ -40,3 +40,6 @@ def setup_logging(fmt: str = "text", level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("kafka", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # kafka-python 3 warns whenever its I/O loop waited >100 ms for our batch work: routine
+    # under load, and the consumer's own progress line reports batch times.
+    logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
