@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,9 @@ class Consumer:
         self.producer = KafkaProducer(**opts, acks="all", linger_ms=5)
         self.epoch: str | None = None
         self.metrics: Any = None
+        # One Redis apply in flight while the loop polls and decodes the next batch.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold")
+        self._pending: tuple[list[Record], float, Future[FoldResult]] | None = None
 
     def resume_from_redis(self, assigned: list[TopicPartition]) -> None:
         """Seek every newly assigned partition to the first offset Redis has not applied."""
@@ -134,23 +138,37 @@ class Consumer:
         if assigned:
             self.resume_from_redis(assigned)
 
+    def _poll(self) -> list[Record]:
+        # With a batch in flight, take only what is already fetched: don't sit on it.
+        wait = 0 if self._pending is not None else self.settings.poll_timeout_ms
+        polled = self.kafka.poll(timeout_ms=wait, max_records=self.settings.batch_max_records)
+        return [Record(r.topic, r.partition, r.offset, r.value)
+                for batch in polled.values() for r in batch]
+
     def step(self, stop: threading.Event | None = None) -> FoldResult:
-        """Poll one batch and apply it: decode, fold, flush dead letters, commit."""
-        polled = self.kafka.poll(timeout_ms=self.settings.poll_timeout_ms,
-                                 max_records=self.settings.batch_max_records)
-        records = [Record(r.topic, r.partition, r.offset, r.value)
-                   for batch in polled.values() for r in batch]
-        if not records:
-            return FoldResult()
-        t0 = time.perf_counter()
+        """Poll and decode the next batch while Redis applies the previous one, then
+        finish that one (dead letters, commit) and hand the new one to Redis."""
+        records = self._poll()
         now = time.time()
+        verdicts = decode_batch(records, self.feed_of, now, self.locator) if records else None
         try:
-            result = self.fold.apply(decode_batch(records, self.feed_of, now, self.locator), now,
-                                     self.epoch or "?")
+            result = self._finish()
         except (RedisLost, EpochChanged) as exc:
             log.warning("%s: re-reading from what Redis holds", exc)
             self._recover(stop or threading.Event())
+            return FoldResult()  # the batch just decoded is read again after the re-seek
+        if verdicts:
+            future = self._pool.submit(self.fold.apply, verdicts, now, self.epoch or "?")
+            self._pending = (records, time.perf_counter(), future)
+        return result
+
+    def _finish(self) -> FoldResult:
+        """Wait for the batch in flight; produce its dead letters and commit."""
+        if self._pending is None:
             return FoldResult()
+        records, t0, future = self._pending
+        self._pending = None
+        result = future.result()
         dead = 0
         if result.rejected:
             tps = {partition_id(r.topic, r.partition) for r in records}
@@ -175,11 +193,13 @@ class Consumer:
                 self.step(stop)
                 if on_batch is not None:
                     on_batch(self)
+            self._finish()  # the batch in flight: its dead letters and commit
         finally:
             self.close()
 
     def close(self) -> None:
         """Leave the group and close the clients."""
+        self._pool.shutdown(wait=True)
         try:
             self.kafka.close(autocommit=False)
         finally:
