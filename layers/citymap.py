@@ -43,6 +43,11 @@ FOCI = ("complaints", "economy", "disasters")
 
 LAYER_NAMES = ("labels", "complaints", "near", "incidents")
 
+LABEL_BASE = 14.0
+"""Kecamatan label size (px at scale 1) for the largest district; a small map passes less."""
+SMALL_DISTRICT = 0.5
+"""``label_weight`` below which a district counts as small (two-line name)."""
+
 
 @dataclass(frozen=True)
 class MapLayers:
@@ -58,6 +63,7 @@ class MapLayers:
     scale: float = 1.0
     selected: str | None = None
     """A kecamatan drawn with a bright, thick border (the one whose detail is open)."""
+    label_base: float = LABEL_BASE
 
     def border(self, name: str) -> dict[str, Any]:
         if name == self.selected:
@@ -81,14 +87,23 @@ def trace_index(frame: MapFrame, layer: str) -> int:
     return len(frame.names) + LAYER_NAMES.index(layer)
 
 
-def _label(name: str, value: float | None, focus: str, lang: str) -> str:
+def _label(frame: MapFrame, name: str, value: float | None, focus: str, lang: str) -> str:
     text = fmt_idr_compact(value, lang) if focus == "economy" else fmt_int(value, lang)
-    return f"{html.escape(name)}<br><b>{text}</b>"
+    return f"{label_name(frame, name)}<br><b>{text}</b>"
 
 
-def label_sizes(frame: MapFrame, scale: float, base: float = 14.0) -> list[float]:
+def label_sizes(frame: MapFrame, scale: float, base: float = LABEL_BASE) -> list[float]:
     """Label font size per kecamatan: smaller districts get smaller labels (less overlap)."""
     return [round(base * scale * (0.72 + 0.38 * frame.label_weight.get(n, 1.0)), 1) for n in frame.names]
+
+
+def label_name(frame: MapFrame, name: str) -> str:
+    """The name as drawn: a small district's two-word name on two lines (narrower, so the
+    crowded old town's labels do not run into each other)."""
+    escaped = html.escape(name)
+    if frame.label_weight.get(name, 1.0) < SMALL_DISTRICT and " " in name:
+        return escaped.replace(" ", "<br>", 1)
+    return escaped
 
 
 def incidents_view(frame: MapFrame, incidents: Sequence[Incident], min_span: float = 0.06) -> Box:
@@ -115,18 +130,20 @@ def map_layers(
     zoom_to_incidents: bool = False,
     selected: str | None = None,
     ramp: str | None = None,
+    label_base: float = LABEL_BASE,
 ) -> MapLayers:
     """The changing part of the map for one snapshot (``None``: nothing known yet).
 
     ``incidents`` defaults to all active ones; pass a filtered list to show fewer.
     ``flood_radius_m`` turns on the ring around flood-related complaints near floods.
     ``ramp`` overrides the focus's colours (``muted`` under a screen full of incidents).
+    ``label_base`` sizes the kecamatan labels (a tablet's small map wants smaller ones).
     """
     values = focus_values(snapshot, focus)
     colors, classes = fills(frame.names, values, RAMPS.get(ramp or focus, RAMPS["complaints"]))
     if snapshot is None:
         colors = [UNKNOWN_FILL] * len(frame.names)
-    labels = [_label(n, values.get(n, 0) if snapshot else None, focus, lang) for n in frame.names]
+    labels = [_label(frame, n, values.get(n, 0) if snapshot else None, focus, lang) for n in frame.names]
     shown = list(snapshot.disasters.incidents if snapshot and incidents is None else incidents or [])
     view = incidents_view(frame, shown) if zoom_to_incidents else frame.bounds
     return MapLayers(
@@ -139,6 +156,7 @@ def map_layers(
         view=view,
         scale=scale,
         selected=selected,
+        label_base=label_base,
     )
 
 
@@ -174,17 +192,21 @@ def city_map_figure(
     ]
     lx = [frame.labels[n][0] for n in frame.names]
     ly = [frame.labels[n][1] for n in frame.names]
+    # zorder (not trace order, which patches rely on): labels over the complaint dots,
+    # incidents over everything.
     traces.append(go.Scatter(
-        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip",
-        textfont={"color": "#f8fafc", "size": label_sizes(frame, s)},
+        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip", zorder=1,
+        textfont={"color": "#f8fafc", "size": label_sizes(frame, s, layers.label_base)},
     ))
     traces.append(_points_trace(layers.complaints, "complaints", "markers", points_hover,
                                 opacity=0.9, line={"color": "#0f172a", "width": 1}))
     traces.append(_points_trace(layers.near, "near", "markers", points_hover, symbol="circle-open",
                                 line={"color": NEAR_FLOOD, "width": 3 * s}))
+    # Sized markers default to 0.7 opacity in plotly: incidents are solid.
     traces.append(_points_trace(layers.incidents, "incidents", "markers+text", points_hover,
-                                line={"color": "#ffffff", "width": 2 * s}))
-    traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center")
+                                opacity=1, line={"color": "#ffffff", "width": 2 * s}))
+    traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center",
+                      zorder=2)
     fig = go.Figure(data=traces)
     fig.update_layout(_layout(frame, layers, interactive, uirevision))
     return fig
@@ -220,7 +242,7 @@ def map_changes(frame: MapFrame, layers: MapLayers) -> list[tuple[tuple[str | in
         out += [(("data", i, "fillcolor"), fill), (("data", i, "line"), layers.border(name))]
     n = trace_index(frame, "labels")
     out.append((("data", n, "text"), layers.labels))
-    out.append((("data", n, "textfont", "size"), label_sizes(frame, layers.scale)))
+    out.append((("data", n, "textfont", "size"), label_sizes(frame, layers.scale, layers.label_base)))
     for name in ("complaints", "near", "incidents"):
         pts: Points = getattr(layers, name)
         i = trace_index(frame, name)
