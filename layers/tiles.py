@@ -19,6 +19,9 @@ from layers.fmt import (
 )
 from layers.kpi import KpiView
 
+PCT_SHOWN_BELOW = 1000.0
+"""A change against yesterday is shown in percent only below this (absolute) size."""
+
 
 def sparkline(values: Sequence[float], bars: int = 24) -> html.Div:
     """The last ``bars`` values as CSS bars (height in % of the largest); empty when none."""
@@ -56,7 +59,10 @@ def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
     amount = fmt_idr_compact(d, lang) if view.spec.money else fmt_signed(d, lang)
     if view.spec.money and d > 0:
         amount = "+" + amount
-    pct = f" ({fmt_pct(100 * d / view.yesterday, 0, lang)})" if view.yesterday else ""
+    ratio = 100 * d / view.yesterday if view.yesterday else None
+    # A percentage in the thousands says nothing a wall reader can use (a tiny or partial
+    # yesterday) and pushes "vs kemarin" out of the tile: the absolute change says it all.
+    pct = f" ({fmt_pct(ratio, 0, lang)})" if ratio is not None and abs(ratio) < PCT_SHOWN_BELOW else ""
     return html.Div(
         [html.Span(f"{arrow} {amount}{pct}", className=f"delta tone-{view.tone}"),
          html.Span(" " + tr("kpi.vs_yesterday"), className="muted")],

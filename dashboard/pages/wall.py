@@ -69,7 +69,7 @@ def focus_tabs(focus: Focus, tr: Translate) -> list[html.Span]:
 
 
 def alarm(read: Read, tr: Translate, lang: str) -> tuple[list[html.Div], str]:
-    """The crisis strip over the map: one line per incident at crisis severity."""
+    """The crisis strip above the map (never over it): one line per incident at crisis severity."""
     found = crisis_incidents(read.snapshot)
     lines = []
     for i in found[:3]:
@@ -124,9 +124,9 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         html.Main([
             html.Section([
                 html.Div(view["title"], id=ids.WALL_MAP_TITLE, className="map-title"),
+                html.Div(view["alarm"], id=ids.WALL_ALARM, className=view["alarm_class"]),
                 html.Div(create_map(PAGE.map, figure), className="map-box"),
                 html.Div(view["legend"], id=PAGE.legend, className="legend"),
-                html.Div(view["alarm"], id=ids.WALL_ALARM, className=view["alarm_class"]),
                 create_banner(PAGE, view["banner"], view["banner_class"]),
             ], className="wall-map"),
             html.Section([
