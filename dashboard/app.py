@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 INDEX = """<!DOCTYPE html>
-<html lang="id">
+<html lang="{lang}">
 <head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 </head>
@@ -43,6 +43,7 @@ def _shell(settings: Settings) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.LANG, storage_type="local", data=settings.lang),
+        dcc.Store(id=ids.HTML_LANG, storage_type="memory"),  # <html lang>, kept by marvec.setLang
         html.Div(id=ids.PAGE, className="page-host"),
     ])
 
@@ -84,7 +85,7 @@ def create_app(
     screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock)
     app = dash.Dash(
         __name__, title="Marvec", update_title=None, serve_locally=True, assets_folder=str(ASSETS),
-        suppress_callback_exceptions=True, use_pages=False, index_string=INDEX,
+        suppress_callback_exceptions=True, use_pages=False, index_string=INDEX.replace("{lang}", settings.lang),
     )
     app.layout = _shell(settings)
     _register_router(app, screen)

@@ -8,6 +8,7 @@
  *    answer the page reloads itself, but only once the server answers again, so an
  *    unattended wall recovers by itself;
  *  - the screen scale (window height / 1080, at least 1) used to size map markers.
+ * marvec.setLang keeps <html lang> on the language the toggle chose.
  */
 (function () {
   "use strict";
@@ -55,5 +56,12 @@
     ];
   }
 
-  window.dash_clientside = Object.assign({}, window.dash_clientside, { marvec: { tick: tick } });
+  // <html lang> follows the language toggle (the page is served with the default one).
+  function setLang(lang) {
+    var code = lang === "en" ? "en" : "id";
+    document.documentElement.lang = code;
+    return code;
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { marvec: { tick: tick, setLang: setLang } });
 })();

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # App shell (always present).
 URL = "url"
 LANG = "lang-store"
+HTML_LANG = "html-lang"
 PAGE = "page"
 
 # Pattern-matching ids (dicts): a tappable kecamatan row, a language button.
@@ -115,6 +116,8 @@ MAYOR_PRICES = "mayor-prices"
 MAYOR_HOTSPOTS = "mayor-hotspots"
 MAYOR_DETAIL = "mayor-detail"
 MAYOR_CLOSE = "mayor-detail-close"
+MAYOR_SCRIM = "mayor-detail-scrim"
+MAYOR_HOT_MORE = "mayor-hotspots-more"
 
 # Crisis only.
 CRISIS_HAZARD = "crisis-hazard-filter"

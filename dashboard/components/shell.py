@@ -82,7 +82,13 @@ def register_clock(app: Dash, page: PageIds) -> None:
 
 
 def register_lang_toggle(app: Dash) -> None:
-    """Any page's language button flips the stored language."""
+    """Any page's language button flips the stored language; ``<html lang>`` follows it
+    (screen readers, hyphenation, the browser's translate offer)."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="marvec", function_name="setLang"),
+        Output(ids.HTML_LANG, "data"),
+        Input(ids.LANG, "data"),
+    )
 
     @app.callback(
         Output(ids.LANG, "data"),

@@ -33,6 +33,8 @@ from layers.tiles import kpi_tile
 
 PAGE = ids.MAYOR
 CLOSE_TYPE = ids.MAYOR_CLOSE
+MAP_LABEL_PX = 12.0
+"""Kecamatan label size on the tablet's map (half the wall's map: smaller labels)."""
 
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     *((PAGE.kpi(i), "children", f"kpi{i}") for i in range(len(KPIS))),
@@ -45,6 +47,7 @@ OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (PAGE.banner, "className", "banner_class"),
     (ids.MAYOR_DETAIL, "children", "detail"),
     (ids.MAYOR_DETAIL, "className", "detail_class"),
+    (ids.MAYOR_SCRIM, "className", "scrim_class"),
 )
 KEYS = tuple(key for _, _, key in OUTPUTS)
 
@@ -53,7 +56,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
     """Every changing part of the mayor's screen for one read."""
     tr = translator(lang)
     snap = read.snapshot
-    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=selected)
+    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=selected, label_base=MAP_LABEL_PX)
     banner_children, banner_class = banner(read.fresh, tr)
     detail = (district_detail(snap, selected, tr, lang, read.now, {"type": CLOSE_TYPE, "name": selected})
               if selected else None)
@@ -69,6 +72,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
         "banner_class": banner_class,
         "detail": detail,
         "detail_class": "detail-sheet" if selected else "detail-sheet hidden",
+        "scrim_class": "detail-scrim" if selected else "detail-scrim hidden",
         "layers": layers,
     }
 
@@ -96,14 +100,23 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
                 html.Div(create_map(PAGE.map, figure, "tap"), className="map-box"),
                 html.Div(view["legend"], id=PAGE.legend, className="legend"),
             ]), "map-card"),
-            _section(tr("mayor.hotspots"), html.Div(view["hotspots"], id=ids.MAYOR_HOTSPOTS), "hotspots"),
+            _section(tr("mayor.hotspots"), html.Div([
+                html.Div(view["hotspots"], id=ids.MAYOR_HOTSPOTS, className="hot-wrap"),
+                html.Button(_more_label(tr, False, len(screen.names)), id=ids.MAYOR_HOT_MORE,
+                            className="btn more", n_clicks=0),
+            ]), "hotspots"),
             _section(tr("mayor.report_card"), html.Div(view["report"], id=ids.MAYOR_REPORT), "report",
                      tr("mayor.report_hint")),
             _section(tr("mayor.prices"), html.Div(view["prices"], id=ids.MAYOR_PRICES), "prices"),
         ], className="mayor-grid"),
+        html.Div(id=ids.MAYOR_SCRIM, className=view["scrim_class"], n_clicks=0),
         html.Div(view["detail"], id=ids.MAYOR_DETAIL, className=view["detail_class"]),
         create_watchdog(PAGE, tr),
     ], id=PAGE.root, className="page mayor")
+
+
+def _more_label(tr: Any, expanded: bool, total: int) -> str:
+    return tr("mayor.hot_fewer") if expanded else tr("mayor.hot_all").format(n=total)
 
 
 def tapped_kecamatan(click: dict[str, Any] | None, names: tuple[str, ...]) -> str | None:
@@ -122,13 +135,27 @@ def register(app: Dash, screen: ScreenContext) -> None:
     register_clock(app, PAGE)
 
     @app.callback(
+        Output(ids.MAYOR_HOTSPOTS, "className"),
+        Output(ids.MAYOR_HOT_MORE, "children"),
+        Input(ids.MAYOR_HOT_MORE, "n_clicks"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def more(clicks: int | None, lang: str | None) -> tuple[str, str]:
+        """Landscape shows the worst hotspots beside the map; a tap shows every kecamatan."""
+        expanded = bool((clicks or 0) % 2)
+        tr = translator(normalize(lang, screen.settings.lang))
+        return "hot-wrap expanded" if expanded else "hot-wrap", _more_label(tr, expanded, len(screen.names))
+
+    @app.callback(
         Output(ids.MAYOR_SELECTED, "data"),
         Input(PAGE.map, "clickData"),
         Input({"type": ids.HOTSPOT, "name": ALL}, "n_clicks"),
         Input({"type": CLOSE_TYPE, "name": ALL}, "n_clicks"),
+        Input(ids.MAYOR_SCRIM, "n_clicks"),
         prevent_initial_call=True,
     )
-    def select(click: dict[str, Any] | None, _rows: list[int], _close: list[int]) -> str | None:
+    def select(click: dict[str, Any] | None, _rows: list[int], _close: list[int], _outside: int) -> str | None:
         trigger = ctx.triggered_id
         if trigger == PAGE.map:
             return tapped_kecamatan(click, screen.names) or no_update
