@@ -76,7 +76,7 @@ def district_detail(
                                         html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
                  bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11) if cats else none),
         _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang)}"),
-                 html.Div([incident_line(i, tr, lang, now) for i in incidents] or [none], className="incident-lines")),
+                 html.Div([incident_line(i, tr, lang, now, place=False) for i in incidents] or [none], className="incident-lines")),
         _section("transactions", html.H3(tr("district.tx")),
                  html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
                            html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")])),

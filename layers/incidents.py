@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from dash import html
 
@@ -62,16 +63,42 @@ def measure_line(incident: Incident, tr: Translate, lang: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class TimelineStep:
+    """A run of updates with one status: when it began and the severities it went through."""
+
+    at: str
+    status: str
+    severities: tuple[int, ...]
+
+
+def timeline_steps(incident: Incident) -> list[TimelineStep]:
+    """Status changes oldest first, each run of one status merged into one step.
+
+    Field teams send many updates while ``responding`` (new counts, a new severity);
+    listed one by one they bury the status history the crisis team reads.
+    """
+    steps: list[TimelineStep] = []
+    for e in sorted(incident.timeline, key=lambda e: parse_time(e.at) or 0.0):
+        sev = () if e.severity is None else (e.severity,)
+        if steps and steps[-1].status == e.status:
+            last = steps[-1]
+            if sev and (not last.severities or last.severities[-1] != sev[0]):
+                steps[-1] = TimelineStep(last.at, last.status, last.severities + sev)
+            continue
+        steps.append(TimelineStep(e.at, e.status, sev))
+    return steps
+
+
 def timeline(incident: Incident, tr: Translate) -> html.Ol:
-    """Status changes oldest first: ``14:02 dilaporkan (3)`` → ``14:20 ditangani (4)``."""
-    steps = sorted(incident.timeline, key=lambda e: parse_time(e.at) or 0.0)
+    """Status changes oldest first: ``14:02 dilaporkan (3)`` → ``14:20 ditangani (3→4)``."""
     items = [
         html.Li([
-            html.Span(fmt_clock(e.at), className="tl-time"),
-            html.Span(label(tr, "istatus", e.status), className=f"tl-status st-{e.status}"),
-            html.Span(f"({e.severity})", className="tl-sev") if e.severity is not None else None,
+            html.Span(fmt_clock(s.at), className="tl-time"),
+            html.Span(label(tr, "istatus", s.status), className=f"tl-status st-{s.status}"),
+            html.Span(f"({'→'.join(str(v) for v in s.severities)})", className="tl-sev") if s.severities else None,
         ], className="tl-step")
-        for e in steps
+        for s in timeline_steps(incident)
     ]
     return html.Ol(items or [html.Li(label(tr, "istatus", incident.status), className="tl-step")],
                    className="timeline")

@@ -10,7 +10,7 @@ from layers.fmt import (
     Translate,
     fmt_age,
     fmt_idr,
-    fmt_idr_short,
+    fmt_idr_compact,
     fmt_int,
     fmt_pct,
     label,
@@ -71,20 +71,31 @@ def price_lines(snap: Snapshot, tr: Translate, lang: str, limit: int = 7) -> htm
     return html.Div(lines or [html.Div(tr("panel.no_prices"), className="muted")], className="price-lines")
 
 
+def money(value: float, lang: str) -> str:
+    """Rupiah in a ranked list: three significant digits in every row (``Rp 1,23 M``,
+    ``Rp 984 jt``), so neighbours never round to the same figure."""
+    return f"Rp {fmt_idr_compact(value, lang)}"
+
+
 def economy_panel(snap: Snapshot, tr: Translate, lang: str) -> list[html.Div]:
     """Staple prices (rises first) and transaction amount by kecamatan."""
     kecs = ranked(snap.economy.by_kecamatan)
     return [
         html.Div([html.H3(tr("panel.prices_7d")), price_lines(snap, tr, lang)], className="panel-col"),
         html.Div([html.H3(tr("panel.tx_by_kecamatan")),
-                  bar_list(kecs, [fmt_idr_short(v, lang) for _, v in kecs], "teal")], className="panel-col"),
+                  bar_list(kecs, [money(v, lang) for _, v in kecs], "teal")], className="panel-col"),
     ]
 
 
-def incident_line(incident: Incident, tr: Translate, lang: str, now: float) -> html.Div:
-    """``[4] Banjir · Manggala · 760 terdampak · ditangani · 2 jam 15 mnt`` (what matters first)."""
+def incident_line(incident: Incident, tr: Translate, lang: str, now: float, place: bool = True) -> html.Div:
+    """``[4] Banjir · Manggala · 760 terdampak · ditangani · 2 jam 15 mnt`` (what matters first).
+
+    ``place=False`` leaves the kecamatan out (a list inside that kecamatan's own sheet).
+    """
     start = parse_time(incident.occurred_at)
-    facts = [label(tr, "hazard", incident.hazard), incident.kecamatan or tr("incident.no_kecamatan")]
+    facts = [label(tr, "hazard", incident.hazard)]
+    if place:
+        facts.append(incident.kecamatan or tr("incident.no_kecamatan"))
     if incident.affected_people:
         facts.append(f"{fmt_int(incident.affected_people, lang)} {tr('unit.affected')}")
     if incident.displaced:

@@ -46,9 +46,23 @@ def _sla_cell(share: float | None, lang: str) -> html.Td:
     return html.Td(fmt_pct(100 * share, 0, lang, signed=False), className=f"num tone-{tone}")
 
 
+def resolution_time(hours: float | None, tr: Translate, lang: str) -> str:
+    """``5,2 jam``; under an hour in minutes (``18 mnt``), never a bare ``0,0 jam``.
+
+    The snapshot gives hours to one decimal (6 minutes), so anything under 0.05 h is
+    ``<3 mnt``.
+    """
+    if hours is None:
+        return DASH
+    if hours >= 1:
+        return f"{fmt_dec(hours, 1, lang)} {tr('unit.hours')}"
+    minutes = round(hours * 60)
+    return f"<3 {tr('unit.minutes')}" if minutes < 3 else f"{minutes} {tr('unit.minutes')}"
+
+
 def _opd_tr(row: OpdRow, lang: str, tr: Translate) -> html.Tr:
     s = row.stats
-    median = f"{fmt_dec(s.median_resolution_h, 1, lang)} {tr('unit.hours')}" if s.median_resolution_h is not None else DASH
+    median = resolution_time(s.median_resolution_h, tr, lang)
     return tagged(html.Tr([
         html.Td(row.opd, className="name"),
         html.Td(fmt_int(s.open, lang), className="num"),
