@@ -1,9 +1,11 @@
 """The rig for the screen tests: app server, Chromium, fixtures and text waits (no tests here).
 
-The app is served by werkzeug in a thread and fed by an injectable ``FakeSource``
-(later: a real Redis seeded through the consumers). Waits poll the page's text and
-never sleep; the ``driver`` fixture ends every test by asserting a clean console.
-Also used by ``scripts/screenshots.py``.
+The app is served by werkzeug in a thread. ``tests/test_screens.py`` and
+``tests/test_screens_desks.py`` feed it an injectable ``FakeSource`` (states that are
+hard to produce for real); ``tests/test_screens_live.py`` feeds it a real
+``SnapshotSource`` on a Redis seeded through the real consumers. Waits poll the page's
+text and never sleep; the ``driver`` fixture ends every test by asserting a clean
+console. Also used by ``scripts/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
+from layers.freshness import freshness
+from layers.kpi import KPIS, kpi_views
+from layers.tiles import value_text
 from marvec.settings import Settings
+from marvec.snapshot import Snapshot
 from tests.snapshot_fixtures import FakeBoundaries, FakeSource, rich_snapshot
 
 HAVE_CHROMIUM = bool(shutil.which("chromium") and shutil.which("chromedriver"))
@@ -171,3 +177,23 @@ def plot_traces(driver: Any, graph_id: str) -> list[dict[str, Any]]:
         " n: (t.x || []).length})) : [];", graph_id)
 
 
+def shown_kpis(driver: Any) -> dict[str, str]:
+    """Every KPI tile's headline number as the page shows it, by key."""
+    return driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('[data-kpi]')]"
+        ".map(e => [e.dataset.kpi, e.querySelector('.tile-value').innerText.trim()]))")
+
+
+def expected_kpis(snapshot: Snapshot, lang: str = "id") -> dict[str, str]:
+    """Every KPI tile's number for ``snapshot``, formatted by ``layers`` as the tiles do."""
+    fresh = freshness(snapshot, True, 0.0, float("inf"))
+    return {v.spec.key: value_text(v, lang) for v in kpi_views(snapshot, fresh, KPIS)}
+
+
+def tap_at(driver: Any, x: float, y: float) -> None:
+    """A pointer tap at viewport coordinates (what a finger on the tablet does)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    actions = ActionChains(driver)
+    actions.w3c_actions.pointer_action.move_to_location(int(x), int(y)).click()
+    actions.perform()
