@@ -78,3 +78,214 @@ def table(rows: list[tuple], header: tuple) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     line = lambda r: "  ".join(str(x).rjust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+# -- helpers for latency / screens / memory / map ------------------------------------------
+
+def loadavg() -> str:
+    """The 1/5/15-minute load averages, printed next to every figure (2-core machine)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine() -> str:
+    """One line: cores, CPU model, memory."""
+    model = "?"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as f:
+        mem_kb = int(f.readline().split()[1])
+    return f"{os.cpu_count()} cores, {model}, {mem_kb / 2**20:.1f} GiB RAM, load {loadavg()}"
+
+
+def percentiles(values: list[float], qs: tuple[float, ...] = (50, 95, 99)) -> list[float]:
+    """Nearest-rank percentiles of ``values`` (nan when empty)."""
+    if not values:
+        return [float("nan")] * len(qs)
+    s = sorted(values)
+    return [s[min(len(s) - 1, max(0, int(round(q / 100 * len(s) + 0.5)) - 1))] for q in qs]
+
+
+def dashboard_process(redis_url: str, port: int, refresh_ms: int = 1000, workers: int = 1,
+                      log_path: str | None = None) -> subprocess.Popen:
+    """``marvec dashboard`` (gunicorn, open auth) on 127.0.0.1:``port``; returns once it answers."""
+    import urllib.request
+
+    env = {**os.environ, "MARVEC_REDIS_URL": redis_url, "MARVEC_AUTH": "open",
+           "MARVEC_REFRESH_MS": str(refresh_ms), "MARVEC_LOG_LEVEL": "INFO"}
+    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "marvec", "dashboard", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers)],
+                            env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"marvec dashboard exited with {proc.returncode} (log: {log_path})")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+            return proc
+        except urllib.error.HTTPError:
+            return proc  # 503: up, Redis without data yet
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("marvec dashboard did not answer within 60 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM one process we started, then SIGKILL it after 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class PacedProducer:
+    """A thread producing the simulator's mix at a steady ``rate`` events/s (event time = now)."""
+
+    def __init__(self, settings: Settings, rate: float, seed: int = 7, tick_s: float = 0.05) -> None:
+        import threading
+
+        self.settings, self.rate, self.tick_s = settings, rate, tick_s
+        self.sim = Simulator(seed, time.time())
+        self.producer = KafkaProducer(**settings.kafka_client_options(), linger_ms=5, acks=1,
+                                      batch_size=256 << 10, max_request_size=4 << 20)
+        self.sent, self.sent_live, self.behind = 0, 0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="paced-producer", daemon=True)
+
+    def start(self, history: bool = True) -> PacedProducer:
+        if history:
+            self._send(self.sim.history())
+        self._thread.start()
+        return self
+
+    def _send(self, batch: list) -> None:
+        topics = self.settings.topics
+        for m in batch:
+            self.producer.send(topics[m.feed], value=m.value, key=m.key.encode() if m.key else None)
+        self.sent += len(batch)
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        due = 0.0
+        while not self._stop.is_set():
+            elapsed = time.perf_counter() - t0
+            target = int(elapsed * self.rate)
+            n = target - self.sent_live
+            if n > 0:
+                self._send(self.sim.next_batch(time.time(), n))
+                self.sent_live += n
+            self.behind = max(self.behind, (target - self.sent_live) / self.rate)
+            due += self.tick_s
+            time.sleep(max(0.0, t0 + due - time.perf_counter()))
+
+    def close(self) -> int:
+        """Stop; returns how many live events were sent."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.producer.flush()
+        self.producer.close()
+        return self.sent_live
+
+
+def chrome(width: int = 1920, height: int = 1080):  # noqa: ANN201
+    """Headless Debian Chromium with the test suite's flags (tests/test_screens_rig.py)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="marvec-bench-chrome-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return driver
+
+
+RECORD_DASH_BODIES = """
+(() => {
+  window.__dashBodies = [];
+  const orig = window.fetch;
+  window.fetch = function(url, opts) {
+    if (String(url).includes('_dash-update-component') && opts && opts.body) {
+      window.__dashBodies.push(String(opts.body));
+    }
+    return orig.apply(this, arguments);
+  };
+})();
+"""
+
+
+def capture_wall_request(base_url: str, tick_id: str = "wall-tick", timeout: float = 30.0) -> dict:
+    """The exact JSON body the /wall page POSTs to ``/_dash-update-component`` on its data tick."""
+    import json
+
+    driver = chrome()
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_DASH_BODIES})
+        driver.get(base_url + "/wall")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for body in driver.execute_script("return window.__dashBodies || []"):
+                req = json.loads(body)
+                if f"{tick_id}.n_intervals" in req.get("changedPropIds", []):
+                    return req
+            time.sleep(0.2)
+        raise RuntimeError("the wall never sent its data tick")
+    finally:
+        driver.quit()
+
+
+def _outputs(key: str) -> list[dict]:
+    """Dash's ``..a.p...b.q..`` multi-output key as ``[{"id": a, "property": p}, ...]``."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
+
+
+def dash_request(app, tick_id: str = "wall-tick", values: dict | None = None) -> dict:  # noqa: ANN001
+    """The ``/_dash-update-component`` body for the callback driven by ``tick_id`` (built from
+    ``app.callback_map`` as the renderer builds it). ``values``: ``{"id.prop": value}``."""
+    values = values or {}
+    for key, cb in app.callback_map.items():
+        if any(i["id"] == tick_id for i in cb["inputs"]):
+            def with_value(d: dict) -> dict:
+                return {**d, "value": values.get(f"{d['id']}.{d['property']}")}
+
+            outputs = _outputs(key)
+            return {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
+                    "inputs": [with_value(i) for i in cb["inputs"]],
+                    "changedPropIds": [f"{cb['inputs'][0]['id']}.{cb['inputs'][0]['property']}"],
+                    "state": [with_value(s) for s in cb["state"]]}
+    raise KeyError(f"no callback is driven by {tick_id!r}")
+
+
+def wall_request(app, lang: str = "id") -> dict:  # noqa: ANN001
+    """The wall's data-tick body (n_intervals 1, Indonesian, scale 1, nothing shown yet)."""
+    return dash_request(app, "wall-tick", {"wall-tick.n_intervals": 1, "lang-store.data": lang,
+                                           "wall-scale.data": 1.0, "wall-digests.data": None})
+
+
+def router_request(app, path: str = "/wall", lang: str = "id") -> dict:  # noqa: ANN001
+    """The first paint: the router callback's body for ``path`` (the page layout, map geometry included)."""
+    return dash_request(app, "url", {"url.pathname": path, "lang-store.data": lang})
+
+
+def set_state(body: dict, n: int, digests: list | None, digests_id: str = "wall-digests") -> dict:
+    """``body`` for tick ``n`` with the page's digest store holding ``digests``."""
+    out = {**body, "inputs": [{**i, "value": n} if i["property"] == "n_intervals" else i for i in body["inputs"]]}
+    out["state"] = [{**s, "value": digests} if s["id"] == digests_id else s for s in body["state"]]
+    return out
+
+
+def page_digests(app, page: str = "wall") -> str:  # noqa: ANN001, ARG001
+    return f"{page}-digests"
