@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 
@@ -21,13 +21,29 @@ class Invalid(Exception):
         self.detail = detail
 
 
+# RFC 3339 date-time (section 5.6): any number of fraction digits, ``Z`` or a numeric
+# offset, ``T``/``t`` or a space between date and time. ASCII digits only (``re.ASCII``:
+# ``\d`` would match any Unicode digit) and the whole string (``fullmatch``: ``$`` would
+# let a trailing newline through).
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:[Zz]|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
 )
+_CYCLE_S = 146_097 * 86_400  # 400 Gregorian years
+EARLIEST_TS = datetime(1, 1, 1, tzinfo=UTC).timestamp()
+"""Before 0001-01-01T00:00:00Z a time has no Python date (the fold needs its WITA day)."""
+
+SAFE_INTEGER = 2**53 - 1
+"""Largest integer exchanged exactly (RFC 7493 I-JSON); beyond it the fold (Lua doubles,
+Redis 64-bit counters) would silently corrupt counts, so larger integers are refused."""
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (Python's digit limit)
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -68,8 +84,10 @@ def integer(obj: dict[str, Any], name: str, *, required: bool, minimum: int | No
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid("schema", f"{name} must be an integer, got {_show(value)}")
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise Invalid("schema", f"{name} must be in {minimum}..{maximum}, got {value}")
+    lo = -SAFE_INTEGER if minimum is None else max(minimum, -SAFE_INTEGER)
+    hi = SAFE_INTEGER if maximum is None else min(maximum, SAFE_INTEGER)
+    if not lo <= value <= hi:
+        raise Invalid("schema", f"{name} must be an integer in {lo}..{hi}, got {_show(value)}")
     return value
 
 
@@ -83,7 +101,10 @@ def number(obj: dict[str, Any], name: str, *, required: bool = False,
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid("schema", f"{name} must be a number, got {_show(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a double
+        value = math.inf
     if not math.isfinite(value) or not lo <= value <= hi:
         raise Invalid("schema", f"{name} must be a finite number in {lo}..{hi}, got {value}")
     return value
@@ -94,12 +115,27 @@ def timestamp(obj: dict[str, Any], name: str, now: float, max_future_s: float) -
     value = obj.get(name)
     if not isinstance(value, str):
         raise Invalid("schema", f"{name} is required as an RFC 3339 string with offset")
-    if not _RFC3339.match(value):
+    m = _RFC3339.fullmatch(value)
+    if m is None:
         raise Invalid("schema", f"{name} must be RFC 3339 with an offset, got {_show(value)}")
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    sign, off_h, off_m = m.group(8), int(m.group(9) or 0), int(m.group(10) or 0)
+    leap = second == 60  # RFC 3339 allows a leap second; Unix time has none: the next second
     try:
-        ts = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T")).timestamp()
-    except ValueError:
+        if off_h > 23 or off_m > 59:
+            raise ValueError("offset out of range")
+        offset = timedelta(hours=off_h, minutes=off_m) * (-1 if sign == "-" else 1)
+        # RFC 3339 years start at 0000, Python's at 1: year 0 is read 400 years (one whole
+        # Gregorian cycle, _CYCLE_S) later and moved back
+        shift = 400 if year == 0 else 0
+        when = datetime(year + shift, month, day, hour, minute, 59 if leap else second,
+                        tzinfo=timezone(offset))
+        ts = (when.timestamp() - (_CYCLE_S if shift else 0) + (1 if leap else 0)
+              + float("0." + (m.group(7) or "0")))
+    except (ValueError, OverflowError):
         raise Invalid("schema", f"{name} is not a real date/time: {_show(value)}") from None
+    if ts < EARLIEST_TS:
+        raise Invalid("schema", f"{name} is before 0001-01-01T00:00:00Z: {_show(value)}")
     if ts > now + max_future_s:
         ahead = int(ts - now)
         raise Invalid("future_time", f"{name} is {ahead} s in the future (limit {int(max_future_s)} s)")
