@@ -32,21 +32,23 @@ class KpiSpec:
     trend: tuple[str, ...] = ()
     compare: bool = True
     """Whether a same-time-yesterday figure is expected (``Snapshot.yesterday``)."""
+    flow: bool = False
+    """A count per bucket (not a level): its newest bucket is still filling up."""
 
 
 KPIS: tuple[KpiSpec, ...] = (
     KpiSpec("complaints.open", "complaints", trend=("complaints.open",)),
     KpiSpec("complaints.overdue", "complaints", warn=1, alert=50, trend=("complaints.overdue",)),
     KpiSpec("complaints.received_today", "complaints", up_is_good=None,
-            trend=("complaints.received", "complaints.received_today")),
+            trend=("complaints.received", "complaints.received_today"), flow=True),
     KpiSpec("complaints.resolved_today", "complaints", up_is_good=True,
-            trend=("complaints.resolved", "complaints.resolved_today")),
+            trend=("complaints.resolved", "complaints.resolved_today"), flow=True),
     KpiSpec("disasters.active", "disasters", warn=1, alert=5, trend=("disasters.active",)),
     KpiSpec("disasters.affected_people", "disasters", warn=1, alert=1000,
             trend=("disasters.affected_people", "disasters.affected")),
     KpiSpec("disasters.displaced", "disasters", warn=1, alert=100, trend=("disasters.displaced",)),
     KpiSpec("economy.tx_amount_today", "economy", money=True, up_is_good=True,
-            trend=("economy.tx_amount", "economy.tx_amount_today", "economy.transactions")),
+            trend=("economy.tx_amount", "economy.tx_amount_today", "economy.transactions"), flow=True),
     KpiSpec("economy.price_alerts", "economy", warn=1, alert=3, compare=False),
 )
 """The nine wall tiles, in reading order (three rows of three)."""

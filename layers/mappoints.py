@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -41,12 +42,42 @@ def complaint_points(snapshot: Snapshot, frame: MapFrame, tr: Translate, scale: 
     return pts
 
 
+SAME_SPOT = 0.0025
+"""Incidents closer than this (map units, about degrees: ~250 m) share a spot."""
+SPREAD = 0.0035
+"""Radius of the ring incidents sharing a spot are spread on (~350 m): each number stays legible."""
+
+
+def spread_spots(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points that share a spot moved onto a small ring around it, so markers do not hide
+    each other (recurring flood spots report several incidents at one place)."""
+    groups: list[list[int]] = []
+    for k, (x, y) in enumerate(points):
+        for g in groups:
+            gx, gy = points[g[0]]
+            if abs(x - gx) < SAME_SPOT and abs(y - gy) < SAME_SPOT:
+                g.append(k)
+                break
+        else:
+            groups.append([k])
+    out = list(points)
+    for g in groups:
+        if len(g) < 2:
+            continue
+        cx = sum(points[k][0] for k in g) / len(g)
+        cy = sum(points[k][1] for k in g) / len(g)
+        for n, k in enumerate(g):
+            angle = math.pi / 2 + 2 * math.pi * n / len(g)
+            out[k] = (cx + SPREAD * math.cos(angle), cy + SPREAD * math.sin(angle))
+    return out
+
+
 def incident_points(incidents: Sequence[Incident], frame: MapFrame, tr: Translate, scale: float) -> Points:
     pts = Points()
-    for i in sorted(incidents, key=lambda i: i.severity):  # most severe drawn last, on top
-        if i.lat is None or i.lon is None:
-            continue
-        x, y = frame.project(i.lon, i.lat)
+    placed = [i for i in sorted(incidents, key=lambda i: i.severity)  # most severe drawn last, on top
+              if i.lat is not None and i.lon is not None]
+    spots = spread_spots([frame.project(i.lon or 0.0, i.lat or 0.0) for i in placed])
+    for i, (x, y) in zip(placed, spots, strict=True):
         pts.x.append(x)
         pts.y.append(y)
         pts.color.append(SEVERITY.get(i.severity, SEVERITY[5]))

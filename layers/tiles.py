@@ -23,12 +23,18 @@ PCT_SHOWN_BELOW = 1000.0
 """A change against yesterday is shown in percent only below this (absolute) size."""
 
 
-def sparkline(values: Sequence[float], bars: int = 24) -> html.Div:
-    """The last ``bars`` values as CSS bars (height in % of the largest); empty when none."""
+def sparkline(values: Sequence[float], bars: int = 24, filling: bool = False) -> html.Div:
+    """The last ``bars`` values as CSS bars (height in % of the largest); empty when none.
+
+    ``filling``: the newest bar is a bucket still filling up (this hour's count so far),
+    drawn as an outline so ten minutes into the hour does not read as a collapse.
+    """
     shown = list(values)[-bars:]
     top = max(shown, default=0)
     # Bare divs (styled as ``.spark > div``): 24 bars x 9 tiles go over the wire on change.
     children = [html.Div(style={"height": f"{_height(v, top)}%"}) for v in shown]
+    if filling and children:
+        children[-1] = html.Div(style={"height": f"{_height(shown[-1], top)}%"}, className="filling")
     return html.Div(children, className="spark" if shown else "spark empty", role="presentation")
 
 
@@ -93,5 +99,5 @@ def kpi_tile(view: KpiView, tr: Translate, lang: str = "id", spark: bool = True)
     if detail is not None:
         children.append(detail)
     if spark and view.spark:
-        children.append(sparkline(view.spark))
+        children.append(sparkline(view.spark, filling=view.spec.flow))
     return tagged(html.Div(children, className=classes), kpi=view.spec.key)
