@@ -19,8 +19,9 @@ from layers.fmt import (
 )
 from layers.kpi import KpiView
 
-PCT_SHOWN_BELOW = 1000.0
-"""A change against yesterday is shown in percent only below this (absolute) size."""
+PCT_SHOWN_BELOW = 100.0
+"""A change against yesterday is shown in percent only below this (absolute) size: past
+a doubling the absolute change says it, and the line must leave room for "vs kemarin"."""
 
 
 def sparkline(values: Sequence[float], bars: int = 24, filling: bool = False) -> html.Div:
@@ -66,8 +67,8 @@ def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
     if view.spec.money and d > 0:
         amount = "+" + amount
     ratio = 100 * d / view.yesterday if view.yesterday else None
-    # A percentage in the thousands says nothing a wall reader can use (a tiny or partial
-    # yesterday) and pushes "vs kemarin" out of the tile: the absolute change says it all.
+    # +620% or +2.912% (a small or partial yesterday) tells a wall reader nothing the
+    # absolute change does not, and pushes "vs kemarin" out of the tile.
     pct = f" ({fmt_pct(ratio, 0, lang)})" if ratio is not None and abs(ratio) < PCT_SHOWN_BELOW else ""
     return html.Div(
         [html.Span(f"{arrow} {amount}{pct}", className=f"delta tone-{view.tone}"),
