@@ -37,9 +37,10 @@ class Keys:
         """Hash: accepted, rejected, duplicates, last_event_ts, last_applied_ts."""
         return f"{self.prefix}feed:{feed}"
 
-    def seen(self, feed: str, hour: int) -> str:
-        """Set of accepted event_ids whose occurred_at falls in Unix hour ``hour``."""
-        return f"{self.prefix}seen:{feed}:{hour}"
+    def seen(self, feed: str) -> str:
+        """Sorted set of accepted event_ids scored by occurred_at (de-duplication); entries
+        older than the dedupe horizon are trimmed after every batch."""
+        return f"{self.prefix}seen:{feed}"
 
     def outbox(self, tp: str) -> str:
         """List of dead letters (header JSON, raw bytes pairs) recorded in Redis for the
@@ -186,7 +187,7 @@ def lua_templates(keys: Keys) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in one:
         method = getattr(keys, name)
-        out[name] = method("%s") if name != "seen" else method("%s", "%s")
+        out[name] = method("%s")
     out["price_day"] = keys.price_day("%s", "%s")
     for name in ("offsets", "meta", "complaint_totals", "open_by_kecamatan", "open_by_category",
                  "open_by_opd", "open_by_kecamatan_category", "due", "latest_open", "opds",

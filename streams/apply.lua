@@ -24,15 +24,30 @@ local now_min = math.floor(now / 60)
 -- applied on top; another epoch: a rebuild happened, so re-seek first. `marvec rebuild`
 -- itself passes an empty epoch.
 if cfg.epoch ~= '' then
-  local cur = redis.call('HGET', string.format(K['meta']), 'epoch')
+  local cur = redis.call('HGET', K['meta'], 'epoch')
   if not cur then return {-1, 0, 0, 0} end
   if cur ~= cfg.epoch then return {-2, 0, 0, 0} end
 end
 
+-- Key templates have '%s' where an argument goes. Keys are joined with `..`, which
+-- keeps every byte of an id (string.format would cut an id at a NUL byte).
+local P = {}
+for name, tpl in pairs(K) do
+  local parts, from = {}, 1
+  while true do
+    local i = string.find(tpl, '%s', from, true)
+    if not i then parts[#parts + 1] = string.sub(tpl, from); break end
+    parts[#parts + 1] = string.sub(tpl, from, i - 1)
+    from = i + 2
+  end
+  P[name] = parts
+end
+
 local function key(name, a, b)
-  if b ~= nil then return string.format(K[name], a, b) end
-  if a ~= nil then return string.format(K[name], a) end
-  return K[name]
+  local p = P[name]
+  if b ~= nil then return p[1] .. a .. p[2] .. b .. p[3] end
+  if a ~= nil then return p[1] .. a .. p[2] end
+  return p[1]
 end
 
 -- bucket keys are asked for several times per event: build each once per batch
@@ -40,7 +55,7 @@ local bucket_keys = {minute_bucket = {}, hour_bucket = {}}
 local function bucket(name, n)
   local memo = bucket_keys[name]
   local k = memo[n]
-  if not k then k = string.format(K[name], n); memo[n] = k end
+  if not k then k = key(name, n); memo[n] = k end
   return k
 end
 
@@ -52,7 +67,7 @@ end
 
 -- batch-wide sums and expiries -------------------------------------------------
 local hincr, expire_at, offsets, ticker = {}, {}, {}, {}
-local feed_last = {}
+local feed_last, seen_feeds = {}, {}
 local result = {accepted = 0, duplicates = 0, rejected = 0, skipped = 0}
 
 -- per-item pending work (committed only when the item's handler succeeded)
@@ -226,7 +241,7 @@ local function price(e)
   local k = key('price', e.com)
   local cur = redis.call('HGET', k, e.mkt)
   local cur_t = cur and num(string.match(cur, '^([^|]+)'))
-  local val = fmt(e.t) .. '|' .. e.price .. '|' .. e.unit
+  local val = fmt(e.t) .. '|' .. fmt(e.price) .. '|' .. e.unit
   if not cur_t or e.t >= cur_t then
     cmd('HSET', k, e.mkt, val)
     pend_tick = {feed = 'economy', at = e.t, kind = 'price', title = e.com, text = e.mkt, k = e.k,
@@ -320,8 +335,9 @@ end
 
 local function handle(it)
   if it.rej then reject_item(it, it.rej, it.det); return end
-  local sk = key('seen', it.f, it.h)
-  if redis.call('SISMEMBER', sk, it.id) == 1 then
+  local sk = key('seen', it.f)
+  seen_feeds[sk] = true
+  if redis.call('ZSCORE', sk, it.id) then
     inc(key('feed', it.f), 'duplicates', 1)
     result.duplicates = result.duplicates + 1
     return
@@ -332,8 +348,7 @@ local function handle(it)
     reject_item(it, 'schema', why)
     return
   end
-  cmd('SADD', sk, it.id)
-  expat(sk, (it.h + 1) * 3600 + cfg.dedupe_s)
+  cmd('ZADD', sk, fmt(it.t), it.id)
   local fl = feed_last[it.f]
   if fl == nil or it.t > fl then feed_last[it.f] = it.t end
   result.accepted = result.accepted + 1
@@ -361,12 +376,21 @@ for _, it in ipairs(items) do
 end
 
 -- flush the batch's sums, expiries, offsets, feed stats, gauges and ticker ------------
+-- redis.pcall: nothing after the items may fail half-way (Redis keeps a failed script's
+-- writes). A counter pushed past 64 bits keeps its value and is reported instead.
+local overflow = 0
 for k, t in pairs(hincr) do
   for f, n in pairs(t) do
-    if n ~= 0 then redis.call('HINCRBY', k, f, string.format('%.0f', n)) end
+    if n ~= 0 then
+      local r = redis.pcall('HINCRBY', k, f, string.format('%.0f', n))
+      if type(r) == 'table' and r.err then overflow = overflow + 1 end
+    end
   end
 end
 for k, at in pairs(expire_at) do redis.call('EXPIREAT', k, math.floor(at)) end
+for sk in pairs(seen_feeds) do
+  redis.call('ZREMRANGEBYSCORE', sk, '-inf', '(' .. fmt(now - cfg.dedupe_s))
+end
 for tp, o in pairs(offsets) do redis.call('HSET', key('offsets'), tp, o) end
 for feed, t in pairs(feed_last) do
   local fk = key('feed', feed)
@@ -392,4 +416,4 @@ if #ticker > 0 then
   redis.call(unpack(args))
   redis.call('LTRIM', key('ticker'), 0, cfg.ticker_len - 1)
 end
-return {result.accepted, result.duplicates, result.rejected, result.skipped}
+return {result.accepted, result.duplicates, result.rejected, result.skipped, overflow}

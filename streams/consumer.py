@@ -31,6 +31,9 @@ from streams.sink import EpochChanged, FoldResult, RedisFold, RedisLost
 
 log = logging.getLogger("marvec.consume")
 LOST_WAIT_S = 2.0
+REDIS_RETRY_FIRST_S = 0.5
+REDIS_RETRY_MAX_S = 10.0
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 LOST_REMIND_S = 60.0
 REDIS_LOST = ("Redis holds no Marvec aggregates, but consumer group {group!r} has already "
               "consumed history from Kafka (was Redis restarted empty or flushed?). Nothing is "
@@ -184,13 +187,36 @@ class Consumer:
         self.stats.result += result
         return result
 
+    def _ride_out_redis_outage(self, stop: threading.Event, exc: Exception) -> None:
+        """Redis stopped answering: wait with backoff (no busy loop, no crash), then
+        re-seek to what Redis holds. The batch in flight is read again; offsets in Redis
+        make sure nothing counts twice."""
+        log.warning("Redis unreachable (%s); retrying with backoff, nothing is lost", exc)
+        if self._pending is not None:
+            self._pending[2].exception()  # let the apply in flight end, whatever it did
+            self._pending = None
+        delay = REDIS_RETRY_FIRST_S
+        while not stop.is_set():
+            stop.wait(delay)
+            try:
+                self.client.ping()
+                self._recover(stop)
+                log.info("Redis is back; resumed after the offsets it holds")
+                return
+            except REDIS_DOWN:
+                delay = min(REDIS_RETRY_MAX_S, delay * 2)
+
     def run(self, stop: threading.Event, on_batch: Callable[[Consumer], None] | None = None) -> None:
         """Subscribe and loop until ``stop`` is set."""
         try:
             self.wait_for_picture(stop)
             self.kafka.subscribe(list(self.feed_of), listener=_ResumeFromRedis(self))
             while not stop.is_set():
-                self.step(stop)
+                try:
+                    self.step(stop)
+                except REDIS_DOWN as exc:
+                    self._ride_out_redis_outage(stop, exc)
+                    continue
                 if on_batch is not None:
                     on_batch(self)
             self._finish()  # the batch in flight: its dead letters and commit

@@ -7,6 +7,7 @@ dead-lettered unchanged from inside the same Redis transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -17,6 +18,8 @@ from marvec.keys import partition_id
 from marvec.timeutil import day_start, wita_day
 from streams.decode import Verdict
 
+log = logging.getLogger("marvec.consume")
+
 
 @lru_cache(maxsize=4096)
 def _day(hour: int) -> tuple[str, float]:
@@ -25,8 +28,22 @@ def _day(hour: int) -> tuple[str, float]:
     return wita_day(ts), day_start(ts) + 86400.0
 
 
+def _event_item(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    ev = {k: x for k, x in event.items() if x is not None}
+    hour = int(ev["t"] // 3600)
+    ev["m"], ev["h"] = int(ev["t"] // 60), hour
+    ev["d"], ev["de"] = _day(hour)
+    item = {**base, **ev}
+    orjson.dumps(item)  # fails here, for this record alone, if it cannot travel
+    return item
+
+
 def build_items(verdicts: Sequence[Verdict]) -> tuple[bytes, list[bytes]]:
-    """Items JSON for ``apply.lua`` and the raw values they reference (1-based)."""
+    """Items JSON for ``apply.lua`` and the raw values they reference (1-based).
+
+    A record that cannot be prepared (a fault, not bad input: validation ran before)
+    becomes an ``internal`` dead letter instead of stopping the consumer on it forever.
+    """
     items: list[dict[str, Any]] = []
     raws: list[bytes] = []
     for v in verdicts:
@@ -34,13 +51,14 @@ def build_items(verdicts: Sequence[Verdict]) -> tuple[bytes, list[bytes]]:
         raws.append(rec.value if rec.value is not None else b"")
         base = {"tp": partition_id(rec.topic, rec.partition), "p": rec.partition,
                 "o": rec.offset, "f": v.feed, "raw": len(raws)}
-        if v.event is None:
-            base["rej"], base["det"] = v.reason, v.detail
-        else:
-            ev = {k: x for k, x in v.event.items() if x is not None}
-            hour = int(ev["t"] // 3600)
-            ev["m"], ev["h"] = int(ev["t"] // 60), hour
-            ev["d"], ev["de"] = _day(hour)
-            base.update(ev)
+        if v.event is not None:
+            try:
+                items.append(_event_item(base, v.event))
+                continue
+            except Exception as exc:
+                log.error("cannot prepare %s@%d for the fold: %r", base["tp"], rec.offset, exc)
+                v.event, v.reason = None, "internal"
+                v.detail = f"fault while preparing this message: {str(exc)[:160]}"
+        base["rej"], base["det"] = v.reason, v.detail
         items.append(base)
     return orjson.dumps(items), raws

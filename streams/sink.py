@@ -42,6 +42,11 @@ class EpochChanged(Exception):
     """Redis was rebuilt since this consumer resumed: re-seek to its offsets."""
 
 
+# Not faults of a record: Redis down, or its picture lost/rebuilt. The caller handles them.
+PASS_THROUGH = (RedisLost, EpochChanged, redis.exceptions.ConnectionError,
+                redis.exceptions.TimeoutError)
+
+
 @dataclass(frozen=True, slots=True)
 class FoldResult:
     """What one batch did: counted once each; ``skipped`` were applied before."""
@@ -80,7 +85,9 @@ class RedisFold:
             raise RedisLost("Redis holds no Marvec aggregates")
         if res[0] == -2:
             raise EpochChanged("Redis was rebuilt")
-        return FoldResult(*res)
+        if len(res) > 4 and res[4]:
+            log.error("%d counter(s) would pass 64 bits and were left as they were", res[4])
+        return FoldResult(*res[:4])
 
     def apply(self, verdicts: Sequence[Verdict], now: float, epoch: str = "") -> FoldResult:
         """Apply one batch atomically, only onto the Redis picture named ``epoch``
@@ -90,14 +97,18 @@ class RedisFold:
             return FoldResult()
         try:
             return self._call(verdicts, now, epoch)
-        except redis.exceptions.ResponseError as exc:
-            log.error("fold failed for a batch of %d (%s); retrying record by record",
-                      len(verdicts), str(exc)[:200])
+        except PASS_THROUGH:
+            raise
+        except Exception as exc:  # a fault, not bad input: find the record, park it
+            log.error("fold failed for a batch of %d (%r); retrying record by record",
+                      len(verdicts), exc)
         total = FoldResult()
         for v in verdicts:
             try:
                 total += self._call([v], now, epoch)
-            except redis.exceptions.ResponseError as exc:
+            except PASS_THROUGH:
+                raise
+            except Exception as exc:
                 v.event, v.reason = None, "internal"
                 v.detail = f"fault while folding this message: {str(exc)[:160]}"
                 total += self._call([v], now, epoch)
