@@ -8,12 +8,10 @@ the war room works offline.
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dash
 from dash import Input, Output, dcc, html
@@ -23,10 +21,9 @@ from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
 from dashboard.i18n import normalize
 from dashboard.pages import crisis, home, mayor, wall
+from dashboard.server import install_server
 from layers.mapframe import build_frame
 from marvec.settings import Settings
-
-log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -63,14 +60,12 @@ def _register_router(app: dash.Dash, screen: ScreenContext) -> None:
 
 
 def _install_server(app: dash.Dash, settings: Settings, source: Source) -> None:
-    """Hand the Flask server to ``dashboard.server`` (API, health, auth, headers)."""
-    # TODO(dashboard/server.py, written by the API engineer): drop this guard once it lands.
-    if importlib.util.find_spec("dashboard.server") is None:
-        log.warning("dashboard.server not present yet: no /healthz, /api/v1/snapshot or login")
-        return
-    from dashboard.server import install_server  # type: ignore[import-not-found]
+    """Hand the Flask server to ``dashboard.server`` (API, health, auth, headers).
 
-    install_server(app.server, settings, source, dash_app=app)
+    ``install_server`` is typed for the real ``SnapshotSource``; tests and screenshots
+    pass a stand-in with the same ``get()`` (it tolerates those, see its docstring).
+    """
+    install_server(app.server, settings, cast(Any, source), dash_app=app)
 
 
 def create_app(
@@ -84,7 +79,9 @@ def create_app(
     frame = build_frame(boundaries.geojson())
     screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock)
     app = dash.Dash(
-        __name__, title="Marvec", update_title=None, serve_locally=True, assets_folder=str(ASSETS),
+        # update_title=None: no "Updating..." title flicker (Dash's type hint says str only).
+        __name__, title="Marvec", update_title=None,  # type: ignore[arg-type]
+        serve_locally=True, assets_folder=str(ASSETS),
         suppress_callback_exceptions=True, use_pages=False, index_string=INDEX.replace("{lang}", settings.lang),
     )
     app.layout = _shell(settings)

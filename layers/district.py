@@ -41,22 +41,32 @@ def hotspots(snapshot: Snapshot | None) -> list[Hotspot]:
 
 
 def hotspot_list(
-    snapshot: Snapshot | None, tr: Translate, lang: str, button_id: Callable[[str], Any], limit: int = 15
+    snapshot: Snapshot | None, tr: Translate, lang: str, button_id: Callable[[str], Any] | None = None,
+    limit: int = 15,
 ) -> html.Div:
-    """One big tappable row per kecamatan: name, open complaints, active incidents."""
+    """One big tappable row per kecamatan: name, open complaints, active incidents.
+
+    Each row carries its name as ``data-select``. Without ``button_id`` the rows have no
+    Dash id: Dash re-mounts components with ids whenever a list re-renders, and a list
+    that changes every second would then swallow taps that land mid-update (the page
+    selects through ``data-select`` in the browser instead, ``assets/marvec.js``).
+    """
     rows = []
     for h in hotspots(snapshot)[:limit]:
-        rows.append(html.Button([
+        cells = [
             html.Span(h.name, className="hot-name"),
             html.Span([html.B(fmt_int(h.open, lang)), " " + tr("unit.complaints")], className="hot-num"),
             html.Span([html.B(fmt_int(h.incidents, lang)), " " + tr("unit.incidents")],
                       className="hot-num" + (" tone-alert" if h.incidents else "")),
-        ], id=button_id(h.name), className="hot-row", n_clicks=0))
+        ]
+        row = (html.Button(cells, className="hot-row", type="button") if button_id is None else
+               html.Button(cells, id=button_id(h.name), className="hot-row", type="button", n_clicks=0))
+        rows.append(tagged(row, select=h.name))
     return html.Div(rows or [html.Div(tr("fresh.nodata"), className="muted")], className="hot-list")
 
 
 def district_detail(
-    snapshot: Snapshot | None, name: str, tr: Translate, lang: str, now: float, close_id: Any
+    snapshot: Snapshot | None, name: str, tr: Translate, lang: str, now: float, close_id: Any = None
 ) -> html.Div:
     """A kecamatan's open complaints by category, its active incidents and today's transactions."""
     s = snapshot
@@ -70,7 +80,7 @@ def district_detail(
     return tagged(html.Div([
         html.Div([
             html.H2(name),
-            html.Button(tr("district.close"), id=close_id, className="btn close", n_clicks=0),
+            _close_button(tr("district.close"), close_id),
         ], className="detail-head"),
         _section("complaints", html.H3([tr("district.complaints"),
                                         html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
@@ -81,6 +91,13 @@ def district_detail(
                  html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
                            html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")])),
     ], className="district-detail"), kecamatan=name)
+
+
+def _close_button(text: str, close_id: Any) -> html.Button:
+    """``data-select=""``: a tap selects nothing, closing the sheet (no Dash id needed)."""
+    button = (html.Button(text, className="btn close", type="button") if close_id is None else
+              html.Button(text, id=close_id, className="btn close", type="button", n_clicks=0))
+    return tagged(button, select="")
 
 
 def _section(name: str, title: html.H3, body: Any) -> html.Div:

@@ -9,6 +9,7 @@
  *    unattended wall recovers by itself;
  *  - the screen scale (window height / 1080, at least 1) used to size map markers.
  * marvec.setLang keeps <html lang> on the language the toggle chose.
+ * A delegated click handler makes taps on [data-select] choose the mayor's kecamatan.
  */
 (function () {
   "use strict";
@@ -62,6 +63,39 @@
     document.documentElement.lang = code;
     return code;
   }
+
+  // A tap on anything with data-select (a hotspot row: its kecamatan; the sheet's close
+  // button, the dimmed page around it: none) sets the selection store named by the page's
+  // data-select-store. Dash replaces an output's whole DOM subtree each time it re-sends
+  // it, so on a screen updated every second a row can be swapped between finger-down and
+  // finger-up, and the browser's click would land on no row at all. The choice is taken
+  // at pointerdown and made at pointerup (unless the finger moved: a scroll).
+  var pressed = null;
+
+  function selectable(ev) {
+    var el = ev.target && ev.target.closest ? ev.target.closest("[data-select]") : null;
+    var page = el ? el.closest("[data-select-store]") : null;
+    return page ? { store: page.getAttribute("data-select-store"), value: el.getAttribute("data-select") || null } : null;
+  }
+
+  function choose(target) {
+    var dc = window.dash_clientside;
+    if (target && dc && dc.set_props) { dc.set_props(target.store, { data: target.value }); }
+  }
+
+  document.addEventListener("pointerdown", function (ev) {
+    var target = selectable(ev);
+    pressed = target ? { target: target, x: ev.clientX, y: ev.clientY } : null;
+  });
+  document.addEventListener("pointercancel", function () { pressed = null; });
+  document.addEventListener("pointerup", function (ev) {
+    var p = pressed;
+    pressed = null;
+    if (p && Math.abs(ev.clientX - p.x) < 12 && Math.abs(ev.clientY - p.y) < 12) { choose(p.target); }
+  });
+  document.addEventListener("click", function (ev) {
+    if (ev.detail === 0) { choose(selectable(ev)); }  // Enter or Space on a focused row
+  });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, { marvec: { tick: tick, setLang: setLang } });
 })();

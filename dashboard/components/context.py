@@ -17,10 +17,19 @@ log = logging.getLogger(__name__)
 
 
 class SourceResult(Protocol):
-    snapshot: Snapshot | None
-    ok: bool
-    fetched_at: float
-    error: str | None
+    """What ``get()`` answers (read-only: ``SnapshotResult`` is a frozen dataclass)."""
+
+    @property
+    def snapshot(self) -> Snapshot | None: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def fetched_at(self) -> float: ...
+
+    @property
+    def error(self) -> str | None: ...
 
 
 class Source(Protocol):

@@ -14,13 +14,8 @@ LANG = "lang-store"
 HTML_LANG = "html-lang"
 PAGE = "page"
 
-# Pattern-matching ids (dicts): a tappable kecamatan row, a language button.
-HOTSPOT = "hotspot-row"
+# Pattern-matching ids (dicts): a language button.
 LANG_BUTTON = "lang-button"
-
-
-def hotspot_id(name: str) -> dict[str, str]:
-    return {"type": HOTSPOT, "name": name}
 
 
 def lang_button_id(page: str) -> dict[str, str]:
@@ -115,7 +110,6 @@ MAYOR_REPORT = "mayor-report"
 MAYOR_PRICES = "mayor-prices"
 MAYOR_HOTSPOTS = "mayor-hotspots"
 MAYOR_DETAIL = "mayor-detail"
-MAYOR_CLOSE = "mayor-detail-close"
 MAYOR_SCRIM = "mayor-detail-scrim"
 MAYOR_HOT_MORE = "mayor-hotspots-more"
 

@@ -2,14 +2,15 @@
 
 Today's numbers with deltas vs yesterday, the OPD report card (worst first), staple
 prices, hotspots by kecamatan. Tapping a kecamatan on the map or in the hotspot list
-opens its detail sheet; nothing needs hover.
+opens its detail sheet; its close button or a tap beside it closes it; nothing needs
+hover.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
@@ -25,6 +26,7 @@ from dashboard.components.shell import (
 from dashboard.i18n import normalize, translator
 from layers.citymap import city_map_figure, map_layers
 from layers.district import district_detail, hotspot_list
+from layers.dom import tagged
 from layers.freshness import banner, status_pills
 from layers.kpi import KPIS, kpi_views
 from layers.legend import map_legend
@@ -32,7 +34,6 @@ from layers.report import price_table, report_card
 from layers.tiles import kpi_tile
 
 PAGE = ids.MAYOR
-CLOSE_TYPE = ids.MAYOR_CLOSE
 MAP_LABEL_PX = 12.0
 """Kecamatan label size on the tablet's map (half the wall's map: smaller labels)."""
 
@@ -58,12 +59,11 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
     snap = read.snapshot
     layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=selected, label_base=MAP_LABEL_PX)
     banner_children, banner_class = banner(read.fresh, tr)
-    detail = (district_detail(snap, selected, tr, lang, read.now, {"type": CLOSE_TYPE, "name": selected})
-              if selected else None)
+    detail = district_detail(snap, selected, tr, lang, read.now) if selected else None
     tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
     return {
         **tiles,
-        "hotspots": hotspot_list(snap, tr, lang, ids.hotspot_id),
+        "hotspots": hotspot_list(snap, tr, lang),
         "report": report_card(snap, tr, lang),
         "prices": price_table(snap, tr, lang),
         "legend": map_legend(layers.classes, "complaints", tr, lang),
@@ -86,7 +86,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     tr = translator(lang)
     view = render(screen, screen.read(), lang, 1.0, None)
     figure = city_map_figure(screen.frame, view["layers"], "tap", uirevision="mayor")
-    return html.Div([
+    return tagged(html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         dcc.Store(id=ids.MAYOR_SELECTED, storage_type="memory"),
@@ -109,10 +109,10 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
                      tr("mayor.report_hint")),
             _section(tr("mayor.prices"), html.Div(view["prices"], id=ids.MAYOR_PRICES), "prices"),
         ], className="mayor-grid"),
-        html.Div(id=ids.MAYOR_SCRIM, className=view["scrim_class"], n_clicks=0),
+        tagged(html.Div(id=ids.MAYOR_SCRIM, className=view["scrim_class"]), select=""),
         html.Div(view["detail"], id=ids.MAYOR_DETAIL, className=view["detail_class"]),
         create_watchdog(PAGE, tr),
-    ], id=PAGE.root, className="page mayor")
+    ], id=PAGE.root, className="page mayor"), select_store=ids.MAYOR_SELECTED)
 
 
 def _more_label(tr: Any, expanded: bool, total: int) -> str:
@@ -147,23 +147,11 @@ def register(app: Dash, screen: ScreenContext) -> None:
         tr = translator(normalize(lang, screen.settings.lang))
         return "hot-wrap expanded" if expanded else "hot-wrap", _more_label(tr, expanded, len(screen.names))
 
-    @app.callback(
-        Output(ids.MAYOR_SELECTED, "data"),
-        Input(PAGE.map, "clickData"),
-        Input({"type": ids.HOTSPOT, "name": ALL}, "n_clicks"),
-        Input({"type": CLOSE_TYPE, "name": ALL}, "n_clicks"),
-        Input(ids.MAYOR_SCRIM, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def select(click: dict[str, Any] | None, _rows: list[int], _close: list[int], _outside: int) -> str | None:
-        trigger = ctx.triggered_id
-        if trigger == PAGE.map:
-            return tapped_kecamatan(click, screen.names) or no_update
-        if not ctx.triggered or not ctx.triggered[0].get("value"):
-            return no_update  # a list re-rendered, nobody tapped
-        if isinstance(trigger, dict) and trigger.get("type") == ids.HOTSPOT:
-            return trigger["name"]
-        return None
+    # Hotspot rows, the sheet's close button and the dimmed page around the sheet select
+    # in the browser (``data-select`` -> ``marvec.js`` -> the store); the map here.
+    @app.callback(Output(ids.MAYOR_SELECTED, "data"), Input(PAGE.map, "clickData"), prevent_initial_call=True)
+    def select(click: dict[str, Any] | None) -> Any:
+        return tapped_kecamatan(click, screen.names) or no_update
 
     @app.callback(
         Output(PAGE.map, "figure"),
