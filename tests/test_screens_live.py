@@ -23,6 +23,7 @@ import feeds
 import pytest
 import redis
 from helpers import produce_json, produce_raw, topic_of
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from streamrig import boundaries as real_boundaries
 from streamrig import running_consumer, snap, wait_consumed
@@ -321,7 +322,8 @@ def test_an_event_produced_while_the_wall_is_open_is_on_screen_in_seconds(
 
 def test_the_mayors_kecamatan_sheet_opens_on_tap_and_closes_by_tapping_outside(
         page: Any, app_url: str, make_settings: Any, redis_client: redis.Redis) -> None:
-    with world(make_settings(), redis_client):
+    settings = make_settings()
+    with world(settings, redis_client) as worker:
         set_viewport(page, 1180, 820, touch=True)
         page.get(app_url + "/mayor")
         assert_tiles_match(page, redis_client)
@@ -337,6 +339,19 @@ def test_the_mayors_kecamatan_sheet_opens_on_tap_and_closes_by_tapping_outside(
         overflow = page.execute_script(
             "const l=document.querySelector('.hot-list'); return l.scrollHeight - l.clientHeight")
         assert overflow <= 0, "the hotspot list must not scroll inside its card"
+
+        # A finger that lands just before an update and lifts just after still selects:
+        # Dash replaces the whole list when it re-sends it, row under the finger included.
+        row = page.find_elements(By.CSS_SELECTOR, ".hot-row")[1]
+        name = row.find_element(By.CSS_SELECTOR, ".hot-name").text
+        page.execute_script("arguments[0].__marvec_mark = 1", row)
+        ActionChains(page).click_and_hold(row).perform()
+        send_and_apply(settings, worker, [("complaints", feeds.complaint(
+            "C-during-tap", "received", 1, kecamatan=name, location=None, category="roads"), "complaint_id")])
+        wait(page, LIVE_S).until(lambda d: not d.execute_script(
+            "return [...document.querySelectorAll('.hot-row')].some(e => e.__marvec_mark)"))
+        ActionChains(page).release().perform()
+        wait_text(page, ".detail-sheet:not(.hidden) h2", name)
 
 
 # -- freshness -------------------------------------------------------------------------------
