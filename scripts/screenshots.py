@@ -1,28 +1,40 @@
-"""Take PNGs of every screen on a rich fixture snapshot, into ``docs/img/``.
+"""Take PNGs of every screen into ``docs/img/``, on real or on fixture data.
 
 Rerunnable by anyone with the venv and Debian's chromium + chromium-driver:
 
-    .venv/bin/python scripts/screenshots.py            # all shots
-    .venv/bin/python scripts/screenshots.py wall_3840  # only the named ones
+    .venv/bin/python scripts/screenshots.py --live          # real pipeline (docs/img/live_*.png)
+    .venv/bin/python scripts/screenshots.py --live --hours 4 live_wall
+    .venv/bin/python scripts/screenshots.py                 # fixture snapshots (the other PNGs)
+    .venv/bin/python scripts/screenshots.py wall_3840       # only the named ones
 
-The app runs in-process with a fake snapshot source (``tests/snapshot_fixtures.py``),
-so no Redis or Kafka is needed. Each shot waits until the page shows the snapshot's
-numbers and the map is drawn, and reports any page that scrolls.
+``--live`` starts an embedded Kafka-protocol broker and an embedded Redis, sends the
+simulator's backlog and ``--hours`` of simulated history through a real consumer, keeps
+a trickle of new events flowing while it shoots, and serves the app on a real
+``SnapshotSource``: what the screens show is what the war room would see. The fixture
+mode runs the app on a fake snapshot source (``tests/snapshot_fixtures.py``), no Redis
+or Kafka, for states that are hard to catch live (a stale feed, each wall focus).
+Each shot waits until the page shows data and the map is drawn, and reports any page
+that scrolls.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # tests/ for streamrig's own imports
 
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -37,6 +49,8 @@ from tests.snapshot_fixtures import (  # noqa: E402
     with_silent_feed,
 )
 from tests.test_screens_rig import AppServer, make_driver, quit_driver, set_viewport  # noqa: E402
+
+# The live mode's pieces (Kafka, Redis, the consumer) are imported when it runs.
 
 OUT = ROOT / "docs" / "img"
 
@@ -54,8 +68,15 @@ class Shot:
 
 
 def _open_detail(driver: Any) -> None:
-    driver.find_elements(By.CSS_SELECTOR, ".hot-row")[0].click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".detail-sheet:not(.hidden) h2"))
+    """Tap the worst hotspot; tap again if the page was still wiring its callbacks."""
+    for _ in range(3):
+        driver.find_elements(By.CSS_SELECTOR, ".hot-row")[0].click()
+        try:
+            WebDriverWait(driver, 4).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".detail-sheet:not(.hidden) h2"))
+            return
+        except TimeoutException:
+            continue
+    raise RuntimeError("the kecamatan sheet did not open")
 
 
 SHOTS = (
@@ -127,16 +148,117 @@ def _shoot(driver: Any, base: str, shot: Shot) -> Path:
     return out
 
 
+# -- live: the real pipeline -------------------------------------------------------
+LIVE_SHOTS = (
+    Shot("live_wall_3840x2160", "/wall", 3840, 2160, focus="complaints"),
+    Shot("live_wall_1920x1080", "/wall", 1920, 1080, focus="economy"),
+    Shot("live_wall_disasters_1920x1080", "/wall", 1920, 1080, focus="disasters"),
+    Shot("live_mayor_1180x820", "/mayor", 1180, 820),
+    Shot("live_mayor_820x1180", "/mayor", 820, 1180),
+    Shot("live_mayor_detail_820x1180", "/mayor", 820, 1180, action=_open_detail),
+    Shot("live_crisis_1920x1080", "/crisis", 1920, 1080),
+    Shot("live_crisis_1180x820", "/crisis", 1180, 820),
+)
+
+
+class Trickle:
+    """Keeps simulated events flowing at ``rate`` per second (feeds stay live while shooting)."""
+
+    def __init__(self, sim: Any, send: Callable[[list[Any]], None], rate: float) -> None:
+        self.sim, self.send, self.rate = sim, send, rate
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        tokens, last = 0.0, time.monotonic()
+        while not self.stop.wait(0.5):
+            now = time.monotonic()
+            tokens, last = tokens + (now - last) * self.rate, now
+            if tokens >= 1:
+                self.send(self.sim.next_batch(time.time(), int(tokens)))
+                tokens -= int(tokens)
+
+
+@contextlib.contextmanager
+def live_stack(hours: float, rate: float, seed: int) -> Iterator[tuple[Any, Any]]:
+    """Embedded broker and Redis, ``hours`` of simulated history through a real consumer,
+    then a trickle at ``rate``; yields ``(settings, SnapshotSource)``."""
+    from kafka import KafkaProducer
+    from streamrig import boundaries, running_consumer, wait_consumed
+
+    from dashboard.source import SnapshotSource
+    from marvec.embedded import start_embedded_kafka, start_embedded_redis
+    from marvec.topics import ensure_topics
+    from streams.simulate import Simulator
+
+    with tempfile.TemporaryDirectory(prefix="marvec-shots-") as run_dir, \
+            start_embedded_kafka(None, Path(run_dir)) as kafka, start_embedded_redis(None, Path(run_dir)) as red:
+        settings = Settings(kafka_bootstrap=kafka.bootstrap, redis_url=red.url)
+        ensure_topics(settings, partitions=3)
+        producer = KafkaProducer(**settings.kafka_client_options(), linger_ms=20, acks=1, enable_idempotence=False)
+        sent = [0]
+
+        def send(batch: list[Any]) -> None:
+            for m in batch:
+                producer.send(settings.topics[m.feed], value=m.value, key=m.key.encode() if m.key else None)
+            sent[0] += len(batch)
+            producer.flush(timeout=30)
+
+        began = time.monotonic()
+        sim = Simulator(seed, time.time() - hours * 3600)
+        send(sim.history())
+        for batch in sim.backfill(time.time(), rate):
+            send(batch)
+        with running_consumer(settings) as worker:
+            wait_consumed([worker], sent[0], timeout=300)
+            print(f"live: {sent[0]} events ({hours:g} h of history) through a real consumer "
+                  f"in {time.monotonic() - began:.0f} s", file=sys.stderr)
+            trickle = Trickle(sim, send, rate)
+            trickle.thread.start()
+            try:
+                yield settings, SnapshotSource(red.url, boundaries().names, refresh_s=1.0)
+            finally:
+                trickle.stop.set()
+                trickle.thread.join(timeout=10)
+                producer.close(timeout=5)
+
+
+def take_live(driver: Any, shot: Shot, boundaries: Any, source: Any) -> Path:
+    settings = Settings(auth="open", lang="id", refresh_ms=1000,
+                        wall_rotate_seconds=rotation_for(shot.focus, time.time()))
+    server = AppServer(create_app(settings, boundaries, source).server)
+    try:
+        return _shoot(driver, server.url, shot)
+    finally:
+        server.close()
+
+
+def _chosen(shots: tuple[Shot, ...], wanted: list[str]) -> list[Shot]:
+    return [s for s in shots if not wanted or any(s.name.startswith(w) for w in wanted)]
+
+
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="only shots whose name starts with one of these")
+    parser.add_argument("--live", action="store_true", help="real broker, Redis and consumer (live_*.png)")
+    parser.add_argument("--hours", type=float, default=2.0, help="--live: hours of simulated history")
+    parser.add_argument("--rate", type=float, default=3.0, help="--live: simulated events per second")
+    parser.add_argument("--seed", type=int, default=20260301, help="--live: simulator seed")
+    args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    wanted = set(argv)
-    shots = [s for s in SHOTS if not wanted or s.name in wanted or any(s.name.startswith(w) for w in wanted)]
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     OUT.mkdir(parents=True, exist_ok=True)
-    boundaries = load_boundaries()
     driver = make_driver(1920, 1080)
     try:
-        for shot in shots:
-            print(take(driver, shot, boundaries).relative_to(ROOT))
+        if args.live:
+            from streamrig import boundaries
+            with live_stack(args.hours, args.rate, args.seed) as (_, source):
+                for shot in _chosen(LIVE_SHOTS, args.names):
+                    print(take_live(driver, shot, boundaries(), source).relative_to(ROOT))
+        else:
+            fixture_boundaries = load_boundaries()
+            for shot in _chosen(SHOTS, args.names):
+                print(take(driver, shot, fixture_boundaries).relative_to(ROOT))
     finally:
         quit_driver(driver)
     return 0
