@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -97,7 +98,20 @@ def machine() -> str:
                 break
     with open("/proc/meminfo", encoding="utf-8") as f:
         mem_kb = int(f.readline().split()[1])
-    return f"{os.cpu_count()} cores, {model}, {mem_kb / 2**20:.1f} GiB RAM, load {loadavg()}"
+    return f"{os.cpu_count()} cores, {model}, {mem_kb / 2**20:.1f} GiB RAM, load {loadavg()}; {revision()}"
+
+
+def revision() -> str:
+    """The commit measured, and whether product code differs from it in the work tree."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "streams", "marvec", "dashboard", "layers",
+                                "geodata"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {head}" + (" + uncommitted product changes" if dirty else "")
 
 
 def percentiles(values: list[float], qs: tuple[float, ...] = (50, 95, 99)) -> list[float]:
@@ -105,7 +119,7 @@ def percentiles(values: list[float], qs: tuple[float, ...] = (50, 95, 99)) -> li
     if not values:
         return [float("nan")] * len(qs)
     s = sorted(values)
-    return [s[min(len(s) - 1, max(0, int(round(q / 100 * len(s) + 0.5)) - 1))] for q in qs]
+    return [s[min(len(s) - 1, max(0, math.ceil(q / 100 * len(s)) - 1))] for q in qs]
 
 
 def dashboard_process(redis_url: str, port: int, refresh_ms: int = 1000, workers: int = 1,
@@ -124,7 +138,7 @@ def dashboard_process(redis_url: str, port: int, refresh_ms: int = 1000, workers
         if proc.poll() is not None:
             raise RuntimeError(f"marvec dashboard exited with {proc.returncode} (log: {log_path})")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
             return proc
         except urllib.error.HTTPError:
             return proc  # 503: up, Redis without data yet
@@ -194,7 +208,7 @@ class PacedProducer:
         return self.sent_live
 
 
-def chrome(width: int = 1920, height: int = 1080):  # noqa: ANN201
+def chrome(width: int = 1920, height: int = 1080):
     """Headless Debian Chromium with the test suite's flags (tests/test_screens_rig.py)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -238,8 +252,9 @@ def capture_wall_request(base_url: str, tick_id: str = "wall-tick", timeout: flo
         while time.time() < deadline:
             for body in driver.execute_script("return window.__dashBodies || []"):
                 req = json.loads(body)
-                if f"{tick_id}.n_intervals" in req.get("changedPropIds", []):
-                    return req
+                first = req["inputs"][0] if req.get("inputs") else {}
+                if isinstance(first, dict) and first.get("id") == tick_id and (first.get("value") or 0) >= 2:
+                    return req  # a tick after the first paint (digests of what the page shows)
             time.sleep(0.2)
         raise RuntimeError("the wall never sent its data tick")
     finally:
@@ -252,7 +267,7 @@ def _outputs(key: str) -> list[dict]:
     return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
 
 
-def dash_request(app, tick_id: str = "wall-tick", values: dict | None = None) -> dict:  # noqa: ANN001
+def dash_request(app, tick_id: str = "wall-tick", values: dict | None = None) -> dict:
     """The ``/_dash-update-component`` body for the callback driven by ``tick_id`` (built from
     ``app.callback_map`` as the renderer builds it). ``values``: ``{"id.prop": value}``."""
     values = values or {}
@@ -269,13 +284,13 @@ def dash_request(app, tick_id: str = "wall-tick", values: dict | None = None) ->
     raise KeyError(f"no callback is driven by {tick_id!r}")
 
 
-def wall_request(app, lang: str = "id") -> dict:  # noqa: ANN001
+def wall_request(app, lang: str = "id") -> dict:
     """The wall's data-tick body (n_intervals 1, Indonesian, scale 1, nothing shown yet)."""
     return dash_request(app, "wall-tick", {"wall-tick.n_intervals": 1, "lang-store.data": lang,
                                            "wall-scale.data": 1.0, "wall-digests.data": None})
 
 
-def router_request(app, path: str = "/wall", lang: str = "id") -> dict:  # noqa: ANN001
+def router_request(app, path: str = "/wall", lang: str = "id") -> dict:
     """The first paint: the router callback's body for ``path`` (the page layout, map geometry included)."""
     return dash_request(app, "url", {"url.pathname": path, "lang-store.data": lang})
 
@@ -287,5 +302,60 @@ def set_state(body: dict, n: int, digests: list | None, digests_id: str = "wall-
     return out
 
 
-def page_digests(app, page: str = "wall") -> str:  # noqa: ANN001, ARG001
+def page_digests(app, page: str = "wall") -> str:
     return f"{page}-digests"
+
+
+def fold_messages(client, messages: list, boundaries, now: float | None = None,
+                  batch: int = 5000) -> None:
+    """Apply simulator messages to Redis through the real decode and fold, in this process."""
+    from streams.decode import Record, decode_batch
+    from streams.sink import RedisFold
+
+    fold = RedisFold(client, dedupe_hours=168, retention_hours=168)
+    epoch = fold.claim_epoch(uuid.uuid4().hex)
+    topic_of = {f: f"bench.{f}" for f in FEEDS}
+    feed_of = {t: f for f, t in topic_of.items()}
+    offsets = dict.fromkeys(feed_of, 0)
+    for i in range(0, len(messages), batch):
+        records = []
+        for m in messages[i:i + batch]:
+            t = topic_of[m.feed]
+            records.append(Record(t, 0, offsets[t], m.value))
+            offsets[t] += 1
+        at = time.time() if now is None else now
+        fold.apply(decode_batch(records, feed_of, at, boundaries), at, epoch)
+
+
+def py_spy(pid: int, seconds: float, out: str, subprocesses: bool = False, idle: bool = True) -> subprocess.Popen:
+    """``py-spy record`` (collapsed stacks) of ``pid`` for ``seconds``; install with ``pip install py-spy``."""
+    exe = Path(sys.executable).with_name("py-spy")
+    cmd = [str(exe), "record", "--format", "raw", "--rate", "67", "-d", str(int(seconds)), "-p", str(pid), "-o", out,
+           "--nonblocking"]
+    return subprocess.Popen(cmd + (["--subprocesses"] if subprocesses else []) + (["--idle"] if idle else []),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_shares(path: str, needles: tuple[str, ...] = (), top: int = 12) -> list[tuple[str, float, float]]:
+    """From py-spy's collapsed stacks: ``(function, inclusive share, self share)``, biggest first.
+
+    ``needles`` keeps only functions whose ``name (file)`` contains one of them."""
+    from collections import Counter as _Counter
+
+    incl, self_, total = _Counter[str](), _Counter[str](), 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            if not n.isdigit():
+                continue
+            count = int(n)
+            frames = [fr.split(" (")[0] + " (" + fr.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+                      if " (" in fr else fr for fr in stack.split(";")]
+            total += count
+            for fr in set(frames):
+                incl[fr] += count
+            if frames:
+                self_[frames[-1]] += count
+    rows = [(fr, c / total, self_[fr] / total) for fr, c in incl.most_common()
+            if not needles or any(nd in fr for nd in needles)]
+    return rows[:top]

@@ -43,6 +43,8 @@ from common import (
     loadavg,
     machine,
     percentiles,
+    profile_shares,
+    py_spy,
     services,
     stop,
     table,
@@ -88,7 +90,7 @@ def marker(k: int) -> bytes:
 class Poller(threading.Thread):
     """Calls ``fetch()`` every ``POLL_S`` and keeps ``(unix time, amount)`` of each answer."""
 
-    def __init__(self, fetch, name: str) -> None:  # noqa: ANN001
+    def __init__(self, fetch, name: str) -> None:
         super().__init__(name=name, daemon=True)
         self.fetch, self.seen, self.errors, self.done = fetch, [], 0, threading.Event()
 
@@ -98,7 +100,7 @@ class Poller(threading.Thread):
             try:
                 amount = self.fetch()
                 self.seen.append((time.time(), amount))
-            except Exception:  # noqa: BLE001 - counted and reported
+            except Exception:
                 self.errors += 1
             self.done.wait(max(0.0, POLL_S - (time.perf_counter() - started)))
 
@@ -119,6 +121,7 @@ def main() -> None:
     ap.add_argument("--markers", type=int, default=50)
     ap.add_argument("--rate", type=float, default=2000.0)
     ap.add_argument("--refresh-ms", type=int, default=1000)
+    ap.add_argument("--profile", metavar="DIR", help="py-spy the consumer and the dashboard during the markers")
     args = ap.parse_args()
     print(f"machine: {machine()}")
     with services() as (bootstrap, redis_url):
@@ -154,7 +157,11 @@ def main() -> None:
             raw.start()
             api.start()
             marker_producer = KafkaProducer(**settings.kafka_client_options(), linger_ms=0, acks=1)
-            loads, sent = [], []
+            loads, sent, spies = [], [], []
+            if args.profile:
+                secs = 2.0 * args.markers
+                spies = [py_spy(consumer.pid, secs, f"{args.profile}/consumer.txt"),
+                         py_spy(dash.pid, secs, f"{args.profile}/dashboard.txt", subprocesses=True)]
             rng = random.Random(1)
             print(f"{args.markers} markers at {args.rate:,.0f} events/s of background "
                   f"(refresh {args.refresh_ms} ms), load {loadavg()}")
@@ -166,6 +173,8 @@ def main() -> None:
                 if k % 10 == 0:
                     loads.append(loadavg())
             time.sleep(5)
+            for spy in spies:
+                spy.wait(timeout=120)
             raw.done.set()
             api.done.set()
             raw.join()
@@ -193,11 +202,16 @@ def main() -> None:
     print(table(rows, ("observer", "markers seen", "p50 ms", "p95 ms", "p99 ms", "max ms")))
     print(f"background: {rate:,.0f} events/s produced over {live_s:.0f} s; poll errors raw {raw.errors}, "
           f"api {api.errors}; load during run: {', '.join(loads)}")
-    (r50, r95, _), (a50, a95, _), (w50, w95, _) = res.values()
+    (_, r95, _), (_, a95, _), (_, w95, _) = res.values()
     print(f"summary: produce->visible p95 raw Redis {r95:,.0f} ms, API {a95:,.0f} ms "
           f"({a95 / r95:.1f}x raw; target <= 500 ms: {'met' if a95 <= 500 else 'MISSED'}), "
           f"wall {w95:,.0f} ms ({w95 / r95:.1f}x raw; target <= 1000 ms: {'met' if w95 <= 1000 else 'MISSED'}); "
           f"load {loadavg()}")
+    if args.profile:
+        for who in ("consumer", "dashboard"):
+            print(f"py-spy, {who} (wall-clock share incl. idle waits; inclusive / self):")
+            for fr, inc, own in profile_shares(f"{args.profile}/{who}.txt", top=25):
+                print(f"  {inc:6.1%} {own:6.1%}  {fr}")
 
 
 if __name__ == "__main__":

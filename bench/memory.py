@@ -124,6 +124,23 @@ def families(client: redis.Redis) -> tuple[Counter[str], Counter[str]]:
     return size, count
 
 
+def attribute(client: redis.Redis, sizes: Counter[str]) -> list[tuple[str, int]]:
+    """Delete each key family in turn (biggest first); how much ``used_memory`` each freed."""
+    client.config_set("lazyfree-lazy-user-del", "no")
+    by_family: dict[str, list[str]] = {}
+    for k in client.scan_iter(count=2000):
+        by_family.setdefault(family(k.decode()), []).append(k.decode())
+    out = []
+    for f, _ in sizes.most_common():
+        before = int(client.info("memory")["used_memory"])
+        keys = by_family.get(f, [])
+        for i in range(0, len(keys), 1000):
+            client.delete(*keys[i:i + 1000])
+        out.append((f, before - int(client.info("memory")["used_memory"])))
+    out.append(("(left: empty keyspace, clients, scripts)", int(client.info("memory")["used_memory"])))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=14)
@@ -173,8 +190,10 @@ def main() -> None:
             info = client.info("memory")
             size, count = families(client)
             snaps[day] = (int(info["used_memory"]), size, count)
-            top = ", ".join(f"{f} {b / 2**20:.1f}" for f, b in size.most_common(4))
-            rows.append((day, f"{sent:,}", f"{int(info['used_memory']) / 2**20:,.2f}",
+            top = ", ".join(f"{f} {b / 2**20:.1f}" for f, b in size.most_common(3))
+            mib = lambda k, i=info: f"{int(i.get(k, 0)) / 2**20:,.2f}"  # noqa: E731
+            rows.append((day, f"{sent:,}", mib("used_memory"), mib("used_memory_dataset"),
+                         mib("used_memory_overhead"), f"{sum(size.values()) / 2**20:,.2f}",
                          f"{client.dbsize():,}", top, loadavg().split()[0]))
             print(f"  day {day:2d}: {int(info['used_memory']) / 2**20:8.2f} MiB, {client.dbsize():,} keys; {top}",
                   flush=True)
@@ -183,8 +202,10 @@ def main() -> None:
         else:
             time.sleep(0.1)
     real = time.perf_counter() - real_started
+    attributed = attribute(client, snaps[args.days][1])
     red.close()
-    print(table(rows, ("sim day", "events", "used_memory MiB", "keys", "biggest families (MiB)", "load")))
+    print(table(rows, ("sim day", "events", "used_memory MiB", "dataset MiB", "overhead MiB",
+                       "sum MEMORY USAGE MiB", "keys", "biggest families (MiB)", "load")))
     w1, w2 = min(7, args.days), args.days
     fam = sorted(set(snaps[w1][1]) | set(snaps[w2][1]), key=lambda f: -snaps[w2][1].get(f, 0))
     frows = [(f, f"{snaps[w1][2].get(f, 0):,}", f"{snaps[w1][1].get(f, 0) / 2**20:.2f}",
@@ -196,6 +217,9 @@ def main() -> None:
     spread = (max(week2) - min(week2)) / min(week2)
     grow = {f: snaps[w2][1].get(f, 0) - snaps[8 if args.days >= 8 else w2][1].get(f, 0) for f in fam}
     worst = max(grow, key=lambda f: grow[f])
+    arows = [(f, f"{snaps[args.days][1].get(f, 0) / 2**20:.2f}", f"{drop / 2**20:.2f}") for f, drop in attributed]
+    print(f"day {args.days}: used_memory freed by deleting each key family in turn vs its MEMORY USAGE sum:")
+    print(table(arows, ("key family", "MEMORY USAGE MiB", "freed by DEL MiB")))
     print(f"summary: {sent:,} events in {real:.0f} s ({sent / real:,.0f}/s); used_memory day 7 "
           f"{snaps[w1][0] / 2**20:.1f} MiB, day {w2} {snaps[w2][0] / 2**20:.1f} MiB "
           f"({snaps[w2][0] / empty:.0f}x the empty Redis {empty / 2**20:.2f} MiB); second week spread "
