@@ -1,7 +1,8 @@
 """Faults: poison records, SIGKILLed consumers, a broker down for 30 s, Redis unreachable.
 
-Bugs these tests found outside validation are kept as ``xfail(strict=True)`` tests that
-name the bug: they fail today and will say so (XPASS -> error) once it is fixed.
+Bugs these tests found outside validation that are still open are ``xfail(strict=True)``
+tests naming the bug (an XPASS fails the run once it is fixed: then drop the mark); the
+ones fixed since are plain regression tests that say what they found.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -67,7 +68,8 @@ def consumer_thread(settings: Settings, client: redis.Redis) -> Iterator[tuple[C
         state.thread.join(timeout=30)
 
 
-def send(settings: Settings, msgs: list[tuple[str, bytes | None, bytes]]) -> list[tuple[str, int, int]]:
+def send(settings: Settings,
+         msgs: Sequence[tuple[str, bytes | None, bytes]]) -> list[tuple[str, int, int]]:
     """Produce (feed, key, value) in order; returns each one's (topic, partition, offset)."""
     topics = {**settings.topics, "deadletter": settings.topic_deadletter}
     producer = KafkaProducer(**settings.kafka_client_options(), acks="all", linger_ms=20,
@@ -92,6 +94,10 @@ def handled(client: redis.Redis) -> int:
 def applied(client: redis.Redis) -> int:
     """Sum of the last applied offsets (how far the consumers got, roughly)."""
     return sum(int(v) + 1 for v in client.hvals("mv:offsets"))
+
+
+def _reached(client: redis.Redis, target: int) -> bool:
+    return applied(client) >= target
 
 
 def dead_letters(settings: Settings, n: int, timeout: float = 30) -> list[tuple[dict[str, str], Any]]:
@@ -188,14 +194,13 @@ def test_a_record_that_trips_the_fold_is_dead_lettered_internal_and_its_partitio
     assert "fault while folding" in h["marvec-detail"] and h["marvec-offset"] == "20"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG consumer.py/sink.py: an exception raised while preparing the fold in Python "
-    "(streams.fold.build_items, e.g. `ValueError: year 0 is out of range` from an "
-    "occurred_at of 0001-01-01T00:00:00+14:00 before validation refused it) escapes "
-    "Consumer.step and kills the consumer; restarted, it dies on the same record again, "
-    "so the partition is blocked for good instead of the record going out as `internal`"))
 def test_a_record_that_breaks_fold_preparation_does_not_kill_the_consumer(
         make_settings, redis_client, monkeypatch):
+    """An exception while preparing the fold in Python parks the record as ``internal``;
+    the consumer lives on. Found as: an occurred_at of 0001-01-01T00:00:00+14:00 passed
+    validation and ``fold._day`` raised ``ValueError: year 0 is out of range``, which killed
+    the consumer again on every restart (the partition blocked for good). Validation now
+    refuses such times; b4f8172 made fold preparation faults per-record."""
     real = sink.build_items
 
     def breaks(verdicts):
@@ -214,25 +219,30 @@ def test_a_record_that_breaks_fold_preparation_does_not_kill_the_consumer(
         assert state.thread.is_alive(), f"the consumer died: {state.error!r}"
     s = snap(redis_client)
     assert (s.feeds["economy"].accepted, s.feeds["economy"].rejected) == (10, 1)
+    assert s.economy.transactions_today.count == 10
+    (h, rec), = dead_letters(settings, 1)
+    assert h["marvec-error"] == "internal" and h["marvec-offset"] == "5"
+    assert rec.value == js(msgs[5])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG apply.lua + sink.py: today's transaction sums overflow Redis's 64-bit HINCRBY in "
-    "the script's flush phase (outside the per-record pcall). Redis does not roll back a "
-    "failed script, so the batch's writes before the error stay (its event_ids are already "
-    "in the dedupe sets) and sink.RedisFold.apply's record-by-record retry then counts every "
-    "record of the batch as a duplicate: 1,100 valid reports (amount_idr 2^53-1 each) give "
-    "accepted 0, duplicates 1,100 and a partial tx total, nothing dead-lettered"))
 def test_sums_beyond_64_bits_do_not_turn_a_batch_into_duplicates(make_settings, redis_client):
+    """A day's sum pushed past Redis's 64-bit counters leaves no half-applied batch.
+    Found as: 1,100 valid reports of 2^53-1 IDR gave accepted 0, duplicates 1,100 (the
+    failed script's writes stayed, Redis does not roll back, and the record-by-record
+    retry saw every event_id as seen). Fixed in b4f8172 (the counter keeps its value)."""
     settings = make_settings(partitions=1)
     n = 1100  # 1100 x (2^53 - 1) > 2^63: today's amount no longer fits a Redis integer
     send(settings, [("economy", None, js(transactions(f"big{i}", 1, 2**53 - 1, 60)))
                     for i in range(n)])
     with consumer_thread(settings, redis_client) as (worker, state):
         wait_for(lambda: worker.stats.polled >= n or not state.thread.is_alive(), timeout=60)
-    s = snap(redis_client).feeds["economy"]
-    assert s.duplicates == 0, f"{s.duplicates} valid reports counted as duplicates"
-    assert s.accepted + s.rejected == n
+    s = snap(redis_client)
+    f = s.feeds["economy"]
+    assert f.duplicates == 0, f"{f.duplicates} valid reports counted as duplicates"
+    assert (f.accepted, f.rejected) == (n, 0)
+    assert s.economy.transactions_today.count == n
+    amount = s.economy.transactions_today.amount_idr  # what fitted: whole reports, no part
+    assert amount % (2**53 - 1) == 0 and amount <= 2**63 - 1
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -245,11 +255,9 @@ def test_transaction_sums_are_exact(redis_client):
     assert snap(redis_client).economy.transactions_today.amount_idr == 2**53 + 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG apply.lua: a market's price is stored with Lua's tostring (`.. e.price ..`, 14 "
-    "significant digits) instead of fmt(): price_idr 123456789012345 (valid) is shown as "
-    "123456789012340 (1.2345678901234e+14)"))
 def test_large_prices_are_kept_exactly(redis_client):
+    """Found as: price_idr 123456789012345 shown as 123456789012340 (Lua's tostring keeps 14
+    digits). Fixed in b4f8172."""
     fold(redis_client, [[("economy", js({"event_id": "p1", "occurred_at": iso(time.time() - 60),
                                         "source": "pasar", "kind": "price", "commodity": "beras",
                                         "unit": "kg", "price_idr": 123456789012345,
@@ -257,12 +265,9 @@ def test_large_prices_are_kept_exactly(redis_client):
     assert snap(redis_client).economy.prices["beras"].latest_idr == 123456789012345
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG apply.lua and marvec/read.lua build keys with string.format('%s', id): Lua 5.1 cuts "
-    "a string shorter than 100 bytes at its first NUL, so complaint ids 'A\\u0000x' and "
-    "'A\\u0000y' (valid strings of 3 characters) share the key mv:c:id:A and two open "
-    "complaints count as one (the same for incident ids and OPD codes)"))
 def test_ids_with_a_nul_character_stay_apart(redis_client):
+    """Found as: complaint ids 'A\\x00x' and 'A\\x00y' shared the key mv:c:id:A (Lua 5.1's
+    string.format cuts at a NUL), two open complaints counted as one. Fixed in b4f8172."""
     fold(redis_client, [[("complaints", js(complaint("A\x00x", "received", 60))),
                          ("complaints", js(complaint("A\x00y", "received", 60)))]])
     s = snap(redis_client)
@@ -270,12 +275,9 @@ def test_ids_with_a_nul_character_stay_apart(redis_client):
     assert s.complaints.open == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG apply.lua (contract 1.1 / 1.5): an event_id is remembered per hour of its own "
-    "occurred_at (mv:seen:<feed>:<hour>), so a resend of an accepted event_id with an "
-    "occurred_at in another hour is accepted again instead of counted as a duplicate: "
-    "two `received` events 'ev-dup' for complaints C1 and C2 two hours apart give 2 open"))
 def test_an_event_id_already_accepted_is_a_duplicate_whatever_its_time(redis_client):
+    """Contract 1.1/1.5. Found as: event_ids were remembered per hour of their own occurred_at,
+    so a resend with another hour was accepted again. Fixed in b4f8172."""
     first = complaint("C1", "received", 3 * 3600)
     again = {**complaint("C2", "received", 600), "event_id": first["event_id"]}
     fold(redis_client, [[("complaints", js(first))], [("complaints", js(again))]])
@@ -344,13 +346,11 @@ def test_dashboard_serves_the_last_picture_while_redis_is_down_and_recovers(tmp_
             second.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG consumer.py: Consumer.step does not survive Redis being unreachable for more than "
-    "redis-py's own retries (~5 s): the redis.ConnectionError from the fold escapes run(), "
-    "the in-process consumer thread ends (`marvec consume` exits with a traceback) and "
-    "nothing is applied after Redis returns, instead of the consumer retrying the batch"))
 def test_the_consumer_rides_out_a_redis_outage_of_a_few_seconds(
         make_settings, redis_server, redis_client):
+    """Redis unreachable for 8 s while events keep coming: the consumer waits and then
+    catches up exactly. Found as: the redis.ConnectionError escaped run() and ended the
+    consumer after redis-py's ~5 s of retries. Fixed in b4f8172."""
     settings = make_settings(partitions=3)
     events = mixed_stream(1200, seed=23)
     port = redis_client.connection_pool.connection_kwargs["port"]
@@ -393,16 +393,19 @@ def test_five_sigkills_during_50000_events_lose_nothing_and_count_nothing_twice(
     where = send(settings, bad)
     total = len(events) + len(bad)
     kills = []
-    for _ in range(5):  # kill at five random moments, each after some progress
+    for round_ in range(5):  # kill at five random moments
         proc = _consume_process(settings, redis_server)
-        target = applied(redis_client) + rng.randint(2_000, 6_000)
-        wait_for(lambda t=target: applied(redis_client) >= t, timeout=120, interval=0.01,
-                 message="the consumer did not progress")
-        time.sleep(rng.uniform(0, 0.4))  # mid-batch, mid-dead-letter flush, mid-commit...
+        if round_ == 2:  # while it starts, joins the group, seeks or drains its outbox
+            time.sleep(rng.uniform(0.5, 4.0))
+        else:  # after some progress: mid-batch, mid-dead-letter flush, mid-commit...
+            target = applied(redis_client) + rng.randint(1_000, 4_000)
+            wait_for(partial(_reached, redis_client, target), timeout=120, interval=0.01,
+                     message="the consumer did not progress")
+            time.sleep(rng.uniform(0, 0.25))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills.append(applied(redis_client))
-    assert len(kills) == 5 and kills[-1] < total
+    assert len(kills) == 5 and 0 < kills[-1] < total
     proc = _consume_process(settings, redis_server)
     try:
         wait_for(lambda: handled(redis_client) >= total, timeout=180, interval=0.5,
