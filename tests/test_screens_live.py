@@ -70,7 +70,7 @@ FLOOD_AT = feeds.PLACES[3]  # Manggala
 BIRINGKANAYA = {"lat": -5.0900, "lon": 119.5100}
 
 
-# -- the world: a deterministic morning in Makassar, through the real pipeline ------------
+# -- the world: a deterministic hour in Makassar, through the real pipeline ---------------
 def base_events() -> list[tuple[str, dict[str, Any], str]]:
     """``(feed, event, key field)`` for every screen: complaints with agencies and some
     resolved, prices in three markets, transaction reports, two active incidents (no
