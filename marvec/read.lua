@@ -6,29 +6,8 @@
 --         minutes[], hours[], gauge_minutes[], gauge_hours[], yesterday_minute,
 --         yesterday_hour, latest_n, ticker_n, resolutions_n, timeline_n
 
-local K = cjson.decode(ARGV[1])
 local q = cjson.decode(ARGV[2])
 
--- Key templates have '%s' where an argument goes. Keys are joined with `..`, which
--- keeps every byte of an id (string.format would cut an id at a NUL byte).
-local P = {}
-for name, tpl in pairs(K) do
-  local parts, from = {}, 1
-  while true do
-    local i = string.find(tpl, '%s', from, true)
-    if not i then parts[#parts + 1] = string.sub(tpl, from); break end
-    parts[#parts + 1] = string.sub(tpl, from, i - 1)
-    from = i + 2
-  end
-  P[name] = parts
-end
-
-local function key(name, a, b)
-  local p = P[name]
-  if b ~= nil then return p[1] .. a .. p[2] .. b .. p[3] end
-  if a ~= nil then return p[1] .. a .. p[2] end
-  return p[1]
-end
 local function hall(k) return redis.call('HGETALL', k) end
 local function many(name, list, arg2)
   local out = {}

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
             "disasters": self.topic_disasters,
         }
 
+    def require_services(self) -> None:
+        """Commands that need both Kafka and Redis configured call this first."""
+        if not self.kafka_bootstrap:
+            raise SettingsError("MARVEC_KAFKA_BOOTSTRAP", "not set; expected host:port[,host:port]")
+        if not self.redis_url:
+            raise SettingsError("MARVEC_REDIS_URL", "not set; expected redis://host:port/db")
+
     def kafka_client_options(self) -> dict[str, object]:
         """Connection options shared by every kafka-python client Marvec makes."""
         if not self.kafka_bootstrap:

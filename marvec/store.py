@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import orjson
@@ -16,11 +15,12 @@ import redis
 
 from marvec.contract import COMMODITIES, FEEDS
 from marvec.keys import TIMELINE_LEN, Keys, lua_templates
+from marvec.scripts import load_script
 from marvec.snapshot import Snapshot
 from marvec.store_build import build_snapshot
 from marvec.timeutil import wita_day
 
-READ_LUA = resources.files("marvec").joinpath("read.lua").read_text(encoding="utf-8")
+READ_LUA = load_script("marvec", "read.lua")
 
 LATEST_N = 300
 TICKER_N = 40

@@ -13,7 +13,6 @@
 -- record that trips a fault becomes an `internal` dead letter instead of stopping
 -- the partition. Counter increments are summed per batch and written once.
 
-local K = cjson.decode(ARGV[1])
 local cfg = cjson.decode(ARGV[2])
 local items = cjson.decode(ARGV[3])
 local now = cfg.now
@@ -29,26 +28,6 @@ if cfg.epoch ~= '' then
   if cur ~= cfg.epoch then return {-2, 0, 0, 0} end
 end
 
--- Key templates have '%s' where an argument goes. Keys are joined with `..`, which
--- keeps every byte of an id (string.format would cut an id at a NUL byte).
-local P = {}
-for name, tpl in pairs(K) do
-  local parts, from = {}, 1
-  while true do
-    local i = string.find(tpl, '%s', from, true)
-    if not i then parts[#parts + 1] = string.sub(tpl, from); break end
-    parts[#parts + 1] = string.sub(tpl, from, i - 1)
-    from = i + 2
-  end
-  P[name] = parts
-end
-
-local function key(name, a, b)
-  local p = P[name]
-  if b ~= nil then return p[1] .. a .. p[2] .. b .. p[3] end
-  if a ~= nil then return p[1] .. a .. p[2] end
-  return p[1]
-end
 
 -- bucket keys are asked for several times per event: build each once per batch
 local bucket_keys = {minute_bucket = {}, hour_bucket = {}}

@@ -117,12 +117,9 @@ def rebuild(settings: Settings, out: TextIO = sys.stderr) -> FoldResult:
     """Check the settings, then rebuild; prints a progress bar and a summary line."""
     from geodata import load_boundaries
 
-    if not settings.kafka_bootstrap:
-        raise SettingsError("MARVEC_KAFKA_BOOTSTRAP", "not set; expected host:port[,host:port]")
-    if not settings.redis_url:
-        raise SettingsError("MARVEC_REDIS_URL", "not set; expected redis://host:port/db")
+    settings.require_services()
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
-    client = check_redis(settings.redis_url)
+    client = check_redis(settings.redis_url or "")
     t0 = time.monotonic()
     totals = Rebuild(settings, boundaries, client).run(out)
     out.write(f"rebuilt in {time.monotonic() - t0:.1f} s: accepted {totals.accepted:,}, "

@@ -8,7 +8,6 @@ import threading
 import time
 from typing import Any
 
-from marvec.errors import SettingsError
 from marvec.settings import Settings
 from marvec.topics import check_redis, ensure_topics
 from streams.consumer import Consumer
@@ -53,12 +52,9 @@ def consume(settings: Settings, stop: threading.Event | None = None) -> None:
     """Check every setting (one clear line on error), then consume until stopped."""
     from geodata import load_boundaries
 
-    if not settings.kafka_bootstrap:
-        raise SettingsError("MARVEC_KAFKA_BOOTSTRAP", "not set; expected host:port[,host:port]")
-    if not settings.redis_url:
-        raise SettingsError("MARVEC_REDIS_URL", "not set; expected redis://host:port/db")
+    settings.require_services()
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
-    client = check_redis(settings.redis_url)
+    client = check_redis(settings.redis_url or "")
     ensure_topics(settings)
     stop = stop or threading.Event()
     install_stop_signals(stop)
@@ -70,6 +66,6 @@ def consume(settings: Settings, stop: threading.Event | None = None) -> None:
         worker.metrics.serve(settings.metrics_port)
     log.info("consuming %s as group %r into %s (%d kecamatan from %s)",
              ", ".join(settings.topics.values()), settings.consumer_group,
-             settings.redis_url.split("@")[-1], len(boundaries.names), boundaries.source)
+             (settings.redis_url or "").split("@")[-1], len(boundaries.names), boundaries.source)
     worker.run(stop, on_batch=Progress())
     log.info("stopped after %d events", worker.stats.polled)

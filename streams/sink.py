@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import orjson
 import redis
@@ -26,12 +25,13 @@ from marvec.keys import (
     Keys,
     lua_templates,
 )
+from marvec.scripts import load_script
 from streams.decode import Verdict
 from streams.fold import build_items
 
 log = logging.getLogger(__name__)
 
-APPLY_LUA = resources.files("streams").joinpath("apply.lua").read_text(encoding="utf-8")
+APPLY_LUA = load_script("streams", "apply.lua")
 
 
 class RedisLost(Exception):
