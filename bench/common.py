@@ -64,14 +64,30 @@ def produce(settings: Settings, messages: list) -> float:
     return time.perf_counter() - t0
 
 
-def consume_process(settings: Settings, redis_url: str, db: int = 0) -> subprocess.Popen:
-    """A real ``marvec consume`` process against ``settings``' topics."""
+WHAT_IF_CONSUME = """
+import functools, sys
+import kafka
+import streams.consumer as c
+c.KafkaConsumer = functools.partial(kafka.KafkaConsumer, fetch_max_wait_ms=int(sys.argv[1]))
+from marvec.cli import main
+sys.exit(main(["consume"]))
+"""
+
+
+def consume_process(settings: Settings, redis_url: str, db: int = 0,
+                    fetch_max_wait_ms: int | None = None) -> subprocess.Popen:
+    """A real ``marvec consume`` process against ``settings``' topics.
+
+    ``fetch_max_wait_ms``: a what-if run of the same command with the Kafka consumer's
+    fetch long-poll shortened (kafka-python's default is 500 ms); product code unchanged."""
     env = {**os.environ, "MARVEC_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
            "MARVEC_REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{db}",
            "MARVEC_CONSUMER_GROUP": settings.consumer_group, "MARVEC_LOG_LEVEL": "WARNING",
            "MARVEC_KAFKA_SESSION_TIMEOUT_MS": "6000",
            **{f"MARVEC_TOPIC_{f.upper()}": t for f, t in settings.topics.items()},
            "MARVEC_TOPIC_DEADLETTER": settings.topic_deadletter}
+    if fetch_max_wait_ms is not None:
+        return subprocess.Popen([sys.executable, "-c", WHAT_IF_CONSUME, str(fetch_max_wait_ms)], env=env)
     return subprocess.Popen([sys.executable, "-m", "marvec", "consume"], env=env)
 
 
@@ -336,10 +352,12 @@ def py_spy(pid: int, seconds: float, out: str, subprocesses: bool = False, idle:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def profile_shares(path: str, needles: tuple[str, ...] = (), top: int = 12) -> list[tuple[str, float, float]]:
+def profile_shares(path: str, needles: tuple[str, ...] = (), top: int = 12,
+                   within: str | None = None) -> list[tuple[str, float, float]]:
     """From py-spy's collapsed stacks: ``(function, inclusive share, self share)``, biggest first.
 
-    ``needles`` keeps only functions whose ``name (file)`` contains one of them."""
+    ``needles`` keeps only functions whose ``name (file)`` contains one of them; ``within``
+    counts only stacks that pass through that frame (e.g. one thread's loop)."""
     from collections import Counter as _Counter
 
     incl, self_, total = _Counter[str](), _Counter[str](), 0
@@ -349,6 +367,8 @@ def profile_shares(path: str, needles: tuple[str, ...] = (), top: int = 12) -> l
             if not n.isdigit():
                 continue
             count = int(n)
+            if within is not None and within not in stack:
+                continue
             frames = [fr.split(" (")[0] + " (" + fr.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
                       if " (" in fr else fr for fr in stack.split(";")]
             total += count

@@ -121,6 +121,8 @@ def main() -> None:
     ap.add_argument("--markers", type=int, default=50)
     ap.add_argument("--rate", type=float, default=2000.0)
     ap.add_argument("--refresh-ms", type=int, default=1000)
+    ap.add_argument("--fetch-wait-ms", type=int, default=None,
+                    help="what-if: the consumer's Kafka fetch_max_wait_ms (kafka-python default 500)")
     ap.add_argument("--profile", metavar="DIR", help="py-spy the consumer and the dashboard during the markers")
     args = ap.parse_args()
     print(f"machine: {machine()}")
@@ -128,7 +130,7 @@ def main() -> None:
         settings = fresh_settings(bootstrap, redis_url, partitions=6)
         db_url = redis_url.rsplit("/", 1)[0] + "/0"
         client = redis.Redis.from_url(db_url)
-        consumer = consume_process(settings, redis_url, db=0)
+        consumer = consume_process(settings, redis_url, db=0, fetch_max_wait_ms=args.fetch_wait_ms)
         producer = PacedProducer(settings, args.rate).start()
         t_live = time.time()
         port = free_port()
@@ -161,10 +163,11 @@ def main() -> None:
             if args.profile:
                 secs = 2.0 * args.markers
                 spies = [py_spy(consumer.pid, secs, f"{args.profile}/consumer.txt"),
-                         py_spy(dash.pid, secs, f"{args.profile}/dashboard.txt", subprocesses=True)]
+                         py_spy(dash.pid, secs, f"{args.profile}/dashboard.txt", subprocesses=True, idle=False)]
             rng = random.Random(1)
             print(f"{args.markers} markers at {args.rate:,.0f} events/s of background "
-                  f"(refresh {args.refresh_ms} ms), load {loadavg()}")
+                  f"(refresh {args.refresh_ms} ms, consumer fetch_max_wait_ms "
+                  f"{args.fetch_wait_ms or 'default 500'}), load {loadavg()}")
             for k in range(1, args.markers + 1):
                 time.sleep(rng.uniform(1.5, 2.5))
                 sent.append(time.time())
@@ -208,10 +211,15 @@ def main() -> None:
           f"wall {w95:,.0f} ms ({w95 / r95:.1f}x raw; target <= 1000 ms: {'met' if w95 <= 1000 else 'MISSED'}); "
           f"load {loadavg()}")
     if args.profile:
-        for who in ("consumer", "dashboard"):
-            print(f"py-spy, {who} (wall-clock share incl. idle waits; inclusive / self):")
-            for fr, inc, own in profile_shares(f"{args.profile}/{who}.txt", top=25):
-                print(f"  {inc:6.1%} {own:6.1%}  {fr}")
+        print("py-spy, consumer main loop (wall-clock share of Consumer.step incl. waits; inclusive / self):")
+        for fr, inc, own in profile_shares(f"{args.profile}/consumer.txt", top=30, within="Consumer.step ("):
+            print(f"  {inc:6.1%} {own:6.1%}  {fr}")
+        print("py-spy, consumer fold thread (share of RedisFold.apply; inclusive / self):")
+        for fr, inc, own in profile_shares(f"{args.profile}/consumer.txt", top=12, within="RedisFold.apply ("):
+            print(f"  {inc:6.1%} {own:6.1%}  {fr}")
+        print("py-spy, dashboard (CPU samples; inclusive / self):")
+        for fr, inc, own in profile_shares(f"{args.profile}/dashboard.txt", top=30):
+            print(f"  {inc:6.1%} {own:6.1%}  {fr}")
 
 
 if __name__ == "__main__":
