@@ -84,6 +84,7 @@ class Consumer:
             **opts, group_id=settings.consumer_group, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=settings.batch_max_records,
             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             **{"session_timeout_ms": settings.kafka_session_timeout_ms,
                "heartbeat_interval_ms": max(300, settings.kafka_session_timeout_ms // 6),
                **(kafka_overrides or {})},
