@@ -122,14 +122,7 @@ def _ready(driver: Any) -> bool:
 
 def take(driver: Any, shot: Shot, boundaries: Any) -> Path:
     """Serve a fresh app for the shot (its rotation period lands on the wanted focus)."""
-    source = FakeSource(scenario(shot.scenario, boundaries))
-    settings = Settings(auth="open", lang="id", refresh_ms=1000,
-                        wall_rotate_seconds=rotation_for(shot.focus, time.time()))
-    server = AppServer(create_app(settings, boundaries, source).server)
-    try:
-        return _shoot(driver, server.url, shot)
-    finally:
-        server.close()
+    return take_live(driver, shot, boundaries, FakeSource(scenario(shot.scenario, boundaries)))
 
 
 def _shoot(driver: Any, base: str, shot: Shot) -> Path:
@@ -224,6 +217,7 @@ def live_stack(hours: float, rate: float, seed: int) -> Iterator[tuple[Any, Any]
 
 
 def take_live(driver: Any, shot: Shot, boundaries: Any, source: Any) -> Path:
+    """Serve a fresh app on ``source`` for the shot and take it."""
     settings = Settings(auth="open", lang="id", refresh_ms=1000,
                         wall_rotate_seconds=rotation_for(shot.focus, time.time()))
     server = AppServer(create_app(settings, boundaries, source).server)
