@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dashboard.components.live import ViewMemo
 from layers.freshness import Freshness, freshness
 from layers.mapframe import MapFrame
 from marvec.settings import Settings
@@ -57,10 +59,18 @@ class ScreenContext:
     source: Source
     clock: Callable[[], float] = time.time
     _last: Any = field(default=None, repr=False)
+    views: ViewMemo = field(default_factory=ViewMemo, repr=False)
+    """The pages' renders in this process, shared by every screen (``live.cached_page_outputs``)."""
 
-    def read(self) -> Read:
-        """Ask the source once. A source that raises counts as unreachable, never as a crash."""
+    def read(self, whole_seconds: bool = False) -> Read:
+        """Ask the source once. A source that raises counts as unreachable, never as a crash.
+
+        ``whole_seconds`` floors ``now`` to the second (the live ticks: every screen
+        asking within one second of one snapshot sees the same render).
+        """
         now = self.clock()
+        if whole_seconds:
+            now = float(math.floor(now))
         try:
             result = self.source.get()
             snapshot, ok, error = result.snapshot, bool(result.ok), result.error

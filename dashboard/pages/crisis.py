@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext
-from dashboard.components.live import create_page_digests, page_outputs
+from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -73,6 +73,11 @@ def render(
     }
 
 
+def _choice(values: list[str] | None) -> tuple[str, ...] | None:
+    """A filter's value as a memo key (``None``: no filter; order kept, as ``filter_incidents`` sees it)."""
+    return None if values is None else tuple(str(v) for v in values)
+
+
 def _filters(screen: ScreenContext, tr: Any) -> html.Div:
     hazard_opts = [{"label": label(tr, "hazard", h), "value": h} for h in HAZARDS]
     kec_opts = [{"label": n, "value": n} for n in sorted(screen.names)]
@@ -128,8 +133,11 @@ def register(app: Dash, screen: ScreenContext) -> None:
     )
     def refresh(n: int, hazards: list[str] | None, kecamatan: list[str] | None,
                 lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
-        read = screen.read()
-        view = render(screen, read, normalize(lang, screen.settings.lang), float(scale or 1.0), hazards, kecamatan)
-        values, hashes = page_outputs(screen.frame, view, KEYS, shown)
+        read = screen.read(whole_seconds=True)
+        code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
+        chosen = (_choice(hazards), _choice(kecamatan))
+        values, hashes = cached_page_outputs(
+            screen.views, ("crisis", code, size, *chosen), read, screen.frame, KEYS,
+            lambda: render(screen, read, code, size, hazards, kecamatan), shown)
         beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
         return [*values, beat, hashes]

@@ -15,7 +15,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext
-from dashboard.components.live import create_page_digests, page_outputs
+from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -166,9 +166,10 @@ def register(app: Dash, screen: ScreenContext) -> None:
     )
     def refresh(n: int, selected: str | None, lang: str | None, scale: float | None,
                 shown: list[str] | None) -> list[Any]:
-        read = screen.read()
+        read = screen.read(whole_seconds=True)
         chosen = selected if selected in screen.names else None
-        view = render(screen, read, normalize(lang, screen.settings.lang), float(scale or 1.0), chosen)
-        values, hashes = page_outputs(screen.frame, view, KEYS, shown)
+        code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
+        values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen), read, screen.frame, KEYS,
+                                             lambda: render(screen, read, code, size, chosen), shown)
         beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
         return [*values, beat, hashes]

@@ -15,7 +15,7 @@ from dash import Dash, Input, Output, State, html
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext
-from dashboard.components.live import create_page_digests, page_outputs
+from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -156,8 +156,9 @@ def register(app: Dash, screen: ScreenContext) -> None:
         State(PAGE.digests, "data"),
     )
     def refresh(n: int, lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
-        read = screen.read()
-        view = render(screen, read, normalize(lang, screen.settings.lang), float(scale or 1.0))
-        values, hashes = page_outputs(screen.frame, view, KEYS, shown)
+        read = screen.read(whole_seconds=True)
+        code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
+        values, hashes = cached_page_outputs(screen.views, ("wall", code, size), read, screen.frame, KEYS,
+                                             lambda: render(screen, read, code, size), shown)
         beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
         return [*values, beat, hashes]
