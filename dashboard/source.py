@@ -1,16 +1,28 @@
 """The dashboard's one way to the snapshot: a per-process cache in front of Redis.
 
-Every screen, callback and API request of a process calls ``SnapshotSource.get()``;
-at most one Redis read happens per refresh interval, however many call. A read in
-flight never stacks: while it runs, other callers get the previous result at once
-(or, before the very first result exists, wait for that one read). When Redis does
+Every screen, callback and API request of a process calls ``SnapshotSource.get()``.
+The reads never depend on how many call:
+
+- on demand (the default): at most one Redis read per ``refresh_s``, done by the
+  caller that finds the cache too old;
+- with ``refresh_every_s`` (what ``marvec dashboard`` uses, ``BACKGROUND_REFRESH_S``):
+  one background thread per process re-reads Redis every ``refresh_every_s`` while
+  anyone asked in the last ``idle_after_s`` seconds, so callers get a snapshot at
+  most about ``refresh_every_s`` old at once, and an idle process reads nothing.
+  After an idle spell the first caller reads (as on demand) and wakes the thread.
+
+A read in flight never stacks: while it runs, other callers get the previous result at
+once (or, before the very first result exists, wait for that one read). When Redis does
 not answer, the last good snapshot is kept (marked ``redis_ok=False``) and the next
-interval simply tries again, so the source recovers on its own.
+interval simply tries again, so the source recovers on its own. ``version`` counts
+changes of what a screen would show (a new snapshot content, or Redis lost/back);
+``wait_for_change`` lets a push stream sleep until the next one.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +40,13 @@ log = logging.getLogger(__name__)
 
 SOCKET_TIMEOUT_S = 1.0
 """Connect and read timeout of the dashboard's Redis client: a dead Redis costs ~1 s."""
+
+BACKGROUND_REFRESH_S = 0.2
+"""How often ``marvec dashboard``'s per-worker source re-reads Redis while screens or API
+callers are active (``refresh_every_s``; at most ``MARVEC_REFRESH_MS``)."""
+
+IDLE_AFTER_S = 5.0
+"""The background refresher stops after this long without a caller."""
 
 Reader = Callable[[redis.Redis, Sequence[str]], Snapshot]
 ClientSpec = str | redis.Redis | Callable[[], redis.Redis]
@@ -68,7 +87,10 @@ class SnapshotSource:
     client is made on first use, so a source built before gunicorn forks opens its
     connections in each worker. ``reader(client, kecamatan_names)`` replaces the
     Redis read (``marvec.store.SnapshotReader``), for tests. ``reads`` counts Redis read attempts (also exported
-    as ``marvec_dashboard_snapshot_reads_total``).
+    as ``marvec_dashboard_snapshot_reads_total``). ``refresh_every_s`` turns on the
+    background refresher (module docstring); its thread is started by the first
+    ``get()`` in each process, so a source built before gunicorn forks refreshes in
+    every worker.
     """
 
     def __init__(
@@ -79,9 +101,15 @@ class SnapshotSource:
         *,
         reader: Reader | None = None,
         clock: Callable[[], float] = time.time,
+        refresh_every_s: float | None = None,
+        idle_after_s: float = IDLE_AFTER_S,
     ) -> None:
         if refresh_s <= 0:
             raise ValueError(f"refresh_s must be > 0, got {refresh_s!r}")
+        if refresh_every_s is not None and refresh_every_s <= 0:
+            raise ValueError(f"refresh_every_s must be > 0, got {refresh_every_s!r}")
+        self.refresh_every_s = None if refresh_every_s is None else min(float(refresh_every_s), float(refresh_s))
+        self.idle_after_s = float(idle_after_s)
         self._client_spec = client
         self._client: redis.Redis | None = client if isinstance(client, redis.Redis) else None
         self.kecamatan_names = tuple(kecamatan_names)
@@ -94,6 +122,13 @@ class SnapshotSource:
         self._last_good_at: float | None = None
         self.reads = 0
         self.failures = 0
+        self.version = 0
+        self._changed = threading.Condition()
+        self._pid = os.getpid()
+        self._state = threading.Lock()
+        self._asked_at = 0.0
+        self._running = False
+        self._stop = threading.Event()
 
     @property
     def last_good_at(self) -> float | None:
@@ -101,7 +136,10 @@ class SnapshotSource:
         return self._last_good_at
 
     def get(self) -> SnapshotResult:
-        """The current result; reads Redis only when the cached one is older than ``refresh_s``."""
+        """The current result; reads Redis here only when the cached one is older than ``refresh_s``
+        (with the background refresher running, it is kept younger than that)."""
+        if self.refresh_every_s is not None:
+            self.touch()
         cached = self._result
         if cached is not None and self._fresh(cached):
             return cached
@@ -119,6 +157,60 @@ class SnapshotSource:
         """The cached result without ever reading Redis (``None`` before the first read)."""
         return self._result
 
+    # -- the background refresher ----------------------------------------------------
+    def touch(self) -> None:
+        """Note that someone wants fresh snapshots; (re)start the refresher if it sleeps."""
+        if self.refresh_every_s is None:
+            return
+        if os.getpid() != self._pid:
+            self._after_fork()
+        with self._state:
+            self._asked_at = time.monotonic()
+            if self._running or self._stop.is_set():
+                return
+            self._running = True
+        threading.Thread(target=self._refresh_loop, name="marvec-snapshot-refresher", daemon=True).start()
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether the background refresher runs now."""
+        return self._running
+
+    def close(self) -> None:
+        """Stop the background refresher for good (tests; a process about to exit)."""
+        self._stop.set()
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        """Block until ``version`` differs from ``seen`` or ``timeout`` passes; the current ``version``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != seen, timeout)
+            return self.version
+
+    def _after_fork(self) -> None:
+        # A forked child has none of its parent's threads, and a lock a parent thread held
+        # at fork time would stay held forever: start over with fresh ones.
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._state = threading.Lock()
+        self._changed = threading.Condition()
+        self._running = False
+
+    def _refresh_loop(self) -> None:
+        every = self.refresh_every_s or 1.0
+        while not self._stop.is_set():
+            with self._state:
+                if time.monotonic() - self._asked_at > self.idle_after_s:
+                    self._running = False
+                    return
+            started = time.monotonic()
+            with self._lock:
+                current = self._result  # a caller may have just read (after an idle spell)
+                if current is None or not 0 <= self._clock() - current.fetched_at < every / 2:
+                    self._refresh()
+            self._stop.wait(max(0.01, every - (time.monotonic() - started)))
+        with self._state:
+            self._running = False
+
     def _fresh(self, result: SnapshotResult) -> bool:
         age = self._clock() - result.fetched_at
         return 0 <= age < self.refresh_s
@@ -134,7 +226,12 @@ class SnapshotSource:
         else:
             result = self._succeeded(snapshot, now)
         metrics.SNAPSHOT_READ_SECONDS.observe(time.perf_counter() - started)
+        previous = self._result
         self._result = result
+        if _shows_differently(previous, result):
+            with self._changed:
+                self.version += 1
+                self._changed.notify_all()
         return result
 
     def _succeeded(self, snapshot: Snapshot, now: float) -> SnapshotResult:
@@ -175,6 +272,15 @@ class SnapshotSource:
             spec = self._client_spec
             self._client = make_client(spec) if isinstance(spec, str) else spec()  # type: ignore[operator]
         return self._client
+
+
+def _shows_differently(old: SnapshotResult | None, new: SnapshotResult) -> bool:
+    """Whether a screen could show ``new`` differently from ``old`` (its read time aside)."""
+    if old is None or old.ok != new.ok or (old.snapshot is None) != (new.snapshot is None):
+        return True
+    if not new.ok or old.snapshot is None or new.snapshot is None:
+        return False  # still down: the same last good snapshot
+    return new.snapshot.model_copy(update={"generated_at": old.snapshot.generated_at}) != old.snapshot
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
 """Production entry points: ``gunicorn dashboard.wsgi:app`` and ``marvec dashboard``.
 
 Each worker process holds no state but its snapshot cache, so any number of
-workers may serve the app; each reads Redis at most once per refresh interval.
+workers may serve the app; each re-reads Redis every ``BACKGROUND_REFRESH_S`` while
+anyone asks, whatever the number of screens (``dashboard.source``).
 ``app`` is built on first access (PEP 562), so importing this module is free.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import flask
 
 from dashboard.security import install_log_redaction
-from dashboard.source import SnapshotSource
+from dashboard.source import BACKGROUND_REFRESH_S, SnapshotSource
 from marvec.errors import SettingsError
 from marvec.settings import Settings, load_settings
 
@@ -33,7 +34,8 @@ def build_wsgi_app(settings: Settings | None = None) -> flask.Flask:
     from geodata import load_boundaries
 
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
-    source = SnapshotSource(settings.redis_url, kecamatan_names(boundaries), settings.refresh_ms / 1000)
+    source = SnapshotSource(settings.redis_url, kecamatan_names(boundaries), settings.refresh_ms / 1000,
+                            refresh_every_s=BACKGROUND_REFRESH_S)
     app = create_app(settings, boundaries, source)
     return app if isinstance(app, flask.Flask) else app.server
 

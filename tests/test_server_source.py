@@ -202,3 +202,139 @@ def test_real_redis_dies_and_returns_source_recovers_on_its_own(tmp_path: Path) 
         assert result.ok and result.snapshot.redis_ok
     finally:
         server.stop()
+
+
+# -- the background refresher (refresh_every_s), as marvec dashboard runs it --------------
+
+def background(reader: CountingReader, every: float = 0.05, idle: float = 0.3) -> SnapshotSource:
+    return SnapshotSource(unused_client, KEC, refresh_s=1.0, reader=reader, refresh_every_s=every, idle_after_s=idle)
+
+
+def ask_for(source: SnapshotSource, seconds: float, callers: int) -> list:
+    """``callers`` threads call ``get()`` in a loop for ``seconds``; each call's duration."""
+    stop = time.monotonic() + seconds
+    took: list[float] = []
+
+    def loop() -> None:
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            assert source.get().snapshot is not None
+            took.append(time.perf_counter() - t)
+            time.sleep(0.002)
+
+    threads = [threading.Thread(target=loop) for _ in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return took
+
+
+def test_background_reads_follow_the_clock_not_the_number_of_callers() -> None:
+    counts = []
+    for callers in (1, 30):
+        reader = CountingReader()
+        source = background(reader)
+        ask_for(source, 1.0, callers)
+        source.close()
+        counts.append(reader.calls)
+    # 1 s at one read per 50 ms: ~20 reads whether 1 or 30 threads ask (some slack for a busy machine)
+    assert all(8 <= c <= 23 for c in counts), counts
+    assert abs(counts[0] - counts[1]) <= 6, counts
+
+
+def test_background_keeps_the_snapshot_young_and_callers_never_wait_for_a_read() -> None:
+    reader = CountingReader(delay=0.02)
+    source = background(reader)
+    source.get()  # the first read happens in the caller (nothing cached yet)
+    time.sleep(0.1)
+    took = ask_for(source, 0.6, 10)
+    ages = []
+    for _ in range(20):
+        ages.append(time.time() - source.get().fetched_at)
+        time.sleep(0.013)
+    source.close()
+    assert reader.max_in_flight == 1, "reads never stack"
+    assert max(ages) < 0.5, ages  # every 50 ms + a 20 ms read; never the 1 s refresh_s
+    assert sorted(took)[len(took) * 9 // 10] < 0.01, "callers take the cached result, not a read"
+
+
+def test_background_stops_reading_when_nobody_asks_and_wakes_on_the_next_call() -> None:
+    reader = CountingReader()
+    source = background(reader, idle=0.2)
+    source.get()
+    time.sleep(0.5)
+    assert not source.refreshing
+    idle_reads = reader.calls
+    time.sleep(0.3)
+    assert reader.calls == idle_reads, "an idle worker reads nothing"
+    result = source.get()
+    assert result.ok and reader.calls == idle_reads + 1, "the first caller after idle reads fresh"
+    assert source.refreshing
+    time.sleep(0.3)
+    source.close()
+    assert reader.calls >= idle_reads + 3
+
+
+def test_background_keeps_last_good_snapshot_when_redis_fails_and_recovers_by_itself() -> None:
+    reader = CountingReader()
+    source = background(reader, idle=5.0)
+    good = source.get()
+    assert good.ok
+    reader.fail = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:1")
+    deadline = time.monotonic() + 5
+    while source.get().ok and time.monotonic() < deadline:
+        time.sleep(0.01)
+    down = source.get()
+    assert not down.ok and down.snapshot is not None and down.snapshot.redis_ok is False
+    assert down.snapshot.complaints.open >= good.snapshot.complaints.open
+    reader.fail = None
+    before = source.reads
+    while not source.peek().ok and time.monotonic() < deadline:  # nobody calls get(): it recovers alone
+        time.sleep(0.01)
+    source.close()
+    assert source.peek().ok and source.peek().snapshot.redis_ok and source.reads > before
+
+
+def test_version_moves_only_when_a_screen_would_show_something_else() -> None:
+    class SameContent(CountingReader):
+        def __call__(self, client: redis.Redis, names: Sequence[str]) -> Snapshot:
+            super().__call__(client, names)
+            snap = fake_snapshot(self.value)
+            return snap.model_copy(update={"generated_at": iso(1_700_000_000 + self.calls)})
+
+    clock, reader = Clock(), SameContent()
+    reader.value = 1
+    source = SnapshotSource(unused_client, KEC, refresh_s=1.0, reader=reader, clock=clock)
+    source.get()
+    v = source.version
+    for _ in range(3):  # new read time, same numbers: nothing to push
+        clock.now += 2
+        source.get()
+    assert reader.calls == 4 and source.version == v
+    reader.value = 2
+    clock.now += 2
+    source.get()
+    assert source.version == v + 1
+    reader.fail = redis.exceptions.ConnectionError("down")
+    clock.now += 2
+    source.get()
+    clock.now += 2
+    source.get()
+    assert source.version == v + 2, "Redis lost: one change (the stale banner), not one per failed read"
+    reader.fail = None
+    clock.now += 2
+    source.get()
+    assert source.version == v + 3
+
+
+def test_wait_for_change_wakes_on_a_new_snapshot() -> None:
+    reader = CountingReader()
+    source = background(reader, every=0.1, idle=5.0)
+    source.get()
+    seen = source.version
+    started = time.monotonic()
+    now = source.wait_for_change(seen, timeout=2.0)
+    waited = time.monotonic() - started
+    source.close()
+    assert now > seen and waited < 0.5
