@@ -268,9 +268,10 @@ def capture_wall_request(base_url: str, tick_id: str = "wall-tick", timeout: flo
         while time.time() < deadline:
             for body in driver.execute_script("return window.__dashBodies || []"):
                 req = json.loads(body)
-                first = req["inputs"][0] if req.get("inputs") else {}
-                if isinstance(first, dict) and first.get("id") == tick_id and (first.get("value") or 0) >= 2:
-                    return req  # a tick after the first paint (digests of what the page shows)
+                inputs = [i for i in req.get("inputs", []) if isinstance(i, dict)]
+                shown = [s for s in req.get("state", []) if isinstance(s, dict) and s.get("id", "").endswith("-digests")]
+                if any(i.get("id") == tick_id for i in inputs) and shown and shown[0].get("value"):
+                    return req  # a data tick after the first paint (digests of what the page shows)
             time.sleep(0.2)
         raise RuntimeError("the wall never sent its data tick")
     finally:
@@ -301,8 +302,8 @@ def dash_request(app, tick_id: str = "wall-tick", values: dict | None = None) ->
 
 
 def wall_request(app, lang: str = "id") -> dict:
-    """The wall's data-tick body (n_intervals 1, Indonesian, scale 1, nothing shown yet)."""
-    return dash_request(app, "wall-tick", {"wall-tick.n_intervals": 1, "lang-store.data": lang,
+    """The wall's data-tick body (n_intervals 1, no push event, Indonesian, scale 1, nothing shown yet)."""
+    return dash_request(app, "wall-tick", {"wall-tick.n_intervals": 1, "wall-push.data": None, "lang-store.data": lang,
                                            "wall-scale.data": 1.0, "wall-digests.data": None})
 
 
@@ -311,9 +312,10 @@ def router_request(app, path: str = "/wall", lang: str = "id") -> dict:
     return dash_request(app, "url", {"url.pathname": path, "lang-store.data": lang})
 
 
-def set_state(body: dict, n: int, digests: list | None, digests_id: str = "wall-digests") -> dict:
-    """``body`` for tick ``n`` with the page's digest store holding ``digests``."""
-    out = {**body, "inputs": [{**i, "value": n} if i["property"] == "n_intervals" else i for i in body["inputs"]]}
+def set_state(body: dict, n: int, digests: list | None, digests_id: str = "wall-digests", push: str | None = None) -> dict:
+    """``body`` for tick ``n`` (and push event ``push``) with the page's digest store holding ``digests``."""
+    out = {**body, "inputs": [{**i, "value": n} if i["property"] == "n_intervals" else
+                              {**i, "value": push} if i["id"].endswith("-push") else i for i in body["inputs"]]}
     out["state"] = [{**s, "value": digests} if s["id"] == digests_id else s for s in body["state"]]
     return out
 

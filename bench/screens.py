@@ -1,22 +1,26 @@
 """Many screens: 1, 10 and 100 simulated /wall screens on their update cycle.
 
-    python bench/screens.py [--screens 1 10 100] [--seconds 20] [--workers 2]
+    python bench/screens.py [--screens 1 10 100] [--seconds 20] [--workers 2] [--poll]
 
 Redis is seeded with 6 hours of the simulator's mix through the real decode and fold
 (``common.fold_messages``); the picture is then static, so every Redis command counted
 comes from the dashboard. ``marvec dashboard`` (gunicorn gthread, ``--workers``
-processes of 4 threads, open auth, ``MARVEC_REFRESH_MS=1000``) serves the app.
+processes, open auth, ``MARVEC_REFRESH_MS=1000``) serves the app.
 
 The request body is captured once from the real /wall page in headless Chromium (the
-JSON its data tick POSTs to ``/_dash-update-component``). Each simulated screen is a
-thread that POSTs it every refresh interval with ``n_intervals`` counting up and the
-digests the previous answer returned (so, like a real screen, it is sent only what
-changed). A screen whose previous update has not come back skips that tick.
+JSON its data callback POSTs to ``/_dash-update-component``). Each simulated screen
+does what the page's script does (``dashboard/assets/marvec.js``): it keeps the push
+stream ``GET /_marvec/push`` open and POSTs the body for each event (with the event in
+the push input and the digests the previous answer returned, so, like a real screen, it
+is sent only what changed); events arriving while an update is in flight make one
+more update, as in Dash. A screen whose stream is refused polls every refresh
+interval instead. ``--poll`` simulates the old page instead: a POST every interval.
 
 Per level: Redis commands per tick (``INFO commandstats`` ``cmdstat_evalsha`` and
 ``total_commands_processed`` deltas over the window, less this script's own INFO
 calls), the update time seen by the screens and the server's own time per request
-(gunicorn access log) p50/p95. Baseline: one raw ``SnapshotReader.read``.
+(gunicorn access log) p50/p95, push streams open and refused. Baseline: one raw
+``SnapshotReader.read``.
 """
 
 from __future__ import annotations
@@ -66,35 +70,88 @@ def redis_counts(client: redis.Redis) -> tuple[int, int]:
 
 
 class Screen(threading.Thread):
-    def __init__(self, url: str, body: dict, until: float, phase: float) -> None:
+    """One simulated wall: push stream (or polling), a POST per event, digests carried over."""
+
+    def __init__(self, base: str, body: dict, until: float, phase: float, poll: bool) -> None:
         super().__init__(daemon=True)
-        self.url, self.body, self.until, self.phase = url, json.loads(json.dumps(body)), until, phase
+        self.url, self.push_url = base + "/_dash-update-component", base + "/_marvec/push"
+        self.body, self.until, self.phase, self.poll = json.loads(json.dumps(body)), until, phase, poll
         self.times: list[float] = []
         self.bytes: list[int] = []
         self.skipped = self.errors = 0
+        self.streamed = self.refused = False
+        self.events = 0
+        self._event = threading.Event()
+        self._push: str | None = None
+        self._stream_up = False
+
+    def _listen(self) -> None:
+        """The page's EventSource: every ``data:`` line wakes the update loop."""
+        try:
+            with requests.get(self.push_url, stream=True, timeout=(5, 10)) as res:
+                if res.status_code != 200:
+                    self.refused = True
+                    return
+                self.streamed = self._stream_up = True
+                buf = b""
+                for chunk in res.iter_content(chunk_size=None):
+                    buf += chunk
+                    while b"\n\n" in buf:
+                        event, buf = buf.split(b"\n\n", 1)
+                        for line in event.split(b"\n"):
+                            if line.startswith(b"data: "):
+                                self._push = "s" + line[6:].decode()
+                                self.events += 1
+                                self._event.set()
+                    if time.time() > self.until:
+                        return
+        except Exception:
+            self.errors += 1
+        finally:
+            self._stream_up = False
+
+    def _post(self, session: requests.Session, n: int) -> None:
+        inputs = self.body["inputs"]
+        inputs[0]["value"] = n
+        for i in inputs:
+            if i["id"] == "wall-push":
+                i["value"] = self._push
+        t = time.perf_counter()
+        try:
+            res = session.post(self.url, json=self.body, timeout=30)
+            res.raise_for_status()
+            self.times.append((time.perf_counter() - t) * 1000)
+            self.bytes.append(len(res.content))
+            if res.status_code == 200:
+                digests = res.json()["response"].get("wall-digests", {}).get("data")
+                if digests is not None:
+                    for s in self.body["state"]:
+                        if s["id"] == "wall-digests":
+                            s["value"] = digests
+        except Exception:
+            self.errors += 1
 
     def run(self) -> None:
         session = requests.Session()
         n = self.body["inputs"][0]["value"] or 0
-        next_at = time.time() + self.phase
-        while next_at < self.until:
-            time.sleep(max(0.0, next_at - time.time()))
+        time.sleep(self.phase)
+        if not self.poll:
+            threading.Thread(target=self._listen, daemon=True).start()
+            deadline = time.time() + 5
+            while not (self._stream_up or self.refused) and time.time() < deadline:
+                time.sleep(0.01)
+        next_at = time.time()
+        while time.time() < self.until:
+            if self._stream_up:
+                if not self._event.wait(timeout=0.5):
+                    continue
+                self._event.clear()
+                self._post(session, n)
+                continue
+            time.sleep(max(0.0, next_at - time.time()))  # polling (--poll, or the stream was refused)
             n += 1
-            self.body["inputs"][0]["value"] = n
-            t = time.perf_counter()
-            try:
-                res = session.post(self.url, json=self.body, timeout=30)
-                res.raise_for_status()
-                self.times.append((time.perf_counter() - t) * 1000)
-                self.bytes.append(len(res.content))
-                if res.status_code == 200:
-                    digests = res.json()["response"].get("wall-digests", {}).get("data")
-                    if digests is not None:
-                        for s in self.body["state"]:
-                            if s["id"] == "wall-digests":
-                                s["value"] = digests
-            except Exception:
-                self.errors += 1
+            self._push = None if self.poll else f"p{n}"
+            self._post(session, n)
             next_at += REFRESH_S
             while next_at < time.time():  # the update took longer than a tick: that tick is lost
                 next_at += REFRESH_S
@@ -112,6 +169,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--profile", metavar="DIR", help="py-spy the dashboard during the largest level")
+    ap.add_argument("--poll", action="store_true", help="simulate the old page: a POST every interval, no push")
     args = ap.parse_args()
     print(f"machine: {machine()}")
     boundaries = load_boundaries(None)
@@ -145,7 +203,8 @@ def main() -> None:
             info_cost = 2
             raw_eval, raw_total = raw_cmds[-1]
             rows = [("raw SnapshotReader.read (baseline)", "-", f"{raw_eval}", f"{raw_total}",
-                     "-", "{:.1f} / {:.1f}".format(*percentiles(raw_t, (50, 95))), "-", "-", "-", loadavg().split()[0])]
+                     "-", "{:.1f} / {:.1f}".format(*percentiles(raw_t, (50, 95))), "-", "-", "-", "-",
+                     loadavg().split()[0])]
             results = {}
             for n in args.screens:
                 time.sleep(2)
@@ -153,8 +212,7 @@ def main() -> None:
                 e0, c0 = redis_counts(client)
                 t0 = time.time()
                 until = t0 + args.seconds
-                screens = [Screen(base + "/_dash-update-component", body, until, random.uniform(0, REFRESH_S))
-                           for _ in range(n)]
+                screens = [Screen(base, body, until, random.uniform(0, REFRESH_S), args.poll) for _ in range(n)]
                 spy = (py_spy(dash.pid, args.seconds, f"{args.profile}/dashboard-{n}.txt", subprocesses=True, idle=False)
                        if args.profile and n == max(args.screens) else None)
                 for s in screens:
@@ -162,6 +220,7 @@ def main() -> None:
                 for s in screens:
                     s.join()
                 elapsed = time.time() - t0
+                streamed, refused = sum(s.streamed for s in screens), sum(s.refused for s in screens)
                 if spy is not None:
                     spy.wait(timeout=60)
                 e1, c1 = redis_counts(client)
@@ -180,18 +239,20 @@ def main() -> None:
                 results[n] = (evals, total, c95, s95)
                 rows.append((f"{n} screen{'s' if n > 1 else ''}", f"{done / elapsed:.1f}", f"{evals:.2f}",
                              f"{total:.1f}", f"{c50:.0f} / {c95:.0f}", f"{s50:.0f} / {s95:.0f}",
-                             f"{kb:.1f}", skipped, errors, loadavg().split()[0]))
-                print(f"  {n} screens: {done} updates in {elapsed:.0f} s, {skipped} ticks skipped, {errors} errors, "
+                             f"{kb:.1f}", f"{streamed} / {refused}", skipped, errors, loadavg().split()[0]))
+                print(f"  {n} screens: {done} updates in {elapsed:.0f} s, {streamed} streams ({refused} refused), "
+                      f"{sum(s.events for s in screens)} events, {skipped} ticks skipped, {errors} errors, "
                       f"{evals:.2f} EVALSHA/tick, load {loadavg()}", flush=True)
         finally:
             stop(dash)
     print(table(rows, ("screens", "updates/s", "EVALSHA/tick", "Redis cmds/tick", "screen update ms p50 / p95",
-                       "server ms p50 / p95", "KB/update", "ticks skipped", "errors", "load 1m")))
+                       "server ms p50 / p95", "KB/update", "streams / refused", "ticks skipped", "errors",
+                       "load 1m")))
     one, most = results[min(results)], results[max(results)]
     r95 = percentiles(raw_t, (95,))[0]
     print(f"summary: {max(results)} screens cost {most[0]:.2f} EVALSHA/tick vs {one[0]:.2f} for one "
           f"({most[0] / max(one[0], 1e-9):.1f}x; raw read = {raw_eval} EVALSHA, {raw_total} commands; "
-          f"{args.workers} worker process(es)); update p95 at {max(results)} screens {most[2]:,.0f} ms seen by "
+          f"{args.workers} worker process(es), {'polling' if args.poll else 'push'}); update p95 at {max(results)} screens {most[2]:,.0f} ms seen by "
           f"the screens, {most[3]:,.0f} ms in the server ({most[3] / r95:.1f}x a raw read's {r95:.1f} ms; "
           f"target <= 100 ms: {'met' if most[2] <= 100 else 'MISSED'}); load {loadavg()}")
     if args.profile:

@@ -2,7 +2,7 @@
 
 ``install_server`` is called once by ``dashboard.app.create_app`` on the Dash app's
 Flask server. It adds ``GET /healthz``, ``GET /api/v1/snapshot``, ``GET /metrics``,
-the login routes and access guard (``dashboard.auth``), request metrics, and the
+the screens' push stream ``GET /_marvec/push`` (``dashboard.push``), the login routes and access guard (``dashboard.auth``), request metrics, and the
 security headers on every response. See docs/api.md and docs/security.md.
 """
 
@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import metrics
 from dashboard.auth import install_auth
+from dashboard.push import install_push
 from dashboard.security import build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS
@@ -47,6 +48,7 @@ def install_server(
     server.add_url_rule("/healthz", "marvec_healthz", views.healthz, methods=["GET"])
     server.add_url_rule("/api/v1/snapshot", "marvec_snapshot", views.snapshot, methods=["GET"])
     server.add_url_rule("/metrics", "marvec_metrics", views.metrics, methods=["GET"])
+    install_push(server, source, settings.refresh_ms / 1000)
 
 
 class _Views:

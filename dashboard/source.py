@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -280,7 +281,15 @@ def _shows_differently(old: SnapshotResult | None, new: SnapshotResult) -> bool:
         return True
     if not new.ok or old.snapshot is None or new.snapshot is None:
         return False  # still down: the same last good snapshot
-    return new.snapshot.model_copy(update={"generated_at": old.snapshot.generated_at}) != old.snapshot
+    return _content(new.snapshot) != _content(old.snapshot)
+
+
+_READ_TIME_FIELDS: dict[str, Any] = {"generated_at": True, "feeds": {"__all__": {"silent_for_s"}}}
+
+
+def _content(snapshot: Snapshot) -> dict[str, Any]:
+    """A snapshot without what only says when it was read (time-driven changes come with the clock)."""
+    return snapshot.model_dump(exclude=_READ_TIME_FIELDS)
 
 
 def describe_error(exc: BaseException) -> str:

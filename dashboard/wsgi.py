@@ -14,6 +14,7 @@ from typing import Any
 
 import flask
 
+from dashboard.push import STREAMS_PER_WORKER
 from dashboard.security import install_log_redaction
 from dashboard.source import BACKGROUND_REFRESH_S, SnapshotSource
 from marvec.errors import SettingsError
@@ -52,11 +53,14 @@ def serve(
     *,
     workers: int = 1,
     threads: int = 4,
+    streams: int = STREAMS_PER_WORKER,
     use_gunicorn: bool = True,
 ) -> None:
     """Run the dashboard until interrupted (``marvec dashboard``).
 
-    Gunicorn with ``workers`` processes of ``threads`` threads each (gthread). One
+    Gunicorn with ``workers`` processes of ``threads`` request threads each (gthread),
+    plus ``streams`` threads for the screens' push streams (``dashboard.push``: each open
+    stream holds a thread; a worker takes at most ``STREAMS_PER_WORKER``). One
     worker keeps one cache, one rate limiter and one metrics set for the whole
     server; raise ``workers`` for CPU, at the cost of per-worker login limits (see
     docs/security.md). The app is built before serving, so a wrong setting stops the
@@ -78,7 +82,7 @@ def serve(
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
-            for key, value in gunicorn_options(host, port, workers, threads).items():
+            for key, value in gunicorn_options(host, port, workers, threads + max(0, streams)).items():
                 if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
                     self.cfg.set(key, value)
 

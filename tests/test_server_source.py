@@ -301,14 +301,15 @@ def test_version_moves_only_when_a_screen_would_show_something_else() -> None:
         def __call__(self, client: redis.Redis, names: Sequence[str]) -> Snapshot:
             super().__call__(client, names)
             snap = fake_snapshot(self.value)
-            return snap.model_copy(update={"generated_at": iso(1_700_000_000 + self.calls)})
+            feeds = {f: FeedStats(accepted=self.value, silent_for_s=0.1 * self.calls) for f in FEEDS}
+            return snap.model_copy(update={"generated_at": iso(1_700_000_000 + self.calls), "feeds": feeds})
 
     clock, reader = Clock(), SameContent()
     reader.value = 1
     source = SnapshotSource(unused_client, KEC, refresh_s=1.0, reader=reader, clock=clock)
     source.get()
     v = source.version
-    for _ in range(3):  # new read time, same numbers: nothing to push
+    for _ in range(3):  # new read time and feed silences, same numbers: nothing to push
         clock.now += 2
         source.get()
     assert reader.calls == 4 and source.version == v

@@ -9,6 +9,11 @@
  *    unattended wall recovers by itself;
  *  - the screen scale (window height / 1080, at least 1) used to size map markers.
  * marvec.setLang keeps <html lang> on the language the toggle chose.
+ * Push: while a page with a push hook ([data-push-store]) is shown, one EventSource on
+ * /_marvec/push (dashboard/push.py) writes each event into the page's push store, which
+ * runs the page's data callback. While the stream is down (refused, broken, silent) the
+ * script writes into the store itself every refresh period instead (polling), and tries
+ * the stream again later; the page's dcc.Interval stays as the last, slow fallback.
  * A delegated click handler makes taps on [data-select] choose the mayor's kecamatan.
  */
 (function () {
@@ -96,6 +101,70 @@
   document.addEventListener("click", function (ev) {
     if (ev.detail === 0) { choose(selectable(ev)); }  // Enter or Space on a focused row
   });
+
+
+  // -- push stream, with polling while it is down --------------------------------------
+  var STREAM_SILENT_MS = 3500;  // the server sends at least one event per refresh period
+  var push = { es: null, url: null, live: false, lastEvent: 0, lastPoll: 0, retryAt: 0, failures: 0 };
+
+  function hook() {
+    var el = document.querySelector("[data-push-store]");
+    if (!el) { return null; }
+    return { store: el.getAttribute("data-push-store"), url: el.getAttribute("data-push-url"),
+             refresh: parseInt(el.getAttribute("data-refresh"), 10) || 1000 };
+  }
+
+  function fire(value) {
+    var target = hook();
+    var dc = window.dash_clientside;
+    if (target && dc && dc.set_props) { dc.set_props(target.store, { data: value }); }
+  }
+
+  function dropStream(now, delay) {
+    if (push.es) { push.es.close(); }
+    push.es = null;
+    push.live = false;
+    push.retryAt = now + delay;
+  }
+
+  function openStream(url, now) {
+    var es = new EventSource(url);
+    push.es = es;
+    push.url = url;
+    push.lastEvent = now;
+    es.onmessage = function (ev) {
+      push.live = true;
+      push.failures = 0;
+      push.lastEvent = Date.now();
+      fire("s" + ev.data);
+    };
+    es.addEventListener("poll", function (ev) {  // refused (worker busy, no push here): poll, retry later
+      push.failures += 1;
+      dropStream(Date.now(), (parseInt(ev.data, 10) || 30000) * (0.75 + Math.random() / 2));
+    });
+    es.onerror = function () {
+      push.live = false;
+      if (es.readyState === 2) {  // CLOSED: an error status (e.g. logged out) - poll, retry later
+        push.failures += 1;
+        dropStream(Date.now(), Math.min(60000, 5000 * push.failures) + Math.random() * 10000);
+      }  // else the browser reconnects by itself (the server ends each stream after a minute)
+    };
+  }
+
+  function pushLoop() {
+    var now = Date.now();
+    var target = hook();
+    if (!target || !window.EventSource) {
+      if (push.es) { dropStream(now, 0); }
+      if (target && now - push.lastPoll >= target.refresh) { push.lastPoll = now; fire("p" + now); }
+      return;
+    }
+    if (push.es && push.live && now - push.lastEvent > STREAM_SILENT_MS) { dropStream(now, 5000); }
+    if (!push.es && now >= push.retryAt) { openStream(target.url, now); }
+    if (!push.live && now - push.lastPoll >= target.refresh) { push.lastPoll = now; fire("p" + now); }
+  }
+
+  window.setInterval(pushLoop, 100);
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, { marvec: { tick: tick, setLang: setLang } });
 })();

@@ -37,8 +37,13 @@ class PageIds:
 
     @property
     def tick(self) -> str:
-        """The page's one data ``dcc.Interval`` (server round trip)."""
+        """The page's data ``dcc.Interval``: the slow fallback of the push stream (server round trip)."""
         return self._id("tick")
+
+    @property
+    def push(self) -> str:
+        """Store the push stream writes into (``assets/marvec.js``): each write runs the data callback."""
+        return self._id("push")
 
     @property
     def clock_tick(self) -> str:

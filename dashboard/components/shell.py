@@ -9,19 +9,42 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components import ids
 from dashboard.components.ids import PageIds
+from dashboard.push import PUSH_PATH
 from layers.fmt import Translate
 
 PAGES = ("wall", "mayor", "crisis")
 
 
+FALLBACK_FACTOR = 5
+"""The data interval runs at this many refresh periods: a last resort behind the push
+stream and the script's own polling at the refresh period when the stream is down."""
+
+
 def create_live(page: PageIds, refresh_ms: int) -> list[Any]:
-    """The page's one data interval, the client clock tick and the stores they feed."""
+    """The page's data triggers (push store, fallback interval), the client clock tick and their stores.
+
+    The hidden hook tells ``assets/marvec.js`` where to listen (``dashboard.push``) and
+    which store to write each event into.
+    """
     return [
-        dcc.Interval(id=page.tick, interval=refresh_ms, n_intervals=0),
+        dcc.Interval(id=page.tick, interval=FALLBACK_FACTOR * refresh_ms, n_intervals=0),
         dcc.Interval(id=page.clock_tick, interval=1000, n_intervals=0),
         dcc.Store(id=page.heartbeat, data={"seq": -1, "refresh": refresh_ms}),
         dcc.Store(id=page.scale, data=1.0),
+        dcc.Store(id=page.push, data=None, storage_type="memory"),
+        html.Div(hidden=True, className="push-hook", **{  # type: ignore[arg-type]
+            "data-push-store": page.push, "data-push-url": PUSH_PATH, "data-refresh": str(refresh_ms)}),
     ]
+
+
+def live_inputs(page: PageIds) -> list[Input]:
+    """The data callback's triggers, first: the fallback interval, then the push store."""
+    return [Input(page.tick, "n_intervals"), Input(page.push, "data")]
+
+
+def heartbeat(n: int | None, push: Any, now: float, refresh_ms: int) -> dict[str, Any]:
+    """What the watchdog watches: ``seq`` differs on every answer (interval count and push event)."""
+    return {"seq": f"{n or 0}.{push}", "at": now, "refresh": refresh_ms}
 
 
 def create_lang_button(page: str, tr: Translate) -> html.Button:

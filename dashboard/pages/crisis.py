@@ -20,6 +20,8 @@ from dashboard.components.shell import (
     create_live,
     create_topbar,
     create_watchdog,
+    heartbeat,
+    live_inputs,
     register_clock,
 )
 from dashboard.i18n import normalize, translator
@@ -124,14 +126,14 @@ def register(app: Dash, screen: ScreenContext) -> None:
         *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
         Output(PAGE.heartbeat, "data"),
         Output(PAGE.digests, "data"),
-        Input(PAGE.tick, "n_intervals"),
+        *live_inputs(PAGE),
         Input(ids.CRISIS_HAZARD, "value"),
         Input(ids.CRISIS_KECAMATAN, "value"),
         State(ids.LANG, "data"),
         State(PAGE.scale, "data"),
         State(PAGE.digests, "data"),
     )
-    def refresh(n: int, hazards: list[str] | None, kecamatan: list[str] | None,
+    def refresh(n: int, push: Any, hazards: list[str] | None, kecamatan: list[str] | None,
                 lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
         code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
@@ -139,5 +141,4 @@ def register(app: Dash, screen: ScreenContext) -> None:
         values, hashes = cached_page_outputs(
             screen.views, ("crisis", code, size, *chosen), read, screen.frame, KEYS,
             lambda: render(screen, read, code, size, hazards, kecamatan), shown)
-        beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
-        return [*values, beat, hashes]
+        return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]

@@ -21,6 +21,8 @@ from dashboard.components.shell import (
     create_live,
     create_topbar,
     create_watchdog,
+    heartbeat,
+    live_inputs,
     register_clock,
 )
 from dashboard.i18n import normalize, translator
@@ -158,18 +160,17 @@ def register(app: Dash, screen: ScreenContext) -> None:
         *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
         Output(PAGE.heartbeat, "data"),
         Output(PAGE.digests, "data"),
-        Input(PAGE.tick, "n_intervals"),
+        *live_inputs(PAGE),
         Input(ids.MAYOR_SELECTED, "data"),
         State(ids.LANG, "data"),
         State(PAGE.scale, "data"),
         State(PAGE.digests, "data"),
     )
-    def refresh(n: int, selected: str | None, lang: str | None, scale: float | None,
+    def refresh(n: int, push: Any, selected: str | None, lang: str | None, scale: float | None,
                 shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
         chosen = selected if selected in screen.names else None
         code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
         values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen), read, screen.frame, KEYS,
                                              lambda: render(screen, read, code, size, chosen), shown)
-        beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
-        return [*values, beat, hashes]
+        return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]

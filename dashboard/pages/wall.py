@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, html
+from dash import Dash, Output, State, html
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
@@ -21,6 +21,8 @@ from dashboard.components.shell import (
     create_live,
     create_topbar,
     create_watchdog,
+    heartbeat,
+    live_inputs,
     register_clock,
 )
 from dashboard.i18n import normalize, translator
@@ -150,15 +152,14 @@ def register(app: Dash, screen: ScreenContext) -> None:
         *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
         Output(PAGE.heartbeat, "data"),
         Output(PAGE.digests, "data"),
-        Input(PAGE.tick, "n_intervals"),
+        *live_inputs(PAGE),
         State(ids.LANG, "data"),
         State(PAGE.scale, "data"),
         State(PAGE.digests, "data"),
     )
-    def refresh(n: int, lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
+    def refresh(n: int, push: Any, lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
         code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
         values, hashes = cached_page_outputs(screen.views, ("wall", code, size), read, screen.frame, KEYS,
                                              lambda: render(screen, read, code, size), shown)
-        beat = {"seq": n, "at": read.now, "refresh": screen.settings.refresh_ms}
-        return [*values, beat, hashes]
+        return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]
