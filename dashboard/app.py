@@ -91,4 +91,17 @@ def create_app(
     mayor.register(app, screen)
     crisis.register(app, screen)
     _install_server(app, settings, source)
+    warm(app)
     return app
+
+
+def warm(app: dash.Dash) -> None:
+    """Let Dash register its script bundles now, before any request (and before gunicorn forks).
+
+    Dash does it on its first request, in a ``before_request`` hook that marks itself
+    done before it has registered anything: a request arriving meanwhile on another
+    thread found ``/_dash-component-suites/dash/...`` unregistered and answered 500
+    (``DependencyException``), so a fresh worker could break the page it first served.
+    """
+    with app.server.test_request_context("/"):
+        app._setup_server()  # Dash's own first-request set-up, run once here
