@@ -11,8 +11,9 @@ each step becomes visible:
 - raw Redis read (baseline): ``SnapshotReader.read`` polled every 25 ms in this process;
 - snapshot API (product path): ``GET /api/v1/snapshot`` of ``marvec dashboard``
   (gunicorn, open auth, ``MARVEC_REFRESH_MS``) polled every 25 ms;
-- the /wall page in headless Chromium: a MutationObserver in the page stamps
-  (``Date.now()``) every change of the transaction-amount KPI tile text.
+- the /wall page in headless Chromium (updated by the push stream, ``dashboard/push.py``):
+  a MutationObserver in the page stamps (``Date.now()``) every change of the
+  transaction-amount KPI tile text.
 
 Latency = first observation at or above the marker's step minus the time ``send()``
 was called for it. Polling adds 0-25 ms (mean ~12 ms) to the first two.
@@ -122,7 +123,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=2000.0)
     ap.add_argument("--refresh-ms", type=int, default=1000)
     ap.add_argument("--fetch-wait-ms", type=int, default=None,
-                    help="what-if: the consumer's Kafka fetch_max_wait_ms (kafka-python default 500)")
+                    help="what-if: the consumer's Kafka fetch_max_wait_ms (product default: "
+                         "MARVEC_KAFKA_FETCH_MAX_WAIT_MS, 100)")
     ap.add_argument("--profile", metavar="DIR", help="py-spy the consumer and the dashboard during the markers")
     args = ap.parse_args()
     print(f"machine: {machine()}")
@@ -167,7 +169,7 @@ def main() -> None:
             rng = random.Random(1)
             print(f"{args.markers} markers at {args.rate:,.0f} events/s of background "
                   f"(refresh {args.refresh_ms} ms, consumer fetch_max_wait_ms "
-                  f"{args.fetch_wait_ms or 'default 500'}), load {loadavg()}")
+                  f"{args.fetch_wait_ms or 'product default'}), load {loadavg()}")
             for k in range(1, args.markers + 1):
                 time.sleep(rng.uniform(1.5, 2.5))
                 sent.append(time.time())

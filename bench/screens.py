@@ -54,6 +54,7 @@ from common import (
     wall_request,
 )
 
+from dashboard.source import IDLE_AFTER_S
 from geodata import load_boundaries
 from marvec.embedded import free_port, start_embedded_redis
 from marvec.store import SnapshotReader
@@ -189,7 +190,8 @@ def main() -> None:
             built = wall_request_shape(body)
             print(f"captured the wall's tick body from Chromium ({len(json.dumps(body)):,} bytes, "
                   f"{len(body['outputs'])} outputs); matches the body built from callback_map: {built}")
-            # baseline: one raw read, same Redis, same picture
+            # baseline: one raw read, same Redis, same picture (after the workers' refreshers went idle)
+            time.sleep(IDLE_AFTER_S + 1)
             reader = SnapshotReader(redis.Redis.from_url(url))
             reader.read(names)
             raw_t, raw_cmds = [], []
@@ -207,7 +209,7 @@ def main() -> None:
                      loadavg().split()[0])]
             results = {}
             for n in args.screens:
-                time.sleep(2)
+                time.sleep(IDLE_AFTER_S + 1)  # the previous level's refreshers stop reading first
                 offset = log.stat().st_size
                 e0, c0 = redis_counts(client)
                 t0 = time.time()
