@@ -55,6 +55,7 @@ class _Views:
     def __init__(self, settings: Settings, source: SnapshotSource) -> None:
         self.settings = settings
         self.source = source
+        self._last_json: tuple[SnapshotResult, str] | None = None
 
     def healthz(self) -> flask.Response:
         result = self.source.get()
@@ -76,17 +77,32 @@ class _Views:
             response.status_code = 503
             response.headers["Retry-After"] = "5"
         else:
-            response = flask.Response(result.snapshot.model_dump_json(), mimetype="application/json")
+            response = flask.Response(self._json(result), mimetype="application/json")
             if not result.ok:
                 response.headers[STALE_HEADER] = "1"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def _json(self, result: SnapshotResult) -> str:
+        """The snapshot's JSON, serialised once per read however many pollers ask."""
+        cached = self._last_json
+        if cached is not None and cached[0] is result:
+            return cached[1]
+        assert result.snapshot is not None
+        body = dump_snapshot(result.snapshot)
+        self._last_json = (result, body)
+        return body
 
     def metrics(self) -> flask.Response:
         last_good = getattr(self.source, "last_good_at", None)  # test stand-ins may lack it
         metrics.SNAPSHOT_AGE.set(-1 if last_good is None else max(0.0, time.time() - last_good))
         data, content_type = metrics.render()
         return flask.Response(data, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def dump_snapshot(snapshot: Snapshot) -> str:
+    """``GET /api/v1/snapshot``'s body."""
+    return snapshot.model_dump_json()
 
 
 def health_body(result: SnapshotResult, stale_after_s: float, now: float) -> dict[str, Any]:

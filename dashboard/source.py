@@ -124,6 +124,7 @@ class SnapshotSource:
         self.reads = 0
         self.failures = 0
         self.version = 0
+        self._content: dict[str, Any] | None = None  # the last good snapshot, read times left out
         self._changed = threading.Condition()
         self._pid = os.getpid()
         self._state = threading.Lock()
@@ -229,7 +230,10 @@ class SnapshotSource:
         metrics.SNAPSHOT_READ_SECONDS.observe(time.perf_counter() - started)
         previous = self._result
         self._result = result
-        if _shows_differently(previous, result):
+        content = _content(result.snapshot) if result.ok and result.snapshot is not None else self._content
+        changed = _shows_differently(previous, result) or content != self._content
+        self._content = content
+        if changed:
             with self._changed:
                 self.version += 1
                 self._changed.notify_all()
@@ -276,12 +280,8 @@ class SnapshotSource:
 
 
 def _shows_differently(old: SnapshotResult | None, new: SnapshotResult) -> bool:
-    """Whether a screen could show ``new`` differently from ``old`` (its read time aside)."""
-    if old is None or old.ok != new.ok or (old.snapshot is None) != (new.snapshot is None):
-        return True
-    if not new.ok or old.snapshot is None or new.snapshot is None:
-        return False  # still down: the same last good snapshot
-    return _content(new.snapshot) != _content(old.snapshot)
+    """Whether Redis was lost or came back, or the first snapshot arrived (contents aside)."""
+    return old is None or old.ok != new.ok or (old.snapshot is None) != (new.snapshot is None)
 
 
 _READ_TIME_FIELDS: dict[str, Any] = {"generated_at": True, "feeds": {"__all__": {"silent_for_s"}}}

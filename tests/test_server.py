@@ -249,6 +249,27 @@ def test_every_request_shares_the_per_process_cache() -> None:
     assert source.reads == 1
 
 
+def test_the_api_serialises_each_read_once_however_many_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashboard.server as server_module
+
+    dumps: list[str] = []
+    real = server_module.dump_snapshot
+
+    def counting(snapshot: Snapshot) -> str:
+        dumps.append(snapshot.generated_at)
+        return real(snapshot)
+
+    monkeypatch.setattr(server_module, "dump_snapshot", counting)
+    reader = ScriptedReader()
+    source = scripted_source(reader, refresh_s=0.2)
+    client = client_for(source)
+    bodies = {client.get("/api/v1/snapshot").get_data() for _ in range(10)}
+    assert len(dumps) == 1 and len(bodies) == 1
+    time.sleep(0.25)  # the next read: serialised again, once
+    again = {client.get("/api/v1/snapshot").get_data() for _ in range(10)}
+    assert len(dumps) == 2 and source.reads == 2 and len(again) == 1
+
+
 # -- headers -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/healthz", "/api/v1/snapshot", "/metrics", "/_dash-layout",
