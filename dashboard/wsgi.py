@@ -68,6 +68,7 @@ def serve(
     gunicorn, e.g. on Windows) runs Werkzeug's threaded server instead.
     """
     server = build_wsgi_app(settings)
+    server.extensions["marvec_push"].max_streams = max(0, streams)
     install_log_redaction()
     if use_gunicorn:
         try:
@@ -149,6 +150,9 @@ def __getattr__(name: str) -> Any:
         setup_logging(settings.log_format, settings.log_level)
         install_log_redaction()
         app = build_wsgi_app(settings)
+        # Under a gunicorn configured elsewhere the thread count is unknown: a push stream
+        # could hold the last request thread, so the pages poll (see docs/deploy.md).
+        app.extensions["marvec_push"].max_streams = 0
         globals()["app"] = app
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

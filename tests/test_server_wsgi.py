@@ -106,3 +106,43 @@ def test_serve_runs_gunicorn_workers_that_answer_and_log_no_token(redis_server: 
     assert '"GET /healthz HTTP/1.1" 200' in output
     assert '"GET /login/token HTTP/1.1" 401' in output
     assert "SECRET-TOKEN-VALUE" not in output
+
+
+def test_serve_gives_push_streams_their_own_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flask
+    from gunicorn.app.base import BaseApplication
+
+    from dashboard.push import STREAMS_PER_WORKER, install_push
+
+    server = flask.Flask(__name__)
+    install_push(server, object(), 1.0)
+    seen: dict[str, object] = {}
+
+    def run(self: BaseApplication) -> None:
+        seen["threads"], seen["workers"] = self.cfg.threads, self.cfg.workers
+
+    monkeypatch.setattr(wsgi, "build_wsgi_app", lambda settings: server)
+    monkeypatch.setattr(BaseApplication, "run", run)
+    wsgi.serve(Settings(auth="open"), "127.0.0.1", 8050, workers=2, threads=4, streams=10)
+    assert seen == {"threads": 14, "workers": 2}
+    assert server.extensions["marvec_push"].max_streams == 10, "never more streams than their threads"
+    wsgi.serve(Settings(auth="open"), "127.0.0.1", 8050, workers=1, threads=4)
+    assert seen["threads"] == 4 + STREAMS_PER_WORKER
+    assert server.extensions["marvec_push"].max_streams == STREAMS_PER_WORKER
+
+
+def test_the_app_for_an_outside_gunicorn_polls_instead_of_streaming(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flask
+
+    from dashboard.push import install_push
+
+    server = flask.Flask(__name__)
+    install_push(server, object(), 1.0)
+    module = importlib.reload(wsgi)
+    monkeypatch.setattr(module, "build_wsgi_app", lambda settings: server)
+    monkeypatch.setattr(module, "load_settings", lambda: Settings(auth="open"))
+    try:
+        assert module.app is server
+        assert server.extensions["marvec_push"].max_streams == 0, "its thread count is unknown here"
+    finally:
+        importlib.reload(wsgi)
