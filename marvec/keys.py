@@ -4,9 +4,9 @@ No other module builds a key string. Keys live under one prefix. Times in bucket
 names are Unix minutes / hours (timezone-free); day keys are WITA dates
 (``YYYYMMDD``) because "today" is a WITA calendar day.
 
-Writer-side keys are also named inside ``streams/apply.lua`` and ``marvec/read.lua``;
-those scripts receive every key name or prefix from here as an argument, so this
-module stays the single source.
+The writer (``streams/plan.py``, ``streams/sink.py``) builds every key through this
+module; ``marvec/read.lua`` and ``streams/commit.lua`` receive every key name or
+template from here as an argument, so this module stays the single source.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from marvec.snapshot import (
 )
 from marvec.timeutil import day_start, iso
 
-# Bucket field (written by streams/apply.lua) -> series name in Snapshot.trends.
+# Bucket field (written by streams/plan.py) -> series name in Snapshot.trends.
 FLOW_SERIES = {"complaints": "events.complaints", "economy": "events.economy",
                "disasters": "events.disasters", "c:received": "complaints.received",
                "c:resolved": "complaints.resolved", "e:tx_count": "economy.tx_count",
@@ -44,7 +44,12 @@ def pairs(flat: Any) -> dict[str, str]:
 
 
 def _int(d: dict[str, str], k: str) -> int:
-    return int(float(d.get(k) or 0))
+    """A stored integer, exactly (a counter may exceed 2^53); a float text is truncated."""
+    v = d.get(k) or 0
+    try:
+        return int(v)
+    except ValueError:
+        return int(float(v))
 
 
 def _opt_float(v: Any) -> float | None:

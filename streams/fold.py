@@ -1,8 +1,8 @@
-"""Turn a batch of verdicts into the items the Redis fold (``apply.lua``) applies.
+"""Turn a batch of verdicts into the items the fold plans (``streams.plan``).
 
-Pure: adds the time buckets each event falls in and strips empty fields. The raw
-bytes of every record travel with it, so any record the fold cannot accept can be
-dead-lettered unchanged from inside the same Redis transaction.
+Pure: adds the time buckets each event falls in and strips empty fields. Each item
+names its record's raw bytes (1-based index), so any record the fold cannot accept
+can be dead-lettered unchanged within the same Redis commit.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
-
-import orjson
 
 from marvec.keys import partition_id
 from marvec.timeutil import day_start, wita_day
@@ -33,13 +31,11 @@ def _event_item(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     hour = int(ev["t"] // 3600)
     ev["m"], ev["h"] = int(ev["t"] // 60), hour
     ev["d"], ev["de"] = _day(hour)
-    item = {**base, **ev}
-    orjson.dumps(item)  # fails here, for this record alone, if it cannot travel
-    return item
+    return {**base, **ev}
 
 
-def build_items(verdicts: Sequence[Verdict]) -> tuple[bytes, list[bytes]]:
-    """Items JSON for ``apply.lua`` and the raw values they reference (1-based).
+def build_items(verdicts: Sequence[Verdict]) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """The items to plan and the raw values they reference (1-based).
 
     A record that cannot be prepared (a fault, not bad input: validation ran before)
     becomes an ``internal`` dead letter instead of stopping the consumer on it forever.
@@ -61,4 +57,4 @@ def build_items(verdicts: Sequence[Verdict]) -> tuple[bytes, list[bytes]]:
                 v.detail = f"fault while preparing this message: {str(exc)[:160]}"
         base["rej"], base["det"] = v.reason, v.detail
         items.append(base)
-    return orjson.dumps(items), raws
+    return items, raws

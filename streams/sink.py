@@ -1,17 +1,24 @@
-"""The Redis side of the fold: one atomic script call per batch.
+"""The Redis side of the fold: read what a batch touches, plan in Python, commit.
 
-``RedisFold.apply`` sends a batch of verdicts to ``apply.lua``, which records the
-aggregates, the dead letters (into a per-partition outbox) and the applied
-offsets in one transaction. A redelivered batch therefore changes nothing.
+``RedisFold.apply`` prepares the batch (``streams.fold``), reads the state it touches
+in one pipelined round trip, plans its writes (``streams.plan``, pure) and commits
+them with ``commit.lua``: one atomic script that first checks that nothing the plan
+was computed from has moved (the epoch, each partition's applied offset, each
+entity's version, each price cell, each new event id) and then runs plain commands.
+When something moved (another consumer took over a partition, or two partitions
+carry one entity), the batch is read and planned again. A redelivered batch changes
+nothing: its offsets are at or below what Redis recorded.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
-import orjson
 import redis
 
 from marvec.contract import SLA_SECONDS
@@ -23,15 +30,17 @@ from marvec.keys import (
     TICKER_LEN,
     TIMELINE_LEN,
     Keys,
-    lua_templates,
 )
-from marvec.scripts import load_script
 from streams.decode import Verdict
 from streams.fold import build_items
+from streams.plan import FoldConfig, Needs, Plan, Reads, fmt, needs, plan_batch
 
 log = logging.getLogger(__name__)
 
-APPLY_LUA = load_script("streams", "apply.lua")
+COMMIT_LUA = resources.files("streams").joinpath("commit.lua").read_text(encoding="utf-8")
+MAX_ATTEMPTS = 20
+"""Re-plans of one batch whose state keeps moving before it gives up and re-seeks."""
+CHUNK = 1000
 
 
 class RedisLost(Exception):
@@ -62,37 +71,116 @@ class FoldResult:
 
 
 class RedisFold:
-    """Applies batches to Redis through the ``apply.lua`` script."""
+    """Applies batches to Redis: read, plan in Python, guarded commit."""
 
     def __init__(self, client: redis.Redis, *, dedupe_hours: int, retention_hours: int,
                  keys: Keys | None = None) -> None:
         self.client = client
         self.keys = keys or Keys()
-        self._script = client.register_script(APPLY_LUA)
-        self._templates = orjson.dumps(lua_templates(self.keys))
-        self._cfg = {
-            "dedupe_s": dedupe_hours * 3600, "retention_s": retention_hours * 3600,
-            "sla": SLA_SECONDS, "minute_ttl": MINUTE_BUCKET_TTL, "hour_ttl": HOUR_BUCKET_TTL,
-            "day_ttl": DAY_KEY_TTL, "ticker_len": TICKER_LEN, "timeline_len": TIMELINE_LEN,
-            "resolutions_len": RESOLUTIONS_LEN,
-        }
+        self._script = client.register_script(COMMIT_LUA)
+        self._dedupe_s = dedupe_hours * 3600
+        self._retention_s = retention_hours * 3600
+        self.conflicts = 0
+
+    def _config(self, now: float) -> FoldConfig:
+        return FoldConfig(now=now, dedupe_s=self._dedupe_s, retention_s=self._retention_s,
+                          sla=dict(SLA_SECONDS), minute_ttl=MINUTE_BUCKET_TTL,
+                          hour_ttl=HOUR_BUCKET_TTL, day_ttl=DAY_KEY_TTL, ticker_len=TICKER_LEN,
+                          timeline_len=TIMELINE_LEN, resolutions_len=RESOLUTIONS_LEN)
 
     def _call(self, verdicts: Sequence[Verdict], now: float, epoch: str) -> FoldResult:
         items, raws = build_items(verdicts)
-        cfg = orjson.dumps({**self._cfg, "now": now, "epoch": epoch})
-        res = [int(x) for x in self._script(keys=[], args=[self._templates, cfg, items, *raws])]
-        if res[0] == -1:
-            raise RedisLost("Redis holds no Marvec aggregates")
-        if res[0] == -2:
-            raise EpochChanged("Redis was rebuilt")
-        if len(res) > 4 and res[4]:
-            log.error("%d counter(s) would pass 64 bits and were left as they were", res[4])
-        return FoldResult(*res[:4])
+        need = needs(items)
+        cfg = self._config(now)
+        for _ in range(MAX_ATTEMPTS):
+            plan = plan_batch(items, raws, self.read(need), cfg, self.keys)
+            status, overflow = self._commit(plan, now, epoch)
+            if status == -1:
+                raise RedisLost("Redis holds no Marvec aggregates")
+            if status == -2:
+                raise EpochChanged("Redis was rebuilt")
+            if status == 0:
+                if overflow:
+                    log.error("%d counter(s) would pass 64 bits and were left as they were", overflow)
+                return FoldResult(plan.accepted, plan.duplicates, plan.rejected, plan.skipped)
+            self.conflicts += 1
+            log.info("the state of a batch moved before its commit (another consumer on the same "
+                     "partition or entity); planning it again")
+        raise EpochChanged(f"the state of a batch kept moving over {MAX_ATTEMPTS} attempts")
+
+    def read(self, need: Needs) -> Reads:
+        """Everything ``need`` names, in one pipelined round trip."""
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        if need.partitions:
+            pipe.hmget(k.offsets, need.partitions)
+        seen_chunks: list[tuple[str, list[str]]] = []
+        for feed, ids in need.ids.items():
+            for i in range(0, len(ids), CHUNK):
+                chunk = ids[i:i + CHUNK]
+                seen_chunks.append((feed, chunk))
+                pipe.execute_command("ZMSCORE", k.seen(feed), *chunk)
+        for cid in need.complaints:
+            pipe.hgetall(k.complaint(cid))
+        for iid in need.incidents:
+            pipe.hgetall(k.incident(iid))
+        for com, mkts in need.prices.items():
+            pipe.hmget(k.price(com), mkts)
+        for (com, day), mkts in need.price_days.items():
+            pipe.hmget(k.price_day(com, day), mkts)
+        res = iter(pipe.execute())
+        offsets: dict[str, int | None] = {}
+        if need.partitions:
+            offsets = {tp: (int(v) if v is not None else None)
+                       for tp, v in zip(need.partitions, next(res), strict=True)}
+        seen: dict[str, set[str]] = {feed: set() for feed in need.ids}
+        for feed, chunk in seen_chunks:
+            seen[feed].update(i for i, score in zip(chunk, next(res), strict=True) if score is not None)
+        complaints = {cid: _text_hash(next(res)) for cid in need.complaints}
+        incidents = {iid: _text_hash(next(res)) for iid in need.incidents}
+        prices: dict[tuple[str, str], str | None] = {}
+        for com, mkts in need.prices.items():
+            prices.update(((com, m), _text(v)) for m, v in zip(mkts, next(res), strict=True))
+        days: dict[tuple[str, str, str], str | None] = {}
+        for (com, day), mkts in need.price_days.items():
+            days.update(((com, day, m), _text(v)) for m, v in zip(mkts, next(res), strict=True))
+        return Reads(offsets, seen, complaints, incidents, prices, days)
+
+    def _commit(self, plan: Plan, now: float, epoch: str) -> tuple[int, int]:
+        k = self.keys
+        now_min, now_hour = math.floor(now / 60), math.floor(now / 3600)
+        keys = [k.meta, k.offsets, k.complaint_totals, k.disaster_totals, k.due,
+                k.gauge_minute(now_min), k.gauge_hour(now_hour)]
+        args: list[Any] = [epoch, fmt(now), "1" if plan.gauges else "0",
+                           str(now_min * 60 + MINUTE_BUCKET_TTL), str(now_hour * 3600 + HOUR_BUCKET_TTL)]
+        args.append(len(plan.offsets))
+        for tp, o in plan.offsets.items():
+            args += (tp, "" if o is None else str(o))
+        args.append(len(plan.entities))
+        for pair in plan.entities:
+            args += pair
+        args.append(len(plan.cells))
+        for cell in plan.cells:
+            args += cell
+        args.append(len(plan.unseen))
+        for key, ids in plan.unseen.items():
+            args += (key, len(ids), *ids)
+        args.append(len(plan.feed_last))
+        for fk, t in plan.feed_last.items():
+            args += (fk, fmt(t))
+        args.append(len(plan.checked))
+        for cmd in plan.checked:
+            args += cmd[1:]
+        for cmd in plan.commands:
+            args.append(len(cmd))
+            args += cmd
+        res = self._script(keys=keys, args=args)
+        return int(res[0]), int(res[1])
 
     def apply(self, verdicts: Sequence[Verdict], now: float, epoch: str = "") -> FoldResult:
         """Apply one batch atomically, only onto the Redis picture named ``epoch``
-        (``""``: any, for a rebuild). A script failure on the batch falls back to
-        record-by-record, so one poison record cannot block its partition."""
+        (``""``: any, for a rebuild). A failure on the batch falls back to record by
+        record, so one poison record cannot block its partition."""
         if not verdicts:
             return FoldResult()
         try:
@@ -128,3 +216,12 @@ class RedisFold:
         """``topic|partition`` -> last offset applied to Redis."""
         raw = self.client.hgetall(self.keys.offsets)
         return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+
+
+def _text(v: bytes | str | None) -> str | None:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _text_hash(raw: dict[Any, Any]) -> dict[str, str]:
+    return {(key.decode() if isinstance(key, bytes) else key): (val.decode() if isinstance(val, bytes) else val)
+            for key, val in raw.items()}
