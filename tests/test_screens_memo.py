@@ -158,6 +158,8 @@ def test_memo_is_bounded_keyed_on_snapshot_identity_and_forgets_failures() -> No
     assert memo.renders == 5 and len(memo._entries) == 3
     assert memo.get(4, a, lambda: Rendered(("other",), ("x",))).values == (4,)
     assert memo.get(4, b, lambda: Rendered(("new",), ("y",))).values == ("new",), "a new snapshot object is a miss"
+    assert len(memo._entries) == 1, "renders of the older read are dropped"
+    assert memo.get(3, a, lambda: Rendered(("again",), ("w",))).values == ("again",)
 
     def boom() -> Rendered:
         raise RuntimeError("render failed")
@@ -165,3 +167,4 @@ def test_memo_is_bounded_keyed_on_snapshot_identity_and_forgets_failures() -> No
     with pytest.raises(RuntimeError):
         memo.get("bad", a, boom)
     assert memo.get("bad", a, lambda: Rendered(("ok",), ("z",))).values == ("ok",), "a failure is not cached"
+    assert memo.renders == 8

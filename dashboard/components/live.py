@@ -112,10 +112,12 @@ class ViewMemo:
 
     Concurrent callers of the same key wait for the one render in flight. The key's
     snapshot object is kept with its entry and compared by identity, so a new read is
-    never answered from an old one's render. ``renders`` counts renders done.
+    never answered from an old one's render; a render for a new read drops those of
+    older reads (only the latest is kept, bounded by ``maxsize`` entries: languages,
+    scales, choices, seconds). ``renders`` counts renders done.
     """
 
-    def __init__(self, maxsize: int = 64) -> None:
+    def __init__(self, maxsize: int = 32) -> None:
         self.maxsize = maxsize
         self.renders = 0
         self._lock = threading.Lock()
@@ -130,8 +132,9 @@ class ViewMemo:
                 pending, mine = entry[1], False
             else:
                 pending, mine = _Pending(), True
+                for old in [k for k, (snap, _) in self._entries.items() if snap is not snapshot]:
+                    del self._entries[old]  # renders of older reads: never asked for again
                 self._entries[full] = (snapshot, pending)
-                self._entries.move_to_end(full)
                 while len(self._entries) > self.maxsize:
                     self._entries.popitem(last=False)
         if not mine:
