@@ -41,6 +41,13 @@ def build_wsgi_app(settings: Settings | None = None) -> flask.Flask:
     return app if isinstance(app, flask.Flask) else app.server
 
 
+def limit_push_streams(server: Any, streams: int) -> None:
+    """At most ``streams`` open push streams per worker on ``server`` (0: the screens poll)."""
+    push = getattr(server, "extensions", {}).get("marvec_push")
+    if push is not None:
+        push.max_streams = streams
+
+
 def kecamatan_names(boundaries: Any) -> list[str]:
     """The district names of loaded ``geodata.Boundaries``, in their display order."""
     return [str(name) for name in boundaries.names]
@@ -68,7 +75,7 @@ def serve(
     gunicorn, e.g. on Windows) runs Werkzeug's threaded server instead.
     """
     server = build_wsgi_app(settings)
-    server.extensions["marvec_push"].max_streams = max(0, streams)
+    limit_push_streams(server, max(0, streams))
     install_log_redaction()
     if use_gunicorn:
         try:
@@ -152,7 +159,7 @@ def __getattr__(name: str) -> Any:
         app = build_wsgi_app(settings)
         # Under a gunicorn configured elsewhere the thread count is unknown: a push stream
         # could hold the last request thread, so the pages poll (see docs/deploy.md).
-        app.extensions["marvec_push"].max_streams = 0
+        limit_push_streams(app, 0)
         globals()["app"] = app
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
