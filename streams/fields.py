@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 
@@ -110,6 +111,20 @@ def number(obj: dict[str, Any], name: str, *, required: bool = False,
     return value
 
 
+@lru_cache(maxsize=8192)
+def _hour_start(year: int, month: int, day: int, hour: int, sign: str | None, off_h: int, off_m: int) -> float:
+    """Unix time of the start of an hour given as local date, hour and UTC offset (cached:
+    a feed's events share few hours). Raises ``ValueError`` for a date that does not exist."""
+    if off_h > 23 or off_m > 59:
+        raise ValueError("offset out of range")
+    offset = timedelta(hours=off_h, minutes=off_m) * (-1 if sign == "-" else 1)
+    # RFC 3339 years start at 0000, Python's at 1: year 0 is read 400 years (one whole
+    # Gregorian cycle, _CYCLE_S) later and moved back
+    shift = 400 if year == 0 else 0
+    when = datetime(year + shift, month, day, hour, tzinfo=timezone(offset))
+    return when.timestamp() - (_CYCLE_S if shift else 0)
+
+
 def timestamp(obj: dict[str, Any], name: str, now: float, max_future_s: float) -> float:
     """An RFC 3339 time with an offset, as a Unix time; too far ahead is ``future_time``."""
     value = obj.get(name)
@@ -118,22 +133,14 @@ def timestamp(obj: dict[str, Any], name: str, now: float, max_future_s: float) -
     m = _RFC3339.fullmatch(value)
     if m is None:
         raise Invalid("schema", f"{name} must be RFC 3339 with an offset, got {_show(value)}")
-    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
-    sign, off_h, off_m = m.group(8), int(m.group(9) or 0), int(m.group(10) or 0)
-    leap = second == 60  # RFC 3339 allows a leap second; Unix time has none: the next second
+    year, month, day, hour, minute, second = map(int, m.group(1, 2, 3, 4, 5, 6))
     try:
-        if off_h > 23 or off_m > 59:
-            raise ValueError("offset out of range")
-        offset = timedelta(hours=off_h, minutes=off_m) * (-1 if sign == "-" else 1)
-        # RFC 3339 years start at 0000, Python's at 1: year 0 is read 400 years (one whole
-        # Gregorian cycle, _CYCLE_S) later and moved back
-        shift = 400 if year == 0 else 0
-        when = datetime(year + shift, month, day, hour, minute, 59 if leap else second,
-                        tzinfo=timezone(offset))
-        ts = (when.timestamp() - (_CYCLE_S if shift else 0) + (1 if leap else 0)
-              + float("0." + (m.group(7) or "0")))
+        if minute > 59 or second > 60:  # 60: RFC 3339's leap second (Unix time: the next second)
+            raise ValueError("minute or second out of range")
+        base = _hour_start(year, month, day, hour, m.group(8), int(m.group(9) or 0), int(m.group(10) or 0))
     except (ValueError, OverflowError):
         raise Invalid("schema", f"{name} is not a real date/time: {_show(value)}") from None
+    ts = base + minute * 60 + second + float("0." + (m.group(7) or "0"))
     if ts < EARLIEST_TS:
         raise Invalid("schema", f"{name} is before 0001-01-01T00:00:00Z: {_show(value)}")
     if ts > now + max_future_s:

@@ -1,8 +1,8 @@
 """Turn a batch of verdicts into the items the fold plans (``streams.plan``).
 
-Pure: adds the time buckets each event falls in and strips empty fields. Each item
-names its record's raw bytes (1-based index), so any record the fold cannot accept
-can be dead-lettered unchanged within the same Redis commit.
+Adds to each event its record (partition, offset, raw index) and the time buckets it
+falls in. Each item names its record's raw bytes (1-based index), so any record the
+fold cannot accept can be dead-lettered unchanged within the same Redis commit.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ def _day(hour: int) -> tuple[str, float]:
 
 
 def _event_item(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
-    ev = {k: x for k, x in event.items() if x is not None}
-    hour = int(ev["t"] // 3600)
-    ev["m"], ev["h"] = int(ev["t"] // 60), hour
-    ev["d"], ev["de"] = _day(hour)
-    return {**base, **ev}
+    """The event itself (no copy: it is the batch's own), with its record and time buckets."""
+    t = event["t"]
+    hour = int(t // 3600)
+    event["m"], event["h"] = int(t // 60), hour
+    event["d"], event["de"] = _day(hour)
+    event.update(base)
+    return event
 
 
 def build_items(verdicts: Sequence[Verdict]) -> tuple[list[dict[str, Any]], list[bytes]]:

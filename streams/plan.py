@@ -298,12 +298,11 @@ class Planner:
             self._reject(it, raws, "schema", why)
             return
         seen.add(eid)
-        sk = self.k.seen(f)
-        self.seen_add[sk].extend((fmt(it["t"]), eid))
-        self.plan.unseen.setdefault(sk, []).append(eid)
+        t = it["t"]
+        self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
         fk = self._feed_key(f)
-        if it["t"] > self.plan.feed_last.get(fk, -math.inf):
-            self.plan.feed_last[fk] = it["t"]
+        if t > self.plan.feed_last.get(fk, -math.inf):
+            self.plan.feed_last[fk] = t
         self.plan.accepted += 1
 
     def _accept(self, e: dict[str, Any]) -> str | None:
@@ -549,8 +548,10 @@ class Planner:
                 _, com, day, mkt = cell
                 plan.cells.append((self.k.price_day(com, day), mkt,
                                    self.reads.price_days.get((com, day, mkt)) or ""))
-        for sk, pairs in self.seen_add.items():
+        for feed, pairs in self.seen_add.items():
+            sk = self.k.seen(feed)
             _chunked(cmds, ["ZADD", sk], pairs, 2)
+            plan.unseen[sk] = pairs[1::2]
         for feed in self.seen_now:
             cmds.append(["ZREMRANGEBYSCORE", self.k.seen(feed), "-inf", f"({fmt(self.cfg.now - self.cfg.dedupe_s)}"])
         for key, fields in self.hincr.items():
