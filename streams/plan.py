@@ -335,12 +335,21 @@ class Planner:
             return bool(e["p"] > sp)
         return bool(e["o"] > so)
 
-    @staticmethod
-    def _merge(s: State, e: dict[str, Any], fields: tuple[str, ...], newer: bool) -> None:
+    @classmethod
+    def _follow(cls, s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
+        """Latest wins: a newer event sets the status and every field it carries, an older
+        one only fields the state lacks; ``first`` keeps the earliest time. Whether newer."""
+        newer = cls._is_newer(s, e)
+        if newer:
+            s["st"], s["t"], s["p"], s["o"] = e["st"], e["t"], e["p"], e["o"]
         for name in fields:
             v = e.get(name)
             if v is not None and (newer or s.get(name) is None):
                 s[name] = v
+        first = num(s.get("first"))
+        if first is None or e["t"] < first:
+            s["first"] = e["t"]
+        return newer
 
     # -- complaints -------------------------------------------------------------------
     def _complaint_contrib(self, s: State) -> tuple[str, str, Any, float] | None:
@@ -368,13 +377,7 @@ class Planner:
         ent = self._entity(key, self.reads.complaints.get(cid) or {}, self._complaint_contrib)
         s = ent.cur
         old = self._complaint_contrib(s)
-        newer = self._is_newer(s, e)
-        if newer:
-            s["st"], s["t"], s["p"], s["o"] = e["st"], e["t"], e["p"], e["o"]
-        self._merge(s, e, COMPLAINT_FIELDS, newer)
-        first = num(s.get("first"))
-        if first is None or e["t"] < first:
-            s["first"] = e["t"]
+        newer = self._follow(s, e, COMPLAINT_FIELDS)
         day_key = self.k.complaint_day(e["d"])
         resolved = False
         if e["st"] == "received":
@@ -497,13 +500,7 @@ class Planner:
         if not exists and (e.get("hz") is None or e.get("sev") is None):
             return f"hazard and severity are required on the first event of incident {iid}"
         old = self._incident_contrib(s)
-        newer = self._is_newer(s, e)
-        if newer:
-            s["st"], s["t"], s["p"], s["o"] = e["st"], e["t"], e["p"], e["o"]
-        self._merge(s, e, INCIDENT_FIELDS, newer)
-        first = num(s.get("first"))
-        if first is None or e["t"] < first:
-            s["first"] = e["t"]
+        newer = self._follow(s, e, INCIDENT_FIELDS)
         if not exists:
             self._trend(e, "d:new", 1)
         new = self._incident_contrib(s)
