@@ -1,0 +1,95 @@
+"""Where a consumer's CPU goes per event: decode, prepare, read, plan, commit (no Kafka).
+
+    python bench/fold_phases.py [N]      (default 200,000 events of the simulator's mix)
+
+The simulator's mix in batches of 5,000 (``MARVEC_BATCH_MAX_RECORDS``' default) over
+6 partitions goes through the real ``decode_batch`` and ``RedisFold.apply`` against
+a fresh Redis of its own, one phase after the other, each timed. The baseline is
+``orjson.loads`` of the same messages (what the raw ceiling of ``bench/ingest.py``
+does besides kafka-python). Redis CPU per event is read from ``INFO cpu``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from common import simulated, table
+
+import streams.sink as sink
+from geodata import load_boundaries
+from marvec.embedded import start_embedded_redis
+from streams.decode import Record, decode_batch
+
+BATCH = 5000
+FEED_OF = {f: f for f in ("complaints", "economy", "disasters")}
+
+
+def timed(spent: dict[str, float], name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - t0
+    return wrapper
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    messages = simulated(n)
+    records = [Record(m.feed, zlib.crc32((m.key or "").encode()) % 6, i, m.value)
+               for i, m in enumerate(messages)]
+    boundaries = load_boundaries()
+    spent = dict.fromkeys(("prepare", "needs", "read", "plan", "commit"), 0.0)
+    sink.build_items = timed(spent, "prepare", sink.build_items)
+    sink.needs = timed(spent, "needs", sink.needs)
+    sink.plan_batch = timed(spent, "plan", sink.plan_batch)
+    sink.RedisFold.read = timed(spent, "read", sink.RedisFold.read)  # type: ignore[method-assign]
+    sink.RedisFold._commit = timed(spent, "commit", sink.RedisFold._commit)  # type: ignore[method-assign]
+    with start_embedded_redis(None, Path(tempfile.mkdtemp(prefix="marvec-bench-"))) as server:
+        client = redis.Redis.from_url(server.url)
+        fold = sink.RedisFold(client, dedupe_hours=48, retention_hours=168)
+        fold.claim_epoch("bench")
+        now = time.time()
+        t0 = time.perf_counter()
+        for rec in records:
+            orjson.loads(rec.value)
+        raw = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        batches = [decode_batch(records[i:i + BATCH], FEED_OF, now, boundaries)
+                   for i in range(0, n, BATCH)]
+        decode = time.perf_counter() - t0
+        info = client.info("cpu")
+        cpu0 = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        t0 = time.perf_counter()
+        for verdicts in batches:
+            fold.apply(verdicts, now, "bench")
+        fold_s = time.perf_counter() - t0
+        info = client.info("cpu")
+        redis_cpu = float(info["used_cpu_user"]) + float(info["used_cpu_sys"]) - cpu0
+    us = lambda s: f"{s / n * 1e6:.1f}"  # noqa: E731
+    rows = [("orjson.loads only (baseline)", us(raw), "1.0"),
+            ("decode + validate + locate", us(decode), f"{decode / raw:.1f}")]
+    rows += [(f"fold: {name}", us(s), f"{s / raw:.1f}") for name, s in spent.items()]
+    rows += [("fold, all phases", us(fold_s), f"{fold_s / raw:.1f}"),
+             ("Redis CPU during the fold", us(redis_cpu), f"{redis_cpu / raw:.1f}")]
+    print(f"{n:,} events, batches of {BATCH:,}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(table(rows, ("phase (wall time, one thread)", "us per event", "x baseline")))
+    print(f"summary: decode {us(decode)} + fold {us(fold_s)} us per event in the consumer "
+          f"({n / (decode + fold_s):,.0f} events/s on one core without Kafka); Redis {us(redis_cpu)} us")
+
+
+if __name__ == "__main__":
+    main()
