@@ -2,6 +2,10 @@
 
     python bench/fold_phases.py [N]      (default 200,000 events of the simulator's mix)
 
+Then the same decode + fold in 1 and in 2 processes at once against one Redis, each
+process taking half of the partitions, as two consumers of one group would: the
+fold's own scaling, without the broker competing for the cores.
+
 The simulator's mix in batches of 5,000 (``MARVEC_BATCH_MAX_RECORDS``' default) over
 6 partitions goes through the real ``decode_batch`` and ``RedisFold.apply`` against
 a fresh Redis of its own, one phase after the other, each timed. The baseline is
@@ -11,6 +15,7 @@ does besides kafka-python). Redis CPU per event is read from ``INFO cpu``.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -43,6 +48,35 @@ def timed(spent: dict[str, float], name: str, fn: Callable[..., Any]) -> Callabl
         finally:
             spent[name] += time.perf_counter() - t0
     return wrapper
+
+
+def fold_share(url: str, records: list[Record], share: int, of: int, start: Any, now: float) -> None:
+    """One 'consumer': decode and fold the partitions ``p % of == share``."""
+    client = redis.Redis.from_url(url)
+    fold = sink.RedisFold(client, dedupe_hours=48, retention_hours=168)
+    mine = [r for r in records if r.partition % of == share]
+    boundaries = load_boundaries()
+    start.wait()
+    for i in range(0, len(mine), BATCH):
+        fold.apply(decode_batch(mine[i:i + BATCH], FEED_OF, now, boundaries), now, "bench")
+
+
+def parallel_rate(url: str, records: list[Record], processes: int, now: float) -> float:
+    """Events/s of decode + fold with ``processes`` at once (fork: the records are shared)."""
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.hset("mv:meta", "epoch", "bench")
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(processes + 1)
+    procs = [ctx.Process(target=fold_share, args=(url, records, i, processes, start, now))
+             for i in range(processes)]
+    for p in procs:
+        p.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for p in procs:
+        p.join()
+    return len(records) / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -78,6 +112,9 @@ def main() -> None:
         fold_s = time.perf_counter() - t0
         info = client.info("cpu")
         redis_cpu = float(info["used_cpu_user"]) + float(info["used_cpu_sys"]) - cpu0
+        scale_url = server.url.rsplit("/", 1)[0] + "/1"
+        one = parallel_rate(scale_url, records, 1, now)
+        two = parallel_rate(scale_url, records, 2, now)
     us = lambda s: f"{s / n * 1e6:.1f}"  # noqa: E731
     rows = [("orjson.loads only (baseline)", us(raw), "1.0"),
             ("decode + validate + locate", us(decode), f"{decode / raw:.1f}")]
@@ -87,8 +124,11 @@ def main() -> None:
     print(f"{n:,} events, batches of {BATCH:,}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(table(rows, ("phase (wall time, one thread)", "us per event", "x baseline")))
+    print(table([("1 process", f"{one:,.0f}", "1.00"), ("2 processes, one Redis", f"{two:,.0f}", f"{two / one:.2f}")],
+                ("decode + fold, no Kafka", "events/s", "vs 1")))
     print(f"summary: decode {us(decode)} + fold {us(fold_s)} us per event in the consumer "
-          f"({n / (decode + fold_s):,.0f} events/s on one core without Kafka); Redis {us(redis_cpu)} us")
+          f"({n / (decode + fold_s):,.0f} events/s on one core without Kafka); Redis {us(redis_cpu)} us; "
+          f"2 processes {two / one:.2f}x one")
 
 
 if __name__ == "__main__":
