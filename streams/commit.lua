@@ -10,7 +10,7 @@
 --   F, F x (feed key, newest occurred_at of the batch),
 --   H, H x (hash key, field, increment): counters; one that would overflow is counted,
 --   then the plain commands to the end: n, then n words (command and arguments).
--- Returns {0, overflowed counters}, or {-1} no picture (Redis lost it), {-2} another
+-- Returns {0, overflowed counters, failed commands}, or {-1} no picture (Redis lost it), {-2} another
 -- picture (rebuilt since), {-3} the state moved since the read (re-read and re-plan).
 
 local epoch = ARGV[1]
@@ -69,27 +69,37 @@ for _ = 1, n do
   i = i + 3
 end
 
+-- redis.pcall: a command that fails (a key of another type where Marvec expects its own)
+-- must not stop the commit half-way (Redis keeps a failed script's writes, and the batch
+-- would be planned and partly applied again): it is counted and logged instead.
+local failed = 0
 while i <= #ARGV do
   local words = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + words))
+  local r = redis.pcall(unpack(ARGV, i + 1, i + words))
+  if type(r) == 'table' and r.err then failed = failed + 1 end
   i = i + words + 1
 end
 
-for _, f in ipairs(feeds) do
-  local cur = tonumber(redis.call('HGET', f[1], 'last_event_ts'))
-  if cur == nil or tonumber(f[2]) > cur then redis.call('HSET', f[1], 'last_event_ts', f[2]) end
-  redis.call('HSET', f[1], 'last_applied_ts', ARGV[2])
-end
-
-if ARGV[3] == '1' then
-  local tot = redis.call('HMGET', KEYS[4], 'active', 'affected_people', 'displaced')
-  local open = redis.call('HGET', KEYS[3], 'open') or '0'
-  local overdue = redis.call('ZCOUNT', KEYS[5], '-inf', '(' .. ARGV[2])
-  for _, gk in ipairs({KEYS[6], KEYS[7]}) do
-    redis.call('HSET', gk, 'c:open', open, 'c:overdue', overdue, 'd:active', tot[1] or '0',
-               'd:affected', tot[2] or '0', 'd:displaced', tot[3] or '0')
+local function tail()
+  for _, f in ipairs(feeds) do
+    local cur = tonumber(redis.call('HGET', f[1], 'last_event_ts'))
+    if cur == nil or tonumber(f[2]) > cur then redis.call('HSET', f[1], 'last_event_ts', f[2]) end
+    redis.call('HSET', f[1], 'last_applied_ts', ARGV[2])
   end
-  redis.call('EXPIREAT', KEYS[6], ARGV[4])
-  redis.call('EXPIREAT', KEYS[7], ARGV[5])
+
+  if ARGV[3] == '1' then
+    local tot = redis.call('HMGET', KEYS[4], 'active', 'affected_people', 'displaced')
+    local open = redis.call('HGET', KEYS[3], 'open') or '0'
+    local overdue = redis.call('ZCOUNT', KEYS[5], '-inf', '(' .. ARGV[2])
+    for _, gk in ipairs({KEYS[6], KEYS[7]}) do
+      redis.call('HSET', gk, 'c:open', open, 'c:overdue', overdue, 'd:active', tot[1] or '0',
+                 'd:affected', tot[2] or '0', 'd:displaced', tot[3] or '0')
+    end
+    redis.call('EXPIREAT', KEYS[6], ARGV[4])
+    redis.call('EXPIREAT', KEYS[7], ARGV[5])
+  end
 end
-return {0, overflow}
+-- the feed stats and gauges read what the batch wrote: a failure there fails only them
+local ok = pcall(tail)
+if not ok then failed = failed + 1 end
+return {0, overflow, failed}

@@ -94,7 +94,7 @@ class RedisFold:
         cfg = self._config(now)
         for _ in range(MAX_ATTEMPTS):
             plan = plan_batch(items, raws, self.read(need), cfg, self.keys)
-            status, overflow = self._commit(plan, now, epoch)
+            status, overflow, failed = self._commit(plan, now, epoch)
             if status == -1:
                 raise RedisLost("Redis holds no Marvec aggregates")
             if status == -2:
@@ -102,6 +102,9 @@ class RedisFold:
             if status == 0:
                 if overflow:
                     log.error("%d counter(s) would pass 64 bits and were left as they were", overflow)
+                if failed:
+                    log.error("%d write(s) of a batch failed in Redis (a key of another type under "
+                              "Marvec's prefix?); the rest of the batch was applied", failed)
                 return FoldResult(plan.accepted, plan.duplicates, plan.rejected, plan.skipped)
             self.conflicts += 1
             log.info("the state of a batch moved before its commit (another consumer on the same "
@@ -146,7 +149,7 @@ class RedisFold:
             days.update(((com, day, m), _text(v)) for m, v in zip(mkts, next(res), strict=True))
         return Reads(offsets, seen, complaints, incidents, prices, days)
 
-    def _commit(self, plan: Plan, now: float, epoch: str) -> tuple[int, int]:
+    def _commit(self, plan: Plan, now: float, epoch: str) -> tuple[int, int, int]:
         k = self.keys
         now_min, now_hour = math.floor(now / 60), math.floor(now / 3600)
         keys = [k.meta, k.offsets, k.complaint_totals, k.disaster_totals, k.due,
@@ -174,8 +177,8 @@ class RedisFold:
         for cmd in plan.commands:
             args.append(len(cmd))
             args += cmd
-        res = self._script(keys=keys, args=args)
-        return int(res[0]), int(res[1])
+        res = [int(x) for x in self._script(keys=keys, args=args)]
+        return res[0], res[1], (res[2] if len(res) > 2 else 0)
 
     def apply(self, verdicts: Sequence[Verdict], now: float, epoch: str = "") -> FoldResult:
         """Apply one batch atomically, only onto the Redis picture named ``epoch``

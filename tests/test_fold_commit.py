@@ -135,3 +135,23 @@ def test_a_batch_is_summed_before_it_reaches_redis(redis_client):
     seen_adds = [c for c in plan.commands if c[0] == "ZADD" and c[1] == "mv:seen:economy"]
     assert sum((len(c) - 2) // 2 for c in seen_adds) == 500
     assert all(len(c) - 2 <= 1000 for c in seen_adds)
+
+
+def test_a_foreign_key_of_another_type_fails_one_write_not_the_batch(redis_client, caplog):
+    """Someone SET a string where Marvec keeps its sorted set of due complaints: that
+    write fails, is logged, and the rest of the batch is applied exactly once (a commit
+    stopped half-way would be planned again and count its counters twice)."""
+    redis_client.set("mv:c:due", "not a sorted set")
+    now = time.time()
+    batch = [("complaints", 0, 0, complaint("C-9", "received", 60, category="roads"))]
+    batch += [("economy", 0, 1, transactions("R-9", 2, 500, 60))]
+    fold = new_fold(redis_client)
+    res = fold.apply(verdicts(batch, now), now, "test")
+    assert (res.accepted, res.rejected) == (2, 0)
+    assert "write(s) of a batch failed in Redis" in caplog.text
+    assert redis_client.get("mv:c:due") == b"not a sorted set"  # the foreign key is left alone
+    assert redis_client.hget("mv:c:totals", "open") == b"1"
+    assert redis_client.hget("mv:feed:complaints", "accepted") == b"1"
+    day_tx = [k for k in redis_client.scan_iter("mv:e:tx:*")]
+    assert len(day_tx) == 1 and redis_client.hget(day_tx[0], "amount") == b"500"
+    assert redis_client.hget("mv:offsets", "t.complaints|0") == b"0"
