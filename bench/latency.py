@@ -124,7 +124,7 @@ def main() -> None:
     ap.add_argument("--refresh-ms", type=int, default=1000)
     ap.add_argument("--fetch-wait-ms", type=int, default=None,
                     help="what-if: the consumer's Kafka fetch_max_wait_ms (product default: "
-                         "MARVEC_KAFKA_FETCH_MAX_WAIT_MS, 100)")
+                         "MARVEC_KAFKA_FETCH_MAX_WAIT_MS, 50)")
     ap.add_argument("--profile", metavar="DIR", help="py-spy the consumer and the dashboard during the markers")
     args = ap.parse_args()
     print(f"machine: {machine()}")

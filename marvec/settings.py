@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     batch_max_records: int = Field(default=5000, ge=1, le=100_000)
     poll_timeout_ms: int = Field(default=500, ge=10, le=60_000)
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, le=300_000)
-    kafka_fetch_max_wait_ms: int = Field(default=100, ge=0, le=10_000)
+    kafka_fetch_max_wait_ms: int = Field(default=50, ge=0, le=10_000)
     """How long the broker may hold a fetch for more data: the floor of event->screen latency."""
 
     # Boundaries: a GeoJSON / GeoPackage / Shapefile replacing the bundled approximation.
