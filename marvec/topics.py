@@ -115,7 +115,28 @@ def check_redis(url: str) -> redis.Redis:
     except redis.RedisError as exc:
         client.close()
         raise SettingsError(REDIS_SETTING, _redis_reason(url, exc)) from None
+    try:
+        version = str(client.info("server").get("redis_version", ""))
+    except redis.RedisError:  # INFO may be denied by an ACL: then trust the server
+        version = ""
+    if version and not redis_version_ok(version):
+        client.close()
+        raise SettingsError(REDIS_SETTING, f"Redis at {_describe(url)} is version {version}; Marvec "
+                                           f"needs {'.'.join(map(str, MIN_REDIS))} or newer (ZMSCORE)")
     return client
+
+
+MIN_REDIS = (6, 2)
+"""The oldest Redis the fold runs on: ``streams/commit.lua`` and the reads use ZMSCORE."""
+
+
+def redis_version_ok(version: str) -> bool:
+    """Whether a ``redis_version`` (``7.0.15``, ``6.2.6``, ``255.255.255`` for unstable) is new enough."""
+    try:
+        parts = tuple(int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return True  # an unknown format: let the server answer for itself
+    return parts >= MIN_REDIS
 
 
 def _redis_reason(url: str, exc: redis.RedisError) -> str:

