@@ -36,8 +36,8 @@ EARLIEST_TS = datetime(1, 1, 1, tzinfo=UTC).timestamp()
 """Before 0001-01-01T00:00:00Z a time has no Python date (the fold needs its WITA day)."""
 
 SAFE_INTEGER = 2**53 - 1
-"""Largest integer exchanged exactly (RFC 7493 I-JSON); beyond it the fold (Lua doubles,
-Redis 64-bit counters) would silently corrupt counts, so larger integers are refused."""
+"""Largest integer exchanged exactly (RFC 7493 I-JSON: JSON readers with doubles, the
+snapshot API's clients among them, lose digits beyond it), so larger integers are refused."""
 
 
 def _show(value: Any) -> str:
