@@ -12,6 +12,7 @@ from dashboard.app import create_app
 from dashboard.source import SnapshotSource
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
+from tests.helpers import wait_for
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot
 from tests.test_screens_rig import (
     BROWSER,
@@ -73,9 +74,7 @@ def update_posts(driver: Any) -> int:
 @pytest.mark.parametrize("wall", [(6000, 64)], indirect=True)
 def test_a_change_is_pushed_to_the_wall_long_before_the_refresh_period(wall: tuple[Any, Any, Holder]) -> None:
     driver, streams, holder = wall
-    deadline = time.monotonic() + 10
-    while streams.open < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: streams.open >= 1, timeout=10, interval=0.05, message="no push stream opened")
     assert streams.open == 1, "the wall keeps one push stream open"
     time.sleep(1.0)
     posts = update_posts(driver)
@@ -94,10 +93,8 @@ def test_a_change_is_pushed_to_the_wall_long_before_the_refresh_period(wall: tup
 @pytest.mark.parametrize("wall", [(1000, 0)], indirect=True)
 def test_a_refused_stream_falls_back_to_polling_at_the_refresh_period(wall: tuple[Any, Any, Holder]) -> None:
     driver, streams, holder = wall
-    deadline = time.monotonic() + 10
-    while streams.refused < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert streams.refused >= 1 and streams.open == 0
+    wait_for(lambda: streams.refused >= 1, timeout=10, interval=0.05, message="the stream was not refused")
+    assert streams.open == 0
     posts = update_posts(driver)
     time.sleep(3.0)
     assert 2 <= update_posts(driver) - posts <= 5, "polls about once per refresh period"
