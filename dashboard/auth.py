@@ -32,7 +32,7 @@ from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import metrics
-from dashboard.security import RateLimiter
+from dashboard.security import RateLimiter, SharedRateLimiter
 from marvec.errors import SettingsError
 from marvec.settings import Settings
 
@@ -290,7 +290,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 class Auth:
     """The access control installed on one Flask server (``server.extensions["marvec_auth"]``)."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, settings: Settings, limiter: RateLimiter | SharedRateLimiter | None = None) -> None:
         self.settings = settings
         self.open = settings.auth == "open"
         # Open mode signs nothing that matters (no logins), so any or no secret will do.
@@ -446,7 +446,8 @@ class Auth:
         return isinstance(nonce, str) and secrets.compare_digest(nonce, str(flask.session.get("csrf", "")))
 
 
-def install_auth(server: flask.Flask, settings: Settings, limiter: RateLimiter | None = None) -> Auth:
+def install_auth(server: flask.Flask, settings: Settings,
+                 limiter: RateLimiter | SharedRateLimiter | None = None) -> Auth:
     """Configure sessions, register the login routes and the access guard on ``server``."""
     auth = Auth(settings, limiter)
     server.secret_key = auth.secret

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 import flask
+import redis
+
+from marvec.keys import Keys
+
+log = logging.getLogger(__name__)
 
 # Hosts plotly's built-in map styles load from (style JSON, vector tiles, glyphs,
 # sprites). Only needed when no own tile server is configured (MARVEC_TILES_URL).
@@ -143,6 +150,101 @@ class RateLimiter:
             del self._hits[key]
             return None
         return hits
+
+
+class SharedRateLimiter:
+    """``RateLimiter``'s contract, counted in Redis so every worker and host shares it.
+
+    Each key is a sorted set of failure times (``Keys.login_failures``) trimmed to the
+    newest ``limit`` and expiring with the window, so N workers give an attacker the
+    same 5 tries a minute as one. While Redis does not answer, this worker's own
+    ``fallback`` counts (failures are always recorded there too), so the limit never
+    lapses; it is per worker again until Redis is back. After a failed call Redis is
+    left alone for ``pause_s``, so a dead Redis slows at most one login per pause.
+    """
+
+    def __init__(
+        self,
+        client: Callable[[], Any],
+        keys: Keys | None = None,
+        limit: int = 5,
+        window_s: float = 60.0,
+        *,
+        fallback: RateLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+        pause_s: float = 5.0,
+    ) -> None:
+        self._client = client
+        self.pause_s = pause_s
+        self._paused_until = 0.0
+        self.keys = keys or Keys()
+        self.limit = limit
+        self.window_s = window_s
+        self.fallback = fallback or RateLimiter(limit, window_s)
+        self._clock = clock
+        self._down = False
+
+    def retry_after(self, *keys: str) -> int:
+        now = self._clock()
+        if self._paused():
+            return self.fallback.retry_after(*keys)
+        try:
+            pipe = self._client().pipeline(transaction=False)
+            for key in keys:
+                pipe.zremrangebyscore(self.keys.login_failures(key), "-inf", now - self.window_s)
+                pipe.zrevrange(self.keys.login_failures(key), self.limit - 1, self.limit - 1, withscores=True)
+            replies = pipe.execute()
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return self.fallback.retry_after(*keys)
+        self._back()
+        wait = 0.0
+        for nth in replies[1::2]:
+            if nth:  # the limit-th newest failure is still in the window
+                wait = max(wait, float(nth[0][1]) + self.window_s - now)
+        return max(1, int(wait + 0.999)) if wait > 0 else 0
+
+    def fail(self, *keys: str) -> None:
+        self.fallback.fail(*keys)
+        now = self._clock()
+        if self._paused():
+            return
+        try:
+            pipe = self._client().pipeline(transaction=False)
+            for key in keys:
+                k = self.keys.login_failures(key)
+                pipe.zadd(k, {f"{now!r}:{secrets.token_hex(4)}": now})
+                pipe.zremrangebyrank(k, 0, -(self.limit + 1))
+                pipe.pexpire(k, int(self.window_s * 1000) + 1000)
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return
+        self._back()
+
+    def reset(self, key: str) -> None:
+        self.fallback.reset(key)
+        if self._paused():
+            return
+        try:
+            self._client().delete(self.keys.login_failures(key))
+        except redis.RedisError as exc:
+            self._lost(exc)
+
+    def _paused(self) -> bool:
+        return time.monotonic() < self._paused_until
+
+    def _lost(self, exc: Exception) -> None:
+        self._paused_until = time.monotonic() + self.pause_s
+        if not self._down:
+            log.warning("login rate limits count in this worker only while Redis does not answer (%s)",
+                        type(exc).__name__)
+        self._down = True
+
+    def _back(self) -> None:
+        if self._down:
+            log.info("login rate limits are shared through Redis again")
+        self._down = False
 
 
 _SECRET_QUERY = re.compile(r"([?&](?:t|token|password)=)[^&\s\"']+", re.IGNORECASE)

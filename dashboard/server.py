@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import metrics
 from dashboard.auth import install_auth
 from dashboard.push import install_push
-from dashboard.security import build_csp, install_headers, install_log_redaction
+from dashboard.security import SharedRateLimiter, build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS
 from marvec.settings import Settings
@@ -41,7 +41,10 @@ def install_server(
     """
     _trust_proxies(server, settings)
     _install_request_metrics(server)
-    install_auth(server, settings)
+    # Login limits shared by every worker and host through the source's Redis (a test
+    # stand-in without one counts in this process).
+    shared = callable(getattr(source, "client", None))
+    install_auth(server, settings, SharedRateLimiter(source.client) if shared else None)
     install_headers(server, _CspFor(server, settings, dash_app))
     install_log_redaction()
     views = _Views(settings, source)

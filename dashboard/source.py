@@ -272,6 +272,10 @@ class SnapshotSource:
             self._snapshot_reader = SnapshotReader(client)
         return self._snapshot_reader.read(self.kecamatan_names)
 
+    def client(self) -> redis.Redis:
+        """This process's Redis client (made on first use, after gunicorn forked)."""
+        return self._get_client()
+
     def _get_client(self) -> redis.Redis:
         if self._client is None:
             spec = self._client_spec

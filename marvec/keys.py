@@ -47,6 +47,12 @@ class Keys:
         partition ``tp`` (``<topic>|<partition>``), waiting to be produced to Kafka."""
         return f"{self.prefix}outbox:{tp}"
 
+    def login_failures(self, who: str) -> str:
+        """Sorted set of one login key's recent failures (``ip:<addr>``, ``user:<name>``),
+        scored by Unix time; trimmed to the newest few and expiring with the window.
+        Shared by every dashboard worker and host."""
+        return f"{self.prefix}auth:fail:{who}"
+
     # -- complaints ------------------------------------------------------------
     def complaint(self, complaint_id: str) -> str:
         """Hash: the complaint's current state."""
