@@ -164,7 +164,7 @@ class _Entity:
         self.cur = dict(orig)
         self.existed = bool(orig)
         self.open_at_start = open_at_start
-        self.extra = extra  # a second key sharing the entity's lifetime (the timeline)
+        self.extra = extra  # an incident's timeline, sharing its lifetime; None for a complaint
 
 
 class _Fault(Exception):
@@ -197,7 +197,7 @@ class Planner:
         self.seen_now: dict[str, set[str]] = {f: set(s) for f, s in reads.seen.items()}
         self.applied: dict[str, int] = {}
         self.entities: dict[str, _Entity] = {}
-        self.price_cur: dict[tuple[str, ...], str | None] = {}
+        self.price_cur: dict[tuple[str, str], str | None] = {}
         self.price_set: dict[str, dict[str, str]] = defaultdict(dict)
         self._minute: dict[int, dict[str, int]] = {}
         self._hour: dict[int, dict[str, int]] = {}
@@ -245,21 +245,21 @@ class Planner:
         return fk
 
     def _trend(self, e: dict[str, Any], fld: str, n: int) -> None:
-        m = e["m"]
+        m, h = e["m"], e["h"]
         if m >= self.min_floor:
             mb = self._minute.get(m)
             if mb is None:
-                mk = self.k.minute_bucket(m)
-                self.expire_at.setdefault(mk, m * 60 + self.cfg.minute_ttl)
-                mb = self._minute[m] = self.hincr[mk]
+                mb = self._minute[m] = self._bucket(self.k.minute_bucket(m), m * 60 + self.cfg.minute_ttl)
             mb[fld] += n
-        h = e["h"]
         hb = self._hour.get(h)
         if hb is None:
-            hk = self.k.hour_bucket(h)
-            self.expire_at.setdefault(hk, h * 3600 + self.cfg.hour_ttl)
-            hb = self._hour[h] = self.hincr[hk]
+            hb = self._hour[h] = self._bucket(self.k.hour_bucket(h), h * 3600 + self.cfg.hour_ttl)
         hb[fld] += n
+
+    def _bucket(self, key: str, expire_at: int) -> dict[str, int]:
+        """A trend bucket's counters for this batch (its expiry follows from its time)."""
+        self.expire_at.setdefault(key, expire_at)
+        return self.hincr[key]
 
     def _entity(self, key: str, orig: State, contrib: Any, extra: str | None = None) -> _Entity:
         ent = self.entities.get(key)
@@ -431,30 +431,31 @@ class Planner:
             f"{fmt(res - base)}|{within}|{fmt(res)}")
 
     # -- economy ----------------------------------------------------------------------
-    def _price_cell(self, cell: tuple[str, ...], read: dict[Any, str | None]) -> str | None:
-        if cell in self.price_cur:
-            return self.price_cur[cell]
-        value = read.get(cell[1:])
-        self.price_cur[cell] = value
-        return value
+    def _price_cell(self, key: str, mkt: str, read: str | None) -> str | None:
+        """A price cell's value as this batch left it; the first look records its guard."""
+        cell = (key, mkt)
+        if cell not in self.price_cur:
+            self.price_cur[cell] = read
+            self.plan.cells.append((key, mkt, read or ""))
+        return self.price_cur[cell]
 
-    def _set_price(self, cell: tuple[str, ...], key: str, mkt: str, val: str) -> None:
-        self.price_cur[cell] = val
+    def _set_price(self, key: str, mkt: str, val: str) -> None:
+        self.price_cur[(key, mkt)] = val
         self.price_set[key][mkt] = val
 
     def _price(self, e: dict[str, Any]) -> None:
-        com, mkt, t = e["com"], e["mkt"], e["t"]
+        com, mkt, t, day = e["com"], e["mkt"], e["t"], e["d"]
         val = f"{fmt(t)}|{fmt(e['price'])}|{e['unit']}"
         key = self.k.price(com)
-        cur = self._price_cell(("p", com, mkt), self.reads.prices)
+        cur = self._price_cell(key, mkt, self.reads.prices.get((com, mkt)))
         if cur is None or t >= float(cur.split("|", 1)[0]):
-            self._set_price(("p", com, mkt), key, mkt, val)
+            self._set_price(key, mkt, val)
             self._tick({"feed": "economy", "at": t, "kind": "price", "title": com, "text": mkt,
                         "k": e.get("k"), "value": e["price"]})
-        dk = self.k.price_day(com, e["d"])
-        dcur = self._price_cell(("d", com, e["d"], mkt), self.reads.price_days)
+        dk = self.k.price_day(com, day)
+        dcur = self._price_cell(dk, mkt, self.reads.price_days.get((com, day, mkt)))
         if dcur is None or t >= float(dcur.split("|", 1)[0]):
-            self._set_price(("d", com, e["d"], mkt), dk, mkt, val)
+            self._set_price(dk, mkt, val)
         self._expat(dk, e["de"] + self.cfg.day_ttl)
 
     def _transactions(self, e: dict[str, Any]) -> None:
@@ -537,14 +538,6 @@ class Planner:
             _chunked(cmds, ["SREM", key], [m for m, p in present.items() if not p], 1)
         for key, cells in self.price_set.items():
             _chunked(cmds, ["HSET", key], [x for kv in cells.items() for x in kv], 2)
-        for cell in self.price_cur:
-            if cell[0] == "p":
-                _, com, mkt = cell
-                plan.cells.append((self.k.price(com), mkt, self.reads.prices.get((com, mkt)) or ""))
-            else:
-                _, com, day, mkt = cell
-                plan.cells.append((self.k.price_day(com, day), mkt,
-                                   self.reads.price_days.get((com, day, mkt)) or ""))
         for feed, pairs in self.seen_add.items():
             sk = self.k.seen(feed)
             _chunked(cmds, ["ZADD", sk], pairs, 2)
@@ -577,9 +570,9 @@ class Planner:
             cmds.append(["HSET", ent.key, *changed, VERSION, version])
         elif not ent.existed:
             return
-        is_open = (self._complaint_contrib(s) if ent.extra is None else self._incident_contrib(s)) is not None
         keys = [ent.key] if ent.extra is None else [ent.key, ent.extra]
-        if is_open:
+        contrib = self._complaint_contrib if ent.extra is None else self._incident_contrib
+        if contrib(s) is not None:
             if ent.existed and not ent.open_at_start:
                 cmds.extend(["PERSIST", k] for k in keys)
         else:
