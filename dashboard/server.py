@@ -25,6 +25,7 @@ from marvec.contract import FEEDS
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from marvec.timeutil import iso
+from marvec.writable import WriteProbe
 
 STALE_HEADER = "X-Marvec-Stale"
 
@@ -59,10 +60,13 @@ class _Views:
         self.settings = settings
         self.source = source
         self._last_json: tuple[SnapshotResult, str] | None = None
+        client = getattr(source, "client", None)
+        self._writes = WriteProbe(client) if callable(client) else None
 
     def healthz(self) -> flask.Response:
         result = self.source.get()
-        body = health_body(result, self.settings.stale_after_seconds, time.time())
+        refused = self._writes.check() if self._writes is not None and result.ok else None
+        body = health_body(result, self.settings.stale_after_seconds, time.time(), refused)
         response = flask.jsonify(body)
         response.status_code = 200 if result.ok else 503
         response.headers["Cache-Control"] = "no-store"
@@ -108,12 +112,16 @@ def dump_snapshot(snapshot: Snapshot) -> str:
     return snapshot.model_dump_json()
 
 
-def health_body(result: SnapshotResult, stale_after_s: float, now: float) -> dict[str, Any]:
-    """The ``/healthz`` JSON: Redis reachability and each feed's freshness at ``now``."""
+def health_body(result: SnapshotResult, stale_after_s: float, now: float,
+                refused: str | None = None) -> dict[str, Any]:
+    """The ``/healthz`` JSON: Redis reachability, whether it takes writes (``refused``
+    names why not), and each feed's freshness at ``now``."""
     snap = result.snapshot
     feeds = {name: feed_health(snap, name, stale_after_s, now) for name in _feed_names(snap)}
     if not result.ok:
         status = "redis_down"
+    elif refused is not None:
+        status = "writes_refused"
     elif any(f["stale"] for f in feeds.values()):
         status = "stale"
     else:
@@ -123,6 +131,8 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float) -> dic
         "redis_ok": result.ok,
         "checked_at": iso(result.fetched_at),
         "error": None if result.ok else "redis unreachable",
+        "writes_ok": None if not result.ok else refused is None,
+        "writes_refused": refused,
         "snapshot_generated_at": snap.generated_at if snap else None,
         "stale_after_s": stale_after_s,
         "feeds": feeds,

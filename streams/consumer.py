@@ -10,6 +10,7 @@ for lag monitoring.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -27,7 +28,7 @@ from marvec.keys import Keys, partition_id
 from marvec.settings import Settings
 from streams.deadletter import drain_outbox
 from streams.decode import Locator, Record, decode_batch
-from streams.sink import EpochChanged, FoldResult, RedisFold, RedisLost
+from streams.sink import EpochChanged, FoldResult, RedisFold, RedisLost, WritesRefused
 
 log = logging.getLogger("marvec.consume")
 LOST_WAIT_S = 2.0
@@ -95,6 +96,10 @@ class Consumer:
         # One Redis apply in flight while the loop polls and decodes the next batch.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold")
         self._pending: tuple[list[Record], float, Future[FoldResult]] | None = None
+        self.refused: WritesRefused | None = None
+        """Why Redis refuses this consumer's writes right now (None: it takes them)."""
+        self._refused_said = 0.0
+        self._refused_delay = REDIS_RETRY_FIRST_S
 
     def resume_from_redis(self, assigned: list[TopicPartition]) -> None:
         """Seek every newly assigned partition to the first offset Redis has not applied."""
@@ -173,6 +178,12 @@ class Consumer:
         records, t0, future = self._pending
         self._pending = None
         result = future.result()
+        if self.refused is not None:
+            log.info("Redis takes writes again (it refused them: %s); the batches held back "
+                     "are applied now, each exactly once", self.refused.cause)
+            self.refused = None
+            if self.metrics is not None:
+                self.metrics.writes_refused(None)
         dead = 0
         if result.rejected:
             tps = {partition_id(r.topic, r.partition) for r in records}
@@ -207,6 +218,25 @@ class Consumer:
             except REDIS_DOWN:
                 delay = min(REDIS_RETRY_MAX_S, delay * 2)
 
+    def _wait_out_refusal(self, stop: threading.Event, exc: WritesRefused) -> None:
+        """Redis refused a batch as a whole: nothing of it was written and its offsets stay
+        uncommitted. Say why (once, then every minute), back off, then re-seek to what
+        Redis holds and try again; once Redis takes writes every event counts once."""
+        now = time.monotonic()
+        if (self.refused is None or self.refused.cause != exc.cause
+                or now - self._refused_said > LOST_REMIND_S):
+            log.error("Redis refuses writes (%s: %s); the batch is held back, not lost, and "
+                      "retried with backoff", exc.cause, exc.detail)
+            self._refused_said = now
+        delay = REDIS_RETRY_FIRST_S if self.refused is None else self._refused_delay
+        self._refused_delay = min(REDIS_RETRY_MAX_S, delay * 2)
+        self.refused = exc
+        if self.metrics is not None:
+            self.metrics.writes_refused(exc.cause)
+        stop.wait(delay)
+        if not stop.is_set():
+            self._recover(stop)
+
     def run(self, stop: threading.Event, on_batch: Callable[[Consumer], None] | None = None) -> None:
         """Subscribe and loop until ``stop`` is set."""
         try:
@@ -218,9 +248,13 @@ class Consumer:
                 except REDIS_DOWN as exc:
                     self._ride_out_redis_outage(stop, exc)
                     continue
+                except WritesRefused as exc:
+                    self._wait_out_refusal(stop, exc)
+                    continue
                 if on_batch is not None:
                     on_batch(self)
-            self._finish()  # the batch in flight: its dead letters and commit
+            with contextlib.suppress(WritesRefused, *REDIS_DOWN):
+                self._finish()  # the batch in flight: its dead letters and commit
         finally:
             self.close()
 

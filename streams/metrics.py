@@ -30,6 +30,11 @@ class ConsumerMetrics:
                          ["partition"], registry=r)
         self.dead_letters = Counter("marvec_consumer_dead_letters",
                                     "Dead letters produced to the dead-letter topic", registry=r)
+        self.refusals = Counter("marvec_consumer_write_refusals",
+                                "Batches Redis refused as a whole (held back and retried), by cause",
+                                ["cause"], registry=r)
+        self.refused = Gauge("marvec_consumer_writes_refused",
+                             "1 while Redis refuses this consumer's writes", registry=r)
 
     def serve(self, port: int) -> None:
         start_http_server(port, registry=self.registry)
@@ -44,6 +49,14 @@ class ConsumerMetrics:
         self.batch_records.observe(records)
         if dead:
             self.dead_letters.inc(dead)
+
+    def writes_refused(self, cause: str | None) -> None:
+        """A refused batch (``cause``), or None once Redis takes writes again."""
+        if cause is None:
+            self.refused.set(0)
+            return
+        self.refusals.labels(cause).inc()
+        self.refused.set(1)
 
     def update_lag(self, kafka: Any) -> None:
         """Lag per assigned partition (end offsets from the broker; best effort)."""

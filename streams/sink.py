@@ -51,9 +51,50 @@ class EpochChanged(Exception):
     """Redis was rebuilt since this consumer resumed: re-seek to its offsets."""
 
 
-# Not faults of a record: Redis down, or its picture lost/rebuilt. The caller handles them.
-PASS_THROUGH = (RedisLost, EpochChanged, redis.exceptions.ConnectionError,
+class WritesRefused(Exception):
+    """Redis refused the batch as a whole (full at maxmemory, a read-only replica, a disk it
+    cannot persist to, a key of another type under Marvec's prefix): nothing of it was
+    written. The batch stays unapplied and its offsets uncommitted until Redis takes it.
+    ``cause`` is a short code for metrics and health (``full``, ``readonly``, ...)."""
+
+    def __init__(self, cause: str, detail: str) -> None:
+        super().__init__(detail)
+        self.cause = cause
+        self.detail = detail
+
+
+# Redis error prefixes that refuse a write as a whole, before the script changed anything.
+REFUSALS = {"OOM": "full", "READONLY": "readonly", "MISCONF": "cannot_persist",
+            "NOREPLICAS": "no_replicas", "MASTERDOWN": "master_down", "LOADING": "loading",
+            "BUSY": "busy", "TRYAGAIN": "busy", "CLUSTERDOWN": "cluster_down",
+            "WRONGTYPE": "wrong_type"}
+
+_REFUSAL_CLASSES = ((redis.exceptions.OutOfMemoryError, "full"),
+                    (redis.exceptions.ReadOnlyError, "readonly"),
+                    (redis.exceptions.TryAgainError, "busy"),
+                    (redis.exceptions.ClusterDownError, "cluster_down"),
+                    (redis.exceptions.MasterDownError, "master_down"))
+_CODE = {"full": "OOM", "readonly": "READONLY", "busy": "TRYAGAIN", "cluster_down": "CLUSTERDOWN",
+         "master_down": "MASTERDOWN"}
+
+# Not faults of a record: Redis down, refusing writes, or its picture lost/rebuilt. The
+# caller handles them.
+PASS_THROUGH = (RedisLost, EpochChanged, WritesRefused, redis.exceptions.ConnectionError,
                 redis.exceptions.TimeoutError)
+
+
+def refusal(exc: redis.exceptions.ResponseError) -> WritesRefused | None:
+    """The refusal a Redis error stands for, or None for any other error."""
+    text = str(exc)
+    for cls, cause in _REFUSAL_CLASSES:  # redis-py strips these codes off the message
+        if isinstance(exc, cls):
+            return WritesRefused(cause, f"{_CODE[cause]} {text.split('script:', 1)[0].strip()}"[:240])
+    # a pipeline's error reads "Command # 3 (HGETALL mv:c:id:x) of pipeline caused error: ..."
+    head = text.rsplit("caused error: ", 1)[-1]
+    cause = REFUSALS.get(head.split(" ", 1)[0].upper())
+    if cause is None:
+        return None
+    return WritesRefused(cause, text.split("script:", 1)[0].strip()[:240])
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +135,7 @@ class RedisFold:
         cfg = self._config(now)
         for _ in range(MAX_ATTEMPTS):
             plan = plan_batch(items, raws, self.read(need), cfg, self.keys)
-            status, overflow, failed = self._commit(plan, now, epoch)
+            status, overflow = self._commit(plan, now, epoch)
             if status == -1:
                 raise RedisLost("Redis holds no Marvec aggregates")
             if status == -2:
@@ -102,9 +143,6 @@ class RedisFold:
             if status == 0:
                 if overflow:
                     log.error("%d counter(s) would pass 64 bits and were left as they were", overflow)
-                if failed:
-                    log.error("%d write(s) of a batch failed in Redis (a key of another type under "
-                              "Marvec's prefix?); the rest of the batch was applied", failed)
                 return FoldResult(plan.accepted, plan.duplicates, plan.rejected, plan.skipped)
             self.conflicts += 1
             log.info("the state of a batch moved before its commit (another consumer on the same "
@@ -131,7 +169,13 @@ class RedisFold:
             pipe.hmget(k.price(com), mkts)
         for (com, day), mkts in need.price_days.items():
             pipe.hmget(k.price_day(com, day), mkts)
-        res = iter(pipe.execute())
+        try:
+            res = iter(pipe.execute())
+        except redis.exceptions.ResponseError as exc:
+            refused = refusal(exc)
+            if refused is None:
+                raise
+            raise refused from None
         offsets: dict[str, int | None] = {}
         if need.partitions:
             offsets = {tp: (int(v) if v is not None else None)
@@ -149,7 +193,7 @@ class RedisFold:
             days.update(((com, day, m), _text(v)) for m, v in zip(mkts, next(res), strict=True))
         return Reads(offsets, seen, complaints, incidents, prices, days)
 
-    def _commit(self, plan: Plan, now: float, epoch: str) -> tuple[int, int, int]:
+    def _commit(self, plan: Plan, now: float, epoch: str) -> tuple[int, int]:
         k = self.keys
         now_min, now_hour = math.floor(now / 60), math.floor(now / 3600)
         keys = [k.meta, k.offsets, k.complaint_totals, k.disaster_totals, k.due,
@@ -177,8 +221,17 @@ class RedisFold:
         for cmd in plan.commands:
             args.append(len(cmd))
             args += cmd
-        res = [int(x) for x in self._script(keys=keys, args=args)]
-        return res[0], res[1], (res[2] if len(res) > 2 else 0)
+        try:
+            res = self._script(keys=keys, args=args)
+        except redis.exceptions.ResponseError as exc:
+            refused = refusal(exc)
+            if refused is None:
+                raise
+            raise refused from None
+        if int(res[0]) == -4:
+            why = res[1].decode() if isinstance(res[1], bytes) else str(res[1])
+            raise WritesRefused("wrong_type", why)
+        return int(res[0]), int(res[1])
 
     def apply(self, verdicts: Sequence[Verdict], now: float, epoch: str = "") -> FoldResult:
         """Apply one batch atomically, only onto the Redis picture named ``epoch``

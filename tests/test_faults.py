@@ -8,6 +8,7 @@ ones fixed since are plain regression tests that say what they found.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import signal
@@ -371,6 +372,43 @@ def test_the_consumer_rides_out_a_redis_outage_of_a_few_seconds(
     assert comparable(snap(redis_client, now)) == comparable(snap(ref, now))
 
 
+@pytest.mark.parametrize("refuse, allow", [
+    (["CONFIG", "SET", "maxmemory", "1"], ["CONFIG", "SET", "maxmemory", "0"]),  # full
+    (["REPLICAOF", "127.0.0.1", "1"], ["REPLICAOF", "NO", "ONE"]),  # a read-only replica
+], ids=["maxmemory", "readonly_replica"])
+def test_redis_refusing_writes_mid_stream_loses_nothing_and_counts_nothing_twice(
+        make_settings, redis_server, redis_client, caplog, refuse, allow):
+    """Redis refuses writes mid-stream (full at maxmemory with noeviction, or turned into a
+    read-only replica): the consumer holds the batch back, says why in one line, and once
+    Redis takes writes again the snapshot equals an uninterrupted run. Found as: the commit
+    ran its writes under pcall, so offsets advanced past 5 complaints none of which was
+    stored."""
+    caplog.set_level(logging.INFO, "marvec.consume")
+    settings = make_settings(partitions=3)
+    events = mixed_stream(1500, seed=41)
+    redis_client.config_set("maxmemory-policy", "noeviction")
+    _produce(settings, events[:500])
+    with consumer_thread(settings, redis_client) as (worker, state):
+        wait_for(lambda: handled(redis_client) >= 500, timeout=60)
+        redis_client.execute_command(*refuse)
+        held = applied(redis_client)
+        _produce(settings, events[500:])
+        wait_for(lambda: worker.refused is not None, timeout=30,
+                 message="the consumer did not notice that Redis refuses writes")
+        time.sleep(2)  # some retries while refused
+        assert applied(redis_client) == held, "offsets moved while Redis refused every write"
+        assert state.thread.is_alive(), f"the consumer died: {state.error!r}"
+        redis_client.execute_command(*allow)
+        wait_for(lambda: handled(redis_client) >= len(events), timeout=60,
+                 message="the consumer did not catch up once Redis took writes again")
+        wait_for(lambda: worker.refused is None, timeout=10)
+    assert f"Redis refuses writes ({'full' if 'maxmemory' in refuse else 'readonly'}" in caplog.text
+    assert "Redis takes writes again" in caplog.text
+    ref = _reference(settings, redis_server, len(events))
+    now = time.time()
+    assert comparable(snap(redis_client, now)) == comparable(snap(ref, now))
+
+
 # --- SIGKILL ----------------------------------------------------------------------------------
 
 
@@ -507,3 +545,32 @@ def test_broker_down_for_30_s_the_consumer_waits_quietly_and_catches_up(
         print(f"\nbroker down {OUTAGE_S:.0f} s: consumer used {cpu_outage:.2f} s CPU, "
               f"caught up {total} records")
 
+
+
+def test_healthz_says_why_redis_refuses_writes(tmp_path: Path, redis_server, redis_client):
+    """Redis full at maxmemory (noeviction) or turned into a read-only replica: /healthz
+    still answers 200 (Redis answers) and names why the consumers are held back."""
+    from marvec.writable import PROBE_EVERY_S
+
+    settings = Settings(redis_url=redis_server, auth="open", refresh_ms=200)
+    source = SnapshotSource(redis_server, boundaries().names, refresh_s=0.1)
+    web = create_app(settings, boundaries(), source).server.test_client()
+    assert web.get("/healthz").get_json()["writes_ok"] is True
+    redis_client.config_set("maxmemory-policy", "noeviction")
+    redis_client.config_set("maxmemory", "1")
+    try:
+        time.sleep(PROBE_EVERY_S + 0.2)
+        body = web.get("/healthz").get_json()
+        assert (body["status"], body["writes_ok"]) == ("writes_refused", False)
+        assert body["writes_refused"].startswith("full: ")
+    finally:
+        redis_client.config_set("maxmemory", "0")
+    redis_client.execute_command("REPLICAOF", "127.0.0.1", "1")
+    try:
+        time.sleep(PROBE_EVERY_S + 0.2)
+        body = web.get("/healthz").get_json()
+        assert body["writes_refused"].startswith("read-only replica")
+    finally:
+        redis_client.execute_command("REPLICAOF", "NO", "ONE")
+    time.sleep(PROBE_EVERY_S + 0.2)
+    assert web.get("/healthz").get_json()["writes_ok"] is True

@@ -22,7 +22,7 @@ from streamrig import boundaries, comparable, snap
 from streams.decode import Record, decode_batch
 from streams.fold import build_items
 from streams.plan import needs
-from streams.sink import RedisFold
+from streams.sink import RedisFold, WritesRefused
 
 FEED_OF = {f"t.{f}": f for f in ("complaints", "economy", "disasters")}
 
@@ -137,21 +137,44 @@ def test_a_batch_is_summed_before_it_reaches_redis(redis_client):
     assert all(len(c) - 2 <= 1000 for c in seen_adds)
 
 
-def test_a_foreign_key_of_another_type_fails_one_write_not_the_batch(redis_client, caplog):
-    """Someone SET a string where Marvec keeps its sorted set of due complaints: that
-    write fails, is logged, and the rest of the batch is applied exactly once (a commit
-    stopped half-way would be planned again and count its counters twice)."""
+def test_a_foreign_key_of_another_type_refuses_the_whole_batch_naming_it(redis_client):
+    """Someone SET a string where Marvec keeps its sorted set of due complaints. The batch
+    is refused as a whole, naming the key: nothing of it is written and its offsets stay
+    where they were (before, the one write failed under pcall and the rest was applied,
+    so the offsets moved past a complaint that was never fully stored). Once the foreign
+    key is gone, the same batch applies exactly once."""
     redis_client.set("mv:c:due", "not a sorted set")
     now = time.time()
     batch = [("complaints", 0, 0, complaint("C-9", "received", 60, category="roads"))]
     batch += [("economy", 0, 1, transactions("R-9", 2, 500, 60))]
     fold = new_fold(redis_client)
+    before = {k: redis_client.type(k) for k in redis_client.scan_iter("mv:*")}
+    with pytest.raises(WritesRefused) as refused:
+        fold.apply(verdicts(batch, now), now, "test")
+    assert refused.value.cause == "wrong_type"
+    assert "mv:c:due is a string" in refused.value.detail
+    assert {k: redis_client.type(k) for k in redis_client.scan_iter("mv:*")} == before
+    assert redis_client.hget("mv:offsets", "t.complaints|0") is None
+    assert redis_client.hget("mv:feed:complaints", "accepted") is None
+    redis_client.delete("mv:c:due")
     res = fold.apply(verdicts(batch, now), now, "test")
     assert (res.accepted, res.rejected) == (2, 0)
-    assert "write(s) of a batch failed in Redis" in caplog.text
-    assert redis_client.get("mv:c:due") == b"not a sorted set"  # the foreign key is left alone
+    again = fold.apply(verdicts(batch, now), now, "test")
+    assert (again.accepted, again.skipped) == (0, 2)
     assert redis_client.hget("mv:c:totals", "open") == b"1"
     assert redis_client.hget("mv:feed:complaints", "accepted") == b"1"
     day_tx = [k for k in redis_client.scan_iter("mv:e:tx:*")]
     assert len(day_tx) == 1 and redis_client.hget(day_tx[0], "amount") == b"500"
     assert redis_client.hget("mv:offsets", "t.complaints|0") == b"0"
+
+
+def test_a_counter_that_is_not_an_integer_refuses_the_batch_before_any_write(redis_client):
+    """A counter field holding text would fail HINCRBY half-way through the commit."""
+    redis_client.hset("mv:c:totals", "open", "many")
+    now = time.time()
+    batch = [("complaints", 0, 0, complaint("C-8", "received", 60, category="roads"))]
+    with pytest.raises(WritesRefused) as refused:
+        new_fold(redis_client).apply(verdicts(batch, now), now, "test")
+    assert "field open of mv:c:totals holds many" in refused.value.detail
+    assert redis_client.exists("mv:c:id:C-8") == 0
+    assert redis_client.hget("mv:offsets", "t.complaints|0") is None
