@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from marvec.contract import WITA
@@ -13,8 +14,17 @@ def wita_day(ts: float) -> str:
 
 
 def iso(ts: float) -> str:
-    """A Unix time as RFC 3339 with the WITA offset (seconds precision)."""
-    return datetime.fromtimestamp(ts, WITA).isoformat(timespec="seconds")
+    """A Unix time as RFC 3339 with the WITA offset, at the precision it carries: whole
+    seconds without a fraction, else the fraction to the microsecond with trailing zeros
+    dropped (an instant received as ``.250`` comes back as ``.25``, the same instant)."""
+    whole = math.floor(ts)
+    micros = round((ts - whole) * 1e6)
+    if micros >= 1_000_000:  # rounded up into the next second
+        whole, micros = whole + 1, 0
+    base = datetime.fromtimestamp(whole, WITA).isoformat(timespec="seconds")
+    if not micros:
+        return base
+    return f"{base[:19]}.{micros:06d}".rstrip("0") + base[19:]
 
 
 def day_start(ts: float) -> float:
