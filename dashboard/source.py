@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -50,7 +50,7 @@ IDLE_AFTER_S = 5.0
 """The background refresher stops after this long without a caller."""
 
 Reader = Callable[[redis.Redis, Sequence[str]], Snapshot]
-ClientSpec = str | redis.Redis | Callable[[], redis.Redis]
+ClientSpec: TypeAlias = str | redis.Redis | Callable[[], redis.Redis]
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ class SnapshotSource:
     def _get_client(self) -> redis.Redis:
         if self._client is None:
             spec = self._client_spec
-            self._client = make_client(spec) if isinstance(spec, str) else spec()  # type: ignore[operator]
+            self._client = make_client(spec) if isinstance(spec, str) else spec()
         return self._client
 
 

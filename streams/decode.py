@@ -11,25 +11,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
+import msgspec
 import numpy as np
 import orjson
 
 from marvec import contract as C
 from streams import fields as F
+from streams.feeds import FEEDS
+from streams.feeds.base import Locator
 from streams.fields import Invalid
 
+__all__ = ["Locator", "Record", "Verdict", "decode_batch", "decode_one"]
+
 log = logging.getLogger(__name__)
-
-
-class Locator(Protocol):
-    """What decoding needs of the loaded boundaries."""
-
-    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray: ...
-
-    def match_name(self, name: str) -> str | None: ...
 
 
 @dataclass(slots=True)
@@ -64,88 +60,15 @@ def _common(obj: dict[str, Any], feed: str, now: float) -> dict[str, Any]:
     return ev
 
 
-@lru_cache(maxsize=1024)
-def _match(locator: Locator, name: str) -> str | None:
-    """Lenient name matching, cached: the same few spellings arrive all day."""
-    return locator.match_name(name)
-
-
-def _kecamatan_name(obj: dict[str, Any], locator: Locator) -> str | None:
-    name = F.string(obj, "kecamatan", required=False, max_len=128)
-    if name is None:
-        return None
-    canonical = _match(locator, name)  # type: ignore[arg-type]
-    if canonical is None:
-        raise Invalid("schema", f"kecamatan {name!r} is not a kecamatan of the loaded boundaries")
-    return canonical
-
-
-def _place(ev: dict[str, Any], obj: dict[str, Any], locator: Locator, *, loc_required: bool) -> None:
-    loc = F.location(obj, required=loc_required)
-    if loc is not None:
-        ev["lat"], ev["lon"] = loc
-    ev["k"] = _kecamatan_name(obj, locator)
-
-
-def _complaint(obj: dict[str, Any], ev: dict[str, Any], locator: Locator) -> None:
-    ev["cid"] = F.string(obj, "complaint_id", required=True)
-    status = F.choice(obj, "status", C.COMPLAINT_STATUSES, required=True)
-    ev["st"] = status
-    ev["cat"] = F.choice(obj, "category", C.COMPLAINT_CATEGORIES, required=status == "received")
-    ev["pr"] = F.choice(obj, "priority", C.PRIORITIES, required=False)
-    ev["opd"] = F.string(obj, "opd", required=False, max_len=32)
-    ev["txt"] = F.string(obj, "text", required=False, min_len=0, max_len=2000)
-    _place(ev, obj, locator, loc_required=False)
-    if "lat" not in ev and ev["k"] is None:
-        raise Invalid("schema", "a complaint needs location or kecamatan")
-
-
-def _economy(obj: dict[str, Any], ev: dict[str, Any], locator: Locator) -> None:
-    kind = F.choice(obj, "kind", C.ECONOMY_KINDS, required=True)
-    ev["kind"] = kind
-    if kind == "price":
-        ev["com"] = F.choice(obj, "commodity", C.COMMODITIES, required=True)
-        ev["unit"] = F.choice(obj, "unit", C.UNITS, required=True)
-        ev["price"] = F.integer(obj, "price_idr", required=True, minimum=1)
-        ev["mkt"] = F.string(obj, "market", required=True)
-        _place(ev, obj, locator, loc_required=False)
-        return
-    ev["rid"] = F.string(obj, "report_id", required=True)
-    ev["mc"] = F.string(obj, "merchant_category", required=True, max_len=64)
-    ev["n"] = F.integer(obj, "count", required=True, minimum=0)
-    ev["amt"] = F.integer(obj, "amount_idr", required=True, minimum=0)
-    _place(ev, obj, locator, loc_required=False)
-    if "lat" not in ev and ev["k"] is None:
-        raise Invalid("schema", "a transactions report needs kecamatan or location")
-
-
-def _disaster(obj: dict[str, Any], ev: dict[str, Any], locator: Locator) -> None:
-    ev["iid"] = F.string(obj, "incident_id", required=True)
-    ev["hz"] = F.choice(obj, "hazard", C.HAZARDS, required=False)
-    ev["st"] = F.choice(obj, "status", C.INCIDENT_STATUSES, required=True)
-    ev["sev"] = F.integer(obj, "severity", required=False, minimum=1, maximum=5)
-    for name, short in (("affected_people", "ap"), ("displaced", "dp"), ("injured", "inj"),
-                        ("deaths", "dth")):
-        ev[short] = F.integer(obj, name, required=False, minimum=0)
-    ev["mag"] = F.number(obj, "magnitude", lo=-2.0, hi=10.0)
-    ev["dep"] = F.number(obj, "depth_km", lo=-10.0, hi=1000.0)
-    ev["wl"] = F.number(obj, "water_level_cm", lo=-1000.0, hi=100_000.0)
-    _place(ev, obj, locator, loc_required=True)
-
-
 _FEED_DECODERS: dict[str, Callable[[dict[str, Any], dict[str, Any], Locator], None]] = {
-    "complaints": _complaint,
-    "economy": _economy,
-    "disasters": _disaster,
+    name: feed.check for name, feed in FEEDS.items()
 }
+"""The slow path: each feed's field-by-field check, which names what is wrong."""
 
 
-def decode_one(feed: str, value: bytes | None, now: float, locator: Locator) -> dict[str, Any]:
-    """Validate one message; returns the compact event or raises ``Invalid``."""
-    if value is None:
-        raise Invalid("invalid_json", "empty message (no value)")
-    if len(value) > C.MAX_MESSAGE_BYTES:
-        raise Invalid("too_large", f"message is {len(value)} bytes; the limit is {C.MAX_MESSAGE_BYTES}")
+def _explain(feed: str, value: bytes, now: float, locator: Locator) -> dict[str, Any]:
+    """The field-by-field check (orjson, then each field by hand): the exact reason and
+    detail of a rejection, for a message the typed decoder refused."""
     try:
         obj = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
@@ -156,6 +79,30 @@ def decode_one(feed: str, value: bytes | None, now: float, locator: Locator) -> 
         raise Invalid("invalid_json", f"expected a JSON object, got {type(obj).__name__}")
     ev = _common(obj, feed, now)
     _FEED_DECODERS[feed](obj, ev, locator)
+    return ev
+
+
+def decode_one(feed: str, value: bytes | None, now: float, locator: Locator) -> dict[str, Any]:
+    """Validate one message; returns the compact event or raises ``Invalid``.
+
+    The feed's typed decoder (msgspec, in C) decodes and checks the types in one pass;
+    what it refuses, and the rules types cannot say, go to the field-by-field check,
+    which names the field (the rare case: rejections)."""
+    if value is None:
+        raise Invalid("invalid_json", "empty message (no value)")
+    if len(value) > C.MAX_MESSAGE_BYTES:
+        raise Invalid("too_large", f"message is {len(value)} bytes; the limit is {C.MAX_MESSAGE_BYTES}")
+    spec = FEEDS[feed]
+    try:
+        typed = spec.decoder.decode(value)
+    except (msgspec.DecodeError, RecursionError):
+        return _explain(feed, value, now, locator)
+    ev: dict[str, Any] = {"f": feed, "id": typed.event_id,
+                          "t": F.parse_time(typed.occurred_at, "occurred_at", now,
+                                            C.MAX_FUTURE_SECONDS),
+                          "src": typed.source}
+    if not spec.compact(typed, ev, locator):
+        return _explain(feed, value, now, locator)
     return ev
 
 
@@ -170,7 +117,7 @@ def _locate_batch(verdicts: Sequence[Verdict], locator: Locator) -> None:
 
 
 def _needs_city(ev: dict[str, Any]) -> bool:
-    return ev["f"] == "complaints" or (ev["f"] == "economy" and ev["kind"] == "transactions")
+    return FEEDS[ev["f"]].needs_city(ev)
 
 
 def decode_batch(records: Sequence[Record], feed_of: dict[str, str], now: float,

@@ -130,6 +130,11 @@ def timestamp(obj: dict[str, Any], name: str, now: float, max_future_s: float) -
     value = obj.get(name)
     if not isinstance(value, str):
         raise Invalid("schema", f"{name} is required as an RFC 3339 string with offset")
+    return parse_time(value, name, now, max_future_s)
+
+
+def parse_time(value: str, name: str, now: float, max_future_s: float) -> float:
+    """``timestamp`` of a string already known to be one."""
     m = _RFC3339.fullmatch(value)
     if m is None:
         raise Invalid("schema", f"{name} must be RFC 3339 with an offset, got {_show(value)}")

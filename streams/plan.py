@@ -20,20 +20,22 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from marvec.keys import Keys
+from streams.feeds import FEEDS
+from streams.values import fmt, num
+
+__all__ = ["FoldConfig", "Needs", "NeedsBuilder", "Plan", "Planner", "Reads", "fmt", "needs",
+           "num", "plan_batch"]
 
 State = dict[str, Any]
+Alive = Callable[["FoldConfig", State], Any]
 
-OPEN_STATUSES = frozenset({"received", "assigned", "in_progress"})
-COMPLAINT_FIELDS = ("cat", "pr", "opd", "k", "lat", "lon", "txt", "src")
-INCIDENT_FIELDS = ("hz", "sev", "lat", "lon", "k", "ap", "dp", "inj", "dth", "mag", "dep", "wl", "src")
-IMPACT = (("ap", "affected_people"), ("dp", "displaced"), ("inj", "injured"), ("dth", "deaths"))
 VERSION = "v"
 """Field of an entity hash counting its writes: the commit's guard that nobody else
 changed the entity between this batch's read and its write."""
@@ -58,14 +60,31 @@ class FoldConfig:
 
 @dataclass(slots=True)
 class Needs:
-    """What a batch must read first: its partitions, ids, entities and price cells."""
+    """What a batch must read first: its partitions, event ids, entity hashes and cells."""
 
     partitions: list[str]
     ids: dict[str, list[str]]
-    complaints: list[str]
-    incidents: list[str]
-    prices: dict[str, list[str]]
-    price_days: dict[tuple[str, str], list[str]]
+    hashes: list[str]
+    """Entity hashes to read whole (HGETALL)."""
+    cells: dict[str, list[str]]
+    """Hash key -> fields to read (HMGET)."""
+
+
+class NeedsBuilder:
+    """What a feed module's ``needs`` names: an entity hash, or cells of a hash."""
+
+    __slots__ = ("_cells", "_hashes", "keys")
+
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
+        self._hashes: dict[str, None] = {}
+        self._cells: dict[str, dict[str, None]] = defaultdict(dict)
+
+    def hash(self, key: str) -> None:
+        self._hashes[key] = None
+
+    def cell(self, key: str, fld: str) -> None:
+        self._cells[key][fld] = None
 
 
 @dataclass(slots=True)
@@ -74,10 +93,8 @@ class Reads:
 
     offsets: dict[str, int | None]
     seen: dict[str, set[str]]
-    complaints: dict[str, State]
-    incidents: dict[str, State]
-    prices: dict[tuple[str, str], str | None]
-    price_days: dict[tuple[str, str, str], str | None]
+    hashes: dict[str, State]
+    cells: dict[tuple[str, str], str | None]
 
 
 @dataclass(slots=True)
@@ -104,67 +121,36 @@ class Plan:
     skipped: int = 0
 
 
-def fmt(x: Any) -> str:
-    """A number as Redis stores it: integers without a fraction, floats round-trip."""
-    if isinstance(x, bool):
-        return "1" if x else "0"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        if x.is_integer() and abs(x) < 1e17:
-            return str(int(x))
-        return repr(x)
-    return str(x)
-
-
-def num(x: Any) -> Any:
-    """A stored value as a number (``None`` stays ``None``)."""
-    if x is None or isinstance(x, int | float):
-        return x
-    try:
-        return int(x)
-    except ValueError:
-        return float(x)
-
-
-def needs(items: Sequence[dict[str, Any]]) -> Needs:
+def needs(items: Sequence[dict[str, Any]], keys: Keys | None = None) -> Needs:
     """The reads a batch needs; only accepted events ask for state."""
     parts: dict[str, None] = {}
     ids: dict[str, dict[str, None]] = defaultdict(dict)
-    complaints: dict[str, None] = {}
-    incidents: dict[str, None] = {}
-    prices: dict[str, dict[str, None]] = defaultdict(dict)
-    price_days: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    builder = NeedsBuilder(keys or Keys())
     for it in items:
         parts[it["tp"]] = None
         if "rej" in it:
             continue
         f = it["f"]
         ids[f][it["id"]] = None
-        if f == "complaints":
-            complaints[it["cid"]] = None
-        elif f == "disasters":
-            incidents[it["iid"]] = None
-        elif it.get("kind") == "price":
-            prices[it["com"]][it["mkt"]] = None
-            price_days[(it["com"], it["d"])][it["mkt"]] = None
-    return Needs(list(parts), {f: list(v) for f, v in ids.items()}, list(complaints),
-                 list(incidents), {c: list(v) for c, v in prices.items()},
-                 {k: list(v) for k, v in price_days.items()})
+        FEEDS[f].needs(it, builder)
+    return Needs(list(parts), {f: list(v) for f, v in ids.items()}, list(builder._hashes),
+                 {k: list(v) for k, v in builder._cells.items()})
 
 
 class _Entity:
-    """One complaint's or incident's state through the batch."""
+    """One entity's state through the batch (a complaint, an incident...)."""
 
-    __slots__ = ("cur", "existed", "extra", "key", "open_at_start", "orig")
+    __slots__ = ("alive", "cur", "existed", "extra", "key", "open_at_start", "orig")
 
-    def __init__(self, key: str, orig: State, open_at_start: bool, extra: str | None = None) -> None:
+    def __init__(self, key: str, orig: State, alive: Alive, open_at_start: bool,
+                 extra: str | None = None) -> None:
         self.key = key
         self.orig = orig
         self.cur = dict(orig)
         self.existed = bool(orig)
+        self.alive = alive  # a module function: no reference back to the planner
         self.open_at_start = open_at_start
-        self.extra = extra  # an incident's timeline, sharing its lifetime; None for a complaint
+        self.extra = extra  # a key sharing the entity's lifetime (an incident's timeline)
 
 
 class _Fault(Exception):
@@ -177,7 +163,13 @@ class _Fault(Exception):
 
 
 class Planner:
-    """Builds the ``Plan`` of one batch from its items and what was read."""
+    """Builds the ``Plan`` of one batch from its items and what was read.
+
+    The machinery every feed shares: counters (``inc``), trend buckets (``trend``),
+    entities with latest-wins state (``entity``, ``follow``), sorted-set and set
+    members (``zsets``, ``sets``), guarded hash cells (``cell``, ``set_cell``), capped
+    lists, the ticker and expiries. Each feed's fold handler (``streams.feeds``) calls
+    these; the planner knows no feed by name."""
 
     def __init__(self, keys: Keys, cfg: FoldConfig, reads: Reads,
                  faults: dict[int, str] | None = None) -> None:
@@ -192,20 +184,18 @@ class Planner:
         self.zsets: dict[str, dict[str, float | None]] = defaultdict(dict)
         self.sets: dict[str, dict[str, bool]] = defaultdict(dict)
         self.pushes: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        self.caps: dict[tuple[str, str], int] = {}
         self.ticker: list[dict[str, Any]] = []
         self.seen_add: dict[str, list[Any]] = defaultdict(list)
         self.seen_now: dict[str, set[str]] = {f: set(s) for f, s in reads.seen.items()}
         self.applied: dict[str, int] = {}
         self.entities: dict[str, _Entity] = {}
-        self.price_cur: dict[tuple[str, str], str | None] = {}
-        self.price_set: dict[str, dict[str, str]] = defaultdict(dict)
+        self.cell_cur: dict[tuple[str, str], str | None] = {}
+        self.cell_set: dict[str, dict[str, str]] = defaultdict(dict)
         self._minute: dict[int, dict[str, int]] = {}
         self._hour: dict[int, dict[str, int]] = {}
         self._feed: dict[str, str] = {}
-        self._static = {name: getattr(keys, name) for name in (
-            "complaint_totals", "open_by_kecamatan", "open_by_category", "open_by_opd",
-            "open_by_kecamatan_category", "due", "latest_open", "opds", "active_incidents",
-            "disaster_totals", "active_by_hazard", "active_by_kecamatan", "ticker", "offsets")}
+        self._ticker_key, self._offsets_key = keys.ticker, keys.offsets
 
     # -- the batch --------------------------------------------------------------------
     def run(self, items: Iterable[dict[str, Any]], raws: Sequence[bytes]) -> Plan:
@@ -228,23 +218,20 @@ class Planner:
                 applied[tp] = o
         return self._finish()
 
-    # -- helpers ----------------------------------------------------------------------
-    def _inc(self, key: str, fld: str, n: int) -> None:
+    # -- the machinery the feeds' fold handlers use -------------------------------------
+    def inc(self, key: str, fld: str, n: int) -> None:
+        """Add ``n`` to a counter (summed over the batch, one HINCRBY each)."""
         if n:
             self.hincr[key][fld] += n
 
-    def _expat(self, key: str, at: float) -> None:
+    def expire_at_least(self, key: str, at: float) -> None:
+        """Let ``key`` expire no earlier than ``at`` (Unix time)."""
         at = math.floor(at)
         if self.expire_at.get(key, -math.inf) < at:
             self.expire_at[key] = at
 
-    def _feed_key(self, feed: str) -> str:
-        fk = self._feed.get(feed)
-        if fk is None:
-            fk = self._feed[feed] = self.k.feed(feed)
-        return fk
-
-    def _trend(self, e: dict[str, Any], fld: str, n: int) -> None:
+    def trend(self, e: dict[str, Any], fld: str, n: int) -> None:
+        """Count ``n`` in the minute (kept 25 h) and hour trend buckets of the event's time."""
         m, h = e["m"], e["h"]
         if m >= self.min_floor:
             mb = self._minute.get(m)
@@ -256,72 +243,42 @@ class Planner:
             hb = self._hour[h] = self._bucket(self.k.hour_bucket(h), h * 3600 + self.cfg.hour_ttl)
         hb[fld] += n
 
-    def _bucket(self, key: str, expire_at: int) -> dict[str, int]:
-        """A trend bucket's counters for this batch (its expiry follows from its time)."""
-        self.expire_at.setdefault(key, expire_at)
-        return self.hincr[key]
-
-    def _entity(self, key: str, orig: State, contrib: Any, extra: str | None = None) -> _Entity:
+    def entity(self, key: str, alive: Alive, extra: str | None = None) -> _Entity:
+        """The entity hash ``key`` as this batch leaves it (its first look records its guard).
+        ``alive`` says what it contributes while live; ``extra`` shares its lifetime."""
         ent = self.entities.get(key)
         if ent is None:
-            ent = self.entities[key] = _Entity(key, orig, contrib(orig) is not None, extra)
+            orig = self.reads.hashes.get(key) or {}
+            ent = self.entities[key] = _Entity(key, orig, alive, alive(self.cfg, orig) is not None,
+                                               extra)
             self.plan.entities.append((key, str(orig.get(VERSION, "")) if orig else ""))
         return ent
 
-    def _tick(self, tick: dict[str, Any]) -> None:
+    def cell(self, key: str, fld: str) -> str | None:
+        """A hash cell's value as this batch left it; the first look records its guard."""
+        c = (key, fld)
+        if c not in self.cell_cur:
+            read = self.reads.cells.get(c)
+            self.cell_cur[c] = read
+            self.plan.cells.append((key, fld, read or ""))
+        return self.cell_cur[c]
+
+    def set_cell(self, key: str, fld: str, val: str) -> None:
+        self.cell_cur[(key, fld)] = val
+        self.cell_set[key][fld] = val
+
+    def push_capped(self, key: str, value: Any, cap: int) -> None:
+        """Push onto a list kept newest first, at most ``cap`` long."""
+        self.pushes[("lpush", key)].append(value)
+        self.caps[("lpush", key)] = cap
+
+    def append_capped(self, key: str, value: Any, cap: int) -> None:
+        """Append to a list kept in time order, at most the ``cap`` newest."""
+        self.pushes[("rpush", key)].append(value)
+        self.caps[("rpush", key)] = cap
+
+    def tick(self, tick: dict[str, Any]) -> None:
         self.ticker.append(tick)  # only the newest ticker_len are encoded, in _finish
-
-    def _reject(self, it: dict[str, Any], raws: Sequence[bytes], reason: str, detail: str | None) -> None:
-        self._inc(self._feed_key(it["f"]), "rejected", 1)
-        tp = it["tp"]
-        head = orjson.dumps({"reason": reason, "detail": detail, "topic": tp.rsplit("|", 1)[0],
-                             "partition": it["p"], "offset": it["o"]})
-        out = self.pushes[("outbox", self.k.outbox(tp))]
-        out.append(head)
-        out.append(raws[it["raw"] - 1])
-        self.plan.rejected += 1
-
-    # -- one record ---------------------------------------------------------------------
-    def _handle(self, it: dict[str, Any], raws: Sequence[bytes]) -> None:
-        if "rej" in it:
-            self._reject(it, raws, it["rej"], it.get("det"))
-            return
-        f = it["f"]
-        eid = it["id"]
-        seen = self.seen_now.setdefault(f, set())
-        if eid in seen:
-            self._inc(self._feed_key(f), "duplicates", 1)
-            self.plan.duplicates += 1
-            return
-        why = self._accept(it)
-        if why is not None:  # refused before any write
-            self._reject(it, raws, "schema", why)
-            return
-        seen.add(eid)
-        t = it["t"]
-        self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
-        fk = self._feed_key(f)
-        if t > self.plan.feed_last.get(fk, -math.inf):
-            self.plan.feed_last[fk] = t
-        self.plan.accepted += 1
-
-    def _accept(self, e: dict[str, Any]) -> str | None:
-        f = e["f"]
-        if f == "disasters":
-            why = self._incident(e)
-            if why is not None:
-                return why
-        elif f == "complaints":
-            self._complaint(e)
-        elif e.get("kind") == "price":
-            self._price(e)
-        else:
-            self._transactions(e)
-        self._inc(self._feed_key(f), "accepted", 1)
-        self._trend(e, f, 1)
-        if e.get("k") is not None:
-            self._trend(e, f"{f}:k:{e['k']}", 1)
-        return None
 
     @staticmethod
     def _is_newer(s: State, e: dict[str, Any]) -> bool:
@@ -336,7 +293,7 @@ class Planner:
         return bool(e["o"] > so)
 
     @classmethod
-    def _follow(cls, s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    def follow(cls, s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
         """Latest wins: a newer event sets the status and every field it carries, an older
         one only fields the state lacks; ``first`` keeps the earliest time. Whether newer."""
         newer = cls._is_newer(s, e)
@@ -351,175 +308,54 @@ class Planner:
             s["first"] = e["t"]
         return newer
 
-    # -- complaints -------------------------------------------------------------------
-    def _complaint_contrib(self, s: State) -> tuple[str, str, Any, float] | None:
-        if s.get("st") not in OPEN_STATUSES:
-            return None
-        base = num(s.get("rcv"))
-        if base is None:
-            base = num(s.get("first"))
-        return (s.get("k") or "?", s.get("cat") or "unknown", s.get("opd"),
-                base + self.cfg.sla[s.get("pr") or "normal"])
+    # -- one record ---------------------------------------------------------------------
+    def _feed_key(self, feed: str) -> str:
+        fk = self._feed.get(feed)
+        if fk is None:
+            fk = self._feed[feed] = self.k.feed(feed)
+        return fk
 
-    def _open_counts(self, c: tuple[str, str, Any, float], sign: int) -> None:
-        k, cat, opd, _ = c
-        st = self._static
-        self._inc(st["complaint_totals"], "open", sign)
-        self._inc(st["open_by_kecamatan"], k, sign)
-        self._inc(st["open_by_category"], cat, sign)
-        self._inc(st["open_by_kecamatan_category"], f"{k}|{cat}", sign)
-        if opd:
-            self._inc(st["open_by_opd"], opd, sign)
+    def _bucket(self, key: str, expire_at: int) -> dict[str, int]:
+        """A trend bucket's counters for this batch (its expiry follows from its time)."""
+        self.expire_at.setdefault(key, expire_at)
+        return self.hincr[key]
 
-    def _complaint(self, e: dict[str, Any]) -> None:
-        cid = e["cid"]
-        key = self.k.complaint(cid)
-        ent = self._entity(key, self.reads.complaints.get(cid) or {}, self._complaint_contrib)
-        s = ent.cur
-        old = self._complaint_contrib(s)
-        newer = self._follow(s, e, COMPLAINT_FIELDS)
-        day_key = self.k.complaint_day(e["d"])
-        resolved = False
-        if e["st"] == "received":
-            r = num(s.get("rcv"))
-            if r is None:
-                self._inc(day_key, "received", 1)
-                self._trend(e, "c:received", 1)
-                self._trend(e, "c:cat:" + (e.get("cat") or s.get("cat") or "unknown"), 1)
-            if r is None or e["t"] < r:
-                s["rcv"] = e["t"]
-        if e["st"] == "resolved" and s.get("res") is None:
-            s["res"] = e["t"]
-            self._inc(day_key, "resolved", 1)
-            self._trend(e, "c:resolved", 1)
-            resolved = True
-        if resolved:
-            self._resolution(s)
-        self._expat(day_key, e["de"] + self.cfg.day_ttl)
-        new = self._complaint_contrib(s)
-        if old:
-            self._open_counts(old, -1)
-        st = self._static
-        zs = self.zsets
-        if new:
-            self._open_counts(new, 1)
-            same_due = old is not None and old[3] == new[3]
-            if not same_due:
-                zs[st["due"]][cid] = new[3]
-            if newer:
-                zs[st["latest_open"]][cid] = num(s["t"])
-            if new[2] and not (same_due and old is not None and old[2] == new[2]):
-                zs[self.k.due_by_opd(new[2])][cid] = new[3]
-                self.sets[st["opds"]][new[2]] = True
-        elif old:
-            zs[st["due"]][cid] = None
-            zs[st["latest_open"]][cid] = None
-        if old and old[2] and (new is None or new[2] != old[2]):
-            zs[self.k.due_by_opd(old[2])][cid] = None
-        if newer:
-            self._tick({"feed": "complaints", "at": e["t"], "kind": e["st"],
-                             "title": s.get("cat") or "unknown", "text": s.get("txt"),
-                             "k": s.get("k"), "id": cid})
+    def _reject(self, it: dict[str, Any], raws: Sequence[bytes], reason: str, detail: str | None) -> None:
+        self.inc(self._feed_key(it["f"]), "rejected", 1)
+        tp = it["tp"]
+        head = orjson.dumps({"reason": reason, "detail": detail, "topic": tp.rsplit("|", 1)[0],
+                             "partition": it["p"], "offset": it["o"]})
+        out = self.pushes[("outbox", self.k.outbox(tp))]
+        out.append(head)
+        out.append(raws[it["raw"] - 1])
+        self.plan.rejected += 1
 
-    def _resolution(self, s: State) -> None:
-        base = num(s.get("rcv"))
-        if base is None:
-            base = num(s.get("first"))
-        res = num(s["res"])
-        within = 1 if res <= base + self.cfg.sla[s.get("pr") or "normal"] else 0
-        self.pushes[("resolutions", self.k.resolutions(s.get("opd") or "-"))].append(
-            f"{fmt(res - base)}|{within}|{fmt(res)}")
-
-    # -- economy ----------------------------------------------------------------------
-    def _price_cell(self, key: str, mkt: str, read: str | None) -> str | None:
-        """A price cell's value as this batch left it; the first look records its guard."""
-        cell = (key, mkt)
-        if cell not in self.price_cur:
-            self.price_cur[cell] = read
-            self.plan.cells.append((key, mkt, read or ""))
-        return self.price_cur[cell]
-
-    def _set_price(self, key: str, mkt: str, val: str) -> None:
-        self.price_cur[(key, mkt)] = val
-        self.price_set[key][mkt] = val
-
-    def _price(self, e: dict[str, Any]) -> None:
-        com, mkt, t, day = e["com"], e["mkt"], e["t"], e["d"]
-        val = f"{fmt(t)}|{fmt(e['price'])}|{e['unit']}"
-        key = self.k.price(com)
-        cur = self._price_cell(key, mkt, self.reads.prices.get((com, mkt)))
-        if cur is None or t >= float(cur.split("|", 1)[0]):
-            self._set_price(key, mkt, val)
-            self._tick({"feed": "economy", "at": t, "kind": "price", "title": com, "text": mkt,
-                        "k": e.get("k"), "value": e["price"]})
-        dk = self.k.price_day(com, day)
-        dcur = self._price_cell(dk, mkt, self.reads.price_days.get((com, day, mkt)))
-        if dcur is None or t >= float(dcur.split("|", 1)[0]):
-            self._set_price(dk, mkt, val)
-        self._expat(dk, e["de"] + self.cfg.day_ttl)
-
-    def _transactions(self, e: dict[str, Any]) -> None:
-        dk = self.k.tx_day(e["d"])
-        k, n, amt = e["k"], e["n"], e["amt"]
-        inc = self._inc
-        inc(dk, "count", n)
-        inc(dk, "amount", amt)
-        inc(dk, f"k:{k}", amt)
-        inc(dk, f"kc:{k}", n)
-        inc(dk, f"m:{e['mc']}", amt)
-        self._expat(dk, e["de"] + self.cfg.day_ttl)
-        self._trend(e, "e:tx_count", n)
-        self._trend(e, "e:tx_amount", amt)
-        self._tick({"feed": "economy", "at": e["t"], "kind": "transactions", "title": e["mc"],
-                    "k": k, "value": amt})
-
-    # -- disasters ----------------------------------------------------------------------
-    @staticmethod
-    def _incident_contrib(s: State) -> tuple[Any, Any, int, int, int, int] | None:
-        st = s.get("st")
-        if st is None or st == "closed":
-            return None
-        return (s.get("hz"), s.get("k"), num(s.get("ap")) or 0, num(s.get("dp")) or 0,
-                num(s.get("inj")) or 0, num(s.get("dth")) or 0)
-
-    def _incident_counts(self, c: tuple[Any, Any, int, int, int, int], sign: int) -> None:
-        tk = self._static["disaster_totals"]
-        self._inc(tk, "active", sign)
-        for (_, name), n in zip(IMPACT, c[2:], strict=True):
-            self._inc(tk, name, sign * n)
-        self._inc(self._static["active_by_hazard"], c[0], sign)
-        if c[1]:
-            self._inc(self._static["active_by_kecamatan"], c[1], sign)
-
-    def _incident(self, e: dict[str, Any]) -> str | None:
-        iid = e["iid"]
-        key = self.k.incident(iid)
-        ent = self._entity(key, self.reads.incidents.get(iid) or {}, self._incident_contrib,
-                           extra=self.k.timeline(iid))
-        s = ent.cur
-        exists = bool(s)
-        if not exists and (e.get("hz") is None or e.get("sev") is None):
-            return f"hazard and severity are required on the first event of incident {iid}"
-        old = self._incident_contrib(s)
-        newer = self._follow(s, e, INCIDENT_FIELDS)
-        if not exists:
-            self._trend(e, "d:new", 1)
-        new = self._incident_contrib(s)
-        if old:
-            self._incident_counts(old, -1)
-        active = self._static["active_incidents"]
-        if new:
-            self._incident_counts(new, 1)
-            self.sets[active][iid] = True
-        elif old:
-            self.sets[active][iid] = False
-        sev = e.get("sev") if e.get("sev") is not None else s.get("sev")
-        self.pushes[("timeline", ent.extra or "")].append(
-            f"{fmt(e['t'])}|{e['st']}|{fmt(sev) if sev is not None else ''}")
-        if newer:
-            self._tick({"feed": "disasters", "at": e["t"], "kind": e["st"], "title": s.get("hz"),
-                        "k": s.get("k"), "id": iid, "value": num(s.get("sev"))})
-        return None
+    def _handle(self, it: dict[str, Any], raws: Sequence[bytes]) -> None:
+        if "rej" in it:
+            self._reject(it, raws, it["rej"], it.get("det"))
+            return
+        f = it["f"]
+        eid = it["id"]
+        seen = self.seen_now.setdefault(f, set())
+        if eid in seen:
+            self.inc(self._feed_key(f), "duplicates", 1)
+            self.plan.duplicates += 1
+            return
+        why = FEEDS[f].fold(self, it)
+        if why is not None:  # refused before any write
+            self._reject(it, raws, "schema", why)
+            return
+        fk = self._feed_key(f)
+        self.inc(fk, "accepted", 1)
+        self.trend(it, f, 1)
+        if it.get("k") is not None:
+            self.trend(it, f"{f}:k:{it['k']}", 1)
+        seen.add(eid)
+        t = it["t"]
+        self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
+        if t > self.plan.feed_last.get(fk, -math.inf):
+            self.plan.feed_last[fk] = t
+        self.plan.accepted += 1
 
     # -- the writes ---------------------------------------------------------------------
     def _finish(self) -> Plan:
@@ -536,7 +372,7 @@ class Planner:
         for key, present in self.sets.items():
             _chunked(cmds, ["SADD", key], [m for m, p in present.items() if p], 1)
             _chunked(cmds, ["SREM", key], [m for m, p in present.items() if not p], 1)
-        for key, cells in self.price_set.items():
+        for key, cells in self.cell_set.items():
             _chunked(cmds, ["HSET", key], [x for kv in cells.items() for x in kv], 2)
         for feed, pairs in self.seen_add.items():
             sk = self.k.seen(feed)
@@ -551,13 +387,13 @@ class Planner:
         for key, at in self.expire_at.items():
             cmds.append(["EXPIREAT", key, str(at)])
         if self.applied:
-            offs = self._static["offsets"]
+            offs = self._offsets_key
             cmds.append(["HSET", offs, *[x for tp, o in self.applied.items() for x in (tp, str(o))]])
         if self.ticker:
             newest = [orjson.dumps({k: v for k, v in tick.items() if v is not None})
                       for tick in self.ticker[-self.cfg.ticker_len:]]
-            cmds.append(["LPUSH", self._static["ticker"], *newest])
-            cmds.append(["LTRIM", self._static["ticker"], "0", str(self.cfg.ticker_len - 1)])
+            cmds.append(["LPUSH", self._ticker_key, *newest])
+            cmds.append(["LTRIM", self._ticker_key, "0", str(self.cfg.ticker_len - 1)])
         plan.gauges = plan.accepted > 0
         return plan
 
@@ -571,8 +407,7 @@ class Planner:
         elif not ent.existed:
             return
         keys = [ent.key] if ent.extra is None else [ent.key, ent.extra]
-        contrib = self._complaint_contrib if ent.extra is None else self._incident_contrib
-        if contrib(s) is not None:
+        if ent.alive(self.cfg, s) is not None:
             if ent.existed and not ent.open_at_start:
                 cmds.extend(["PERSIST", k] for k in keys)
         else:
@@ -580,16 +415,17 @@ class Planner:
             cmds.extend(["EXPIREAT", k, at] for k in keys)
 
     def _list_writes(self, cmds: list[list[Any]]) -> None:
-        cfg = self.cfg
         for (kind, key), values in self.pushes.items():
             if kind == "outbox":
                 _chunked(cmds, ["RPUSH", key], values, 2)
-            elif kind == "resolutions":
-                cmds.append(["LPUSH", key, *values[-cfg.resolutions_len:]])
-                cmds.append(["LTRIM", key, "0", str(cfg.resolutions_len - 1)])
-            else:  # an incident's timeline
-                cmds.append(["RPUSH", key, *values[-cfg.timeline_len:]])
-                cmds.append(["LTRIM", key, str(-cfg.timeline_len), "-1"])
+                continue
+            cap = self.caps[(kind, key)]
+            if kind == "lpush":  # newest first
+                cmds.append(["LPUSH", key, *values[-cap:]])
+                cmds.append(["LTRIM", key, "0", str(cap - 1)])
+            else:  # in time order, the newest kept
+                cmds.append(["RPUSH", key, *values[-cap:]])
+                cmds.append(["LTRIM", key, str(-cap), "-1"])
 
 
 def _chunked(cmds: list[list[Any]], head: list[Any], values: list[Any], step: int) -> None:

@@ -91,10 +91,10 @@ def refusal(exc: redis.exceptions.ResponseError) -> WritesRefused | None:
             return WritesRefused(cause, f"{_CODE[cause]} {text.split('script:', 1)[0].strip()}"[:240])
     # a pipeline's error reads "Command # 3 (HGETALL mv:c:id:x) of pipeline caused error: ..."
     head = text.rsplit("caused error: ", 1)[-1]
-    cause = REFUSALS.get(head.split(" ", 1)[0].upper())
-    if cause is None:
+    code = REFUSALS.get(head.split(" ", 1)[0].upper())
+    if code is None:
         return None
-    return WritesRefused(cause, text.split("script:", 1)[0].strip()[:240])
+    return WritesRefused(code, text.split("script:", 1)[0].strip()[:240])
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ class RedisFold:
 
     def _call(self, verdicts: Sequence[Verdict], now: float, epoch: str) -> FoldResult:
         items, raws = build_items(verdicts)
-        need = needs(items)
+        need = needs(items, self.keys)
         cfg = self._config(now)
         for _ in range(MAX_ATTEMPTS):
             plan = plan_batch(items, raws, self.read(need), cfg, self.keys)
@@ -161,14 +161,10 @@ class RedisFold:
                 chunk = ids[i:i + CHUNK]
                 seen_chunks.append((feed, chunk))
                 pipe.execute_command("ZMSCORE", k.seen(feed), *chunk)
-        for cid in need.complaints:
-            pipe.hgetall(k.complaint(cid))
-        for iid in need.incidents:
-            pipe.hgetall(k.incident(iid))
-        for com, mkts in need.prices.items():
-            pipe.hmget(k.price(com), mkts)
-        for (com, day), mkts in need.price_days.items():
-            pipe.hmget(k.price_day(com, day), mkts)
+        for key in need.hashes:
+            pipe.hgetall(key)
+        for key, flds in need.cells.items():
+            pipe.hmget(key, flds)
         try:
             res = iter(pipe.execute())
         except redis.exceptions.ResponseError as exc:
@@ -183,15 +179,11 @@ class RedisFold:
         seen: dict[str, set[str]] = {feed: set() for feed in need.ids}
         for feed, chunk in seen_chunks:
             seen[feed].update(i for i, score in zip(chunk, next(res), strict=True) if score is not None)
-        complaints = {cid: _text_hash(next(res)) for cid in need.complaints}
-        incidents = {iid: _text_hash(next(res)) for iid in need.incidents}
-        prices: dict[tuple[str, str], str | None] = {}
-        for com, mkts in need.prices.items():
-            prices.update(((com, m), _text(v)) for m, v in zip(mkts, next(res), strict=True))
-        days: dict[tuple[str, str, str], str | None] = {}
-        for (com, day), mkts in need.price_days.items():
-            days.update(((com, day, m), _text(v)) for m, v in zip(mkts, next(res), strict=True))
-        return Reads(offsets, seen, complaints, incidents, prices, days)
+        hashes = {key: _text_hash(next(res)) for key in need.hashes}
+        cells: dict[tuple[str, str], str | None] = {}
+        for key, flds in need.cells.items():
+            cells.update(((key, f), _text(v)) for f, v in zip(flds, next(res), strict=True))
+        return Reads(offsets, seen, hashes, cells)
 
     def _commit(self, plan: Plan, now: float, epoch: str) -> tuple[int, int]:
         k = self.keys

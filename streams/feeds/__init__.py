@@ -1,0 +1,14 @@
+"""The feeds Marvec reads, one module each, and the registry derived from them.
+
+Adding a feed: write ``streams/feeds/<feed>.py`` with its ``FEED`` and add it to
+``FEEDS`` below (docs/feeds.md has the checklist).
+"""
+
+from __future__ import annotations
+
+from streams.feeds import complaints, disasters, economy
+from streams.feeds.base import Feed
+
+FEEDS: dict[str, Feed] = {f.name: f for f in (complaints.FEED, economy.FEED, disasters.FEED)}
+
+__all__ = ["FEEDS", "Feed"]

@@ -1,0 +1,169 @@
+"""``marvec.complaints``: citizen complaints and their status changes (contract 1.2).
+
+A complaint is an entity (hash ``Keys.complaint``): its state follows its latest event;
+while open it counts in the open counters by kecamatan, category and OPD and sits in
+the due-time sorted sets; once resolved its time to resolution goes to its OPD's list.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from marvec import contract as C
+from marvec.keys import Keys
+from streams import fields as F
+from streams.feeds.base import (
+    Common,
+    Event,
+    Feed,
+    Id,
+    Locator,
+    Opd,
+    Text,
+    place,
+    place_checked,
+    placed,
+)
+from streams.fields import Invalid
+from streams.values import fmt, num
+
+if TYPE_CHECKING:
+    from streams.plan import FoldConfig, NeedsBuilder, Planner
+
+FIELDS = ("cat", "pr", "opd", "k", "lat", "lon", "txt", "src")
+"""Entity hash fields an event carries (``Keys.complaint``): category, priority, OPD,
+kecamatan, location, citizen text, source; plus the fold's own ``st``, ``t``, ``p``,
+``o``, ``first``, ``rcv`` (received), ``res`` (resolved) and the version ``v``."""
+
+
+class ComplaintEvent(Common, kw_only=True):
+    complaint_id: Id
+    status: Literal[C.COMPLAINT_STATUSES]  # type: ignore[valid-type]
+    category: Literal[C.COMPLAINT_CATEGORIES] | None = None  # type: ignore[valid-type]
+    priority: Literal[C.PRIORITIES] | None = None  # type: ignore[valid-type]
+    opd: Opd | None = None
+    text: Text | None = None
+
+
+def compact(e: ComplaintEvent, ev: Event, locator: Locator) -> bool:
+    if e.status == "received" and e.category is None:
+        return False
+    ev["cid"], ev["st"], ev["cat"], ev["pr"] = e.complaint_id, e.status, e.category, e.priority
+    ev["opd"], ev["txt"] = e.opd, e.text
+    place(ev, e, locator)
+    return placed(ev)
+
+
+def check(obj: dict[str, Any], ev: Event, locator: Locator) -> None:
+    ev["cid"] = F.string(obj, "complaint_id", required=True)
+    status = F.choice(obj, "status", C.COMPLAINT_STATUSES, required=True)
+    ev["st"] = status
+    ev["cat"] = F.choice(obj, "category", C.COMPLAINT_CATEGORIES, required=status == "received")
+    ev["pr"] = F.choice(obj, "priority", C.PRIORITIES, required=False)
+    ev["opd"] = F.string(obj, "opd", required=False, max_len=32)
+    ev["txt"] = F.string(obj, "text", required=False, min_len=0, max_len=2000)
+    place_checked(ev, obj, locator, loc_required=False)
+    if not placed(ev):
+        raise Invalid("schema", "a complaint needs location or kecamatan")
+
+
+def needs(e: Event, need: NeedsBuilder) -> None:
+    need.hash(need.keys.complaint(e["cid"]))
+
+
+def alive(cfg: FoldConfig, s: dict[str, Any]) -> tuple[str, str, Any, float] | None:
+    """An open complaint's (kecamatan, category, OPD, due time); None once closed."""
+    if s.get("st") not in C.COMPLAINT_OPEN_STATUSES:
+        return None
+    base = num(s.get("rcv"))
+    if base is None:
+        base = num(s.get("first"))
+    return (s.get("k") or "?", s.get("cat") or "unknown", s.get("opd"),
+            base + cfg.sla[s.get("pr") or C.DEFAULT_PRIORITY])
+
+
+@lru_cache(maxsize=4)
+def _static(k: Keys) -> tuple[str, ...]:
+    return (k.complaint_totals, k.open_by_kecamatan, k.open_by_category,
+            k.open_by_kecamatan_category, k.open_by_opd, k.due, k.latest_open, k.opds)
+
+
+def _open_counts(p: Planner, c: tuple[str, str, Any, float], sign: int) -> None:
+    k, cat, opd, _ = c
+    totals, by_kec, by_cat, by_kc, by_opd = _static(p.k)[:5]
+    p.inc(totals, "open", sign)
+    p.inc(by_kec, k, sign)
+    p.inc(by_cat, cat, sign)
+    p.inc(by_kc, f"{k}|{cat}", sign)
+    if opd:
+        p.inc(by_opd, opd, sign)
+
+
+def fold(p: Planner, e: Event) -> str | None:
+    cid = e["cid"]
+    ent = p.entity(p.k.complaint(cid), alive)
+    s = ent.cur
+    old = alive(p.cfg, s)
+    newer = p.follow(s, e, FIELDS)
+    day_key = p.k.complaint_day(e["d"])
+    if e["st"] == "received":
+        r = num(s.get("rcv"))
+        if r is None:
+            p.inc(day_key, "received", 1)
+            p.trend(e, "c:received", 1)
+            p.trend(e, "c:cat:" + (e.get("cat") or s.get("cat") or "unknown"), 1)
+        if r is None or e["t"] < r:
+            s["rcv"] = e["t"]
+    if e["st"] == "resolved" and s.get("res") is None:
+        s["res"] = e["t"]
+        p.inc(day_key, "resolved", 1)
+        p.trend(e, "c:resolved", 1)
+        _resolution(p, s)
+    p.expire_at_least(day_key, e["de"] + p.cfg.day_ttl)
+    new = alive(p.cfg, s)
+    _index(p, cid, s, old, new, newer)
+    if newer:
+        p.tick({"feed": "complaints", "at": e["t"], "kind": e["st"],
+                "title": s.get("cat") or "unknown", "text": s.get("txt"), "k": s.get("k"), "id": cid})
+    return None
+
+
+def _index(p: Planner, cid: str, s: dict[str, Any], old: Any, new: Any, newer: bool) -> None:
+    """The open counters and due-time sets, moved from what the complaint was to what it is."""
+    due, latest, opds = _static(p.k)[5:]
+    if old:
+        _open_counts(p, old, -1)
+    zs = p.zsets
+    if new:
+        _open_counts(p, new, 1)
+        same_due = old is not None and old[3] == new[3]
+        if not same_due:
+            zs[due][cid] = new[3]
+        if newer:
+            zs[latest][cid] = num(s["t"])
+        if new[2] and not (same_due and old is not None and old[2] == new[2]):
+            zs[p.k.due_by_opd(new[2])][cid] = new[3]
+            p.sets[opds][new[2]] = True
+    elif old:
+        zs[due][cid] = None
+        zs[latest][cid] = None
+    if old and old[2] and (new is None or new[2] != old[2]):
+        zs[p.k.due_by_opd(old[2])][cid] = None
+
+
+def _resolution(p: Planner, s: dict[str, Any]) -> None:
+    base = num(s.get("rcv"))
+    if base is None:
+        base = num(s.get("first"))
+    res = num(s["res"])
+    within = 1 if res <= base + p.cfg.sla[s.get("pr") or C.DEFAULT_PRIORITY] else 0
+    p.push_capped(p.k.resolutions(s.get("opd") or "-"), f"{fmt(res - base)}|{within}|{fmt(res)}",
+                  p.cfg.resolutions_len)
+
+
+FEED = Feed(name="complaints", entity_key="complaint_id",
+            decoder=msgspec.json.Decoder(ComplaintEvent), compact=compact, check=check,
+            needs_city=lambda ev: True, needs=needs, fold=fold, alive=alive)
