@@ -7,20 +7,33 @@ build it directly with keyword arguments.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from marvec.contract import DEFAULT_TOPICS
+from marvec.contract import DEFAULT_TOPICS, FEEDS
 from marvec.errors import SettingsError
 
+_CONFIG = SettingsConfigDict(env_prefix="MARVEC_", frozen=True, extra="ignore")
 
-class Settings(BaseSettings):
-    """Every setting Marvec reads. Each field is ``MARVEC_<NAME>`` in the environment."""
+# ``MARVEC_TOPIC_<FEED>`` for every feed of the contract, derived from its one list:
+# a new feed gets its topic setting without a line here.
+if TYPE_CHECKING:  # the type checker sees the declared fields; topics via ``topics``
+    _FeedTopics = BaseSettings
+else:
+    _FeedTopics = create_model(
+        "_FeedTopics", __base__=BaseSettings,
+        **{f"topic_{feed}": (str, DEFAULT_TOPICS[feed]) for feed in FEEDS},
+    )
 
-    model_config = SettingsConfigDict(env_prefix="MARVEC_", frozen=True, extra="ignore")
+
+class Settings(_FeedTopics):
+    """Every setting Marvec reads. Each field is ``MARVEC_<NAME>`` in the environment
+    (``MARVEC_TOPIC_<FEED>`` for each feed of ``marvec.contract.FEEDS``)."""
+
+    model_config = _CONFIG
 
     # Services. ``None`` means "not configured": ``marvec up`` then starts embedded ones.
     kafka_bootstrap: str | None = None
@@ -33,10 +46,7 @@ class Settings(BaseSettings):
     kafka_sasl_password: str | None = Field(default=None, repr=False)
     kafka_ssl_cafile: Path | None = None
 
-    # Topics and the consumer group.
-    topic_complaints: str = DEFAULT_TOPICS["complaints"]
-    topic_economy: str = DEFAULT_TOPICS["economy"]
-    topic_disasters: str = DEFAULT_TOPICS["disasters"]
+    # Topics (each feed's: see above) and the consumer group.
     topic_deadletter: str = DEFAULT_TOPICS["deadletter"]
     consumer_group: str = "marvec-aggregator"
     batch_max_records: int = Field(default=5000, ge=1, le=100_000)
@@ -97,12 +107,8 @@ class Settings(BaseSettings):
 
     @property
     def topics(self) -> dict[str, str]:
-        """Feed name -> topic, for the three input feeds."""
-        return {
-            "complaints": self.topic_complaints,
-            "economy": self.topic_economy,
-            "disasters": self.topic_disasters,
-        }
+        """Feed name -> topic, for every input feed."""
+        return {feed: str(getattr(self, f"topic_{feed}")) for feed in FEEDS}
 
     def require_services(self) -> None:
         """Commands that need both Kafka and Redis configured call this first."""

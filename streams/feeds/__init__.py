@@ -6,9 +6,14 @@ Adding a feed: write ``streams/feeds/<feed>.py`` with its ``FEED`` and add it to
 
 from __future__ import annotations
 
+from marvec.contract import FEEDS as FEEDS_OF_CONTRACT
 from streams.feeds import complaints, disasters, economy
 from streams.feeds.base import Feed
 
 FEEDS: dict[str, Feed] = {f.name: f for f in (complaints.FEED, economy.FEED, disasters.FEED)}
 
 __all__ = ["FEEDS", "Feed"]
+
+if tuple(FEEDS) != FEEDS_OF_CONTRACT:  # one list of feeds: the contract's, in its order
+    raise ImportError(f"streams.feeds registers {tuple(FEEDS)}, marvec.contract.FEEDS lists "
+                      f"{FEEDS_OF_CONTRACT}: add the feed to both")
