@@ -9,15 +9,15 @@
 -- the batch unapplied and its offsets uncommitted, and retries.
 --
 -- KEYS: meta, offsets, complaint totals, disaster totals, due, gauge minute, gauge hour
--- ARGV: epoch ('' = any: a rebuild), now, gauges (1/0), gauge minute expiry, gauge hour expiry,
---   G, G x (partition, applied offset as read or ''),
---   E, E x (entity key, version as read or ''),
---   C, C x (hash key, field, value as read or ''),
---   U, U x (seen key, m, m event ids that must still be absent),
---   F, F x (feed key, newest occurred_at of the batch),
---   H, H x (hash key, field, increment): counters; one that would pass 64 bits is left
---   as it is and counted,
---   then the plain commands to the end: n, then n words (command and arguments).
+-- ARGV: epoch ('' = any: a rebuild), now, gauges (1/0), gauge minute expiry, gauge hour
+--   expiry, the plan as MessagePack (one C call to pack in the consumer, instead of one
+--   Redis argument per word): an array of
+--   1 {partition, applied offset as read or ''}...  2 {entity key, version as read or ''}...
+--   3 {hash key, field, value as read or ''}...     4 {seen key, {event ids that must be absent}}...
+--   5 {feed key, newest occurred_at}...             6 {hash key, field, increment}... (counters;
+--   one that would pass 64 bits is left as it is and counted)   7 {command words}...
+--   then the commands whose words are bytes (dead letters: a message's original bytes,
+--   which MessagePack's str cannot carry): n, then n words, to the end.
 -- Returns {0, overflowed counters}, or {-1} no picture (Redis lost it), {-2} another
 -- picture (rebuilt since), {-3} the state moved since the read (re-read and re-plan),
 -- {-4, why} a key of another type or a counter that is not an integer (nothing written).
@@ -50,62 +50,42 @@ if epoch ~= '' then
   if cur ~= epoch then return {-2, 0} end
 end
 
-local i = 6
-local function count()
-  local n = tonumber(ARGV[i]); i = i + 1; return n
-end
+local P = cmsgpack.unpack(ARGV[6])
 
-local n = count()
-for _ = 1, n do
-  if (redis.call('HGET', KEYS[2], ARGV[i]) or '') ~= ARGV[i + 1] then return {-3, 0} end
-  i = i + 2
+for _, g in ipairs(P[1]) do
+  if (redis.call('HGET', KEYS[2], g[1]) or '') ~= g[2] then return {-3, 0} end
 end
-n = count()
-for _ = 1, n do
-  local why = expect(ARGV[i], 'hash')
+for _, e in ipairs(P[2]) do
+  local why = expect(e[1], 'hash')
   if why then return {-4, why} end
-  if (redis.call('HGET', ARGV[i], 'v') or '') ~= ARGV[i + 1] then return {-3, 0} end
-  i = i + 2
+  if (redis.call('HGET', e[1], 'v') or '') ~= e[2] then return {-3, 0} end
 end
-n = count()
-for _ = 1, n do
-  local why = expect(ARGV[i], 'hash')
+for _, c in ipairs(P[3]) do
+  local why = expect(c[1], 'hash')
   if why then return {-4, why} end
-  if (redis.call('HGET', ARGV[i], ARGV[i + 1]) or '') ~= ARGV[i + 2] then return {-3, 0} end
-  i = i + 3
+  if (redis.call('HGET', c[1], c[2]) or '') ~= c[3] then return {-3, 0} end
 end
-n = count()
-for _ = 1, n do
-  local key, m = ARGV[i], tonumber(ARGV[i + 1])
+for _, u in ipairs(P[4]) do
+  local key, ids = u[1], u[2]
   local why = expect(key, 'zset')
   if why then return {-4, why} end
-  i = i + 2
-  local last = i + m - 1
-  while i <= last do
-    local upto = math.min(last, i + 499)
-    for _, score in ipairs(redis.call('ZMSCORE', key, unpack(ARGV, i, upto))) do
+  for from = 1, #ids, 500 do
+    for _, score in ipairs(redis.call('ZMSCORE', key, unpack(ids, from, math.min(#ids, from + 499)))) do
       if score then return {-3, 0} end
     end
-    i = upto + 1
   end
 end
 
-local feeds = {}
-n = count()
-for _ = 1, n do
-  local why = expect(ARGV[i], 'hash')
+for _, f in ipairs(P[5]) do
+  local why = expect(f[1], 'hash')
   if why then return {-4, why} end
-  feeds[#feeds + 1] = {ARGV[i], ARGV[i + 1]}
-  i = i + 2
 end
 
 -- Counters: a stored value that is not an integer would fail HINCRBY half-way; one that
 -- would pass 64 bits (|value| >= 2^63, checked with a margin for doubles) is skipped.
 local incr, overflow = {}, 0
-n = count()
-for _ = 1, n do
-  local key, fld, by = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
+for _, c in ipairs(P[6]) do
+  local key, fld, by = c[1], c[2], c[3]
   local why = expect(key, 'hash')
   if why then return {-4, why} end
   local cur = redis.call('HGET', key, fld)
@@ -116,11 +96,20 @@ for _ = 1, n do
   if math.abs((tonumber(cur) or 0) + tonumber(by)) >= 9.2e18 then
     overflow = overflow + 1
   else
-    incr[#incr + 1] = {key, fld, by}
+    incr[#incr + 1] = c
   end
 end
 
-local start = i
+local offsets = nil
+for _, cmd in ipairs(P[7]) do
+  local kind = KIND[cmd[1]]
+  if kind then
+    local why = expect(cmd[2], kind)
+    if why then return {-4, why} end
+  end
+  if cmd[1] == 'HSET' and cmd[2] == KEYS[2] then offsets = cmd end
+end
+local i = 7
 while i <= #ARGV do
   local words = tonumber(ARGV[i])
   local kind = KIND[ARGV[i + 1]]
@@ -134,19 +123,17 @@ end
 -- Every check passed: the writes. The offsets come last, so that an unforeseen failure
 -- still leaves the batch's offsets where they were.
 for _, c in ipairs(incr) do redis.call('HINCRBY', c[1], c[2], c[3]) end
-i = start
-local offsets = nil
+i = 7
 while i <= #ARGV do
   local words = tonumber(ARGV[i])
-  if ARGV[i + 1] == 'HSET' and ARGV[i + 2] == KEYS[2] then
-    offsets = {i + 1, i + words}
-  else
-    redis.call(unpack(ARGV, i + 1, i + words))
-  end
+  redis.call(unpack(ARGV, i + 1, i + words))
   i = i + words + 1
 end
+for _, cmd in ipairs(P[7]) do
+  if cmd ~= offsets then redis.call(unpack(cmd)) end
+end
 
-for _, f in ipairs(feeds) do
+for _, f in ipairs(P[5]) do
   local cur = tonumber(redis.call('HGET', f[1], 'last_event_ts'))
   if cur == nil or tonumber(f[2]) > cur then redis.call('HSET', f[1], 'last_event_ts', f[2]) end
   redis.call('HSET', f[1], 'last_applied_ts', ARGV[2])
@@ -163,5 +150,5 @@ if ARGV[3] == '1' then
   redis.call('EXPIREAT', KEYS[6], ARGV[4])
   redis.call('EXPIREAT', KEYS[7], ARGV[5])
 end
-if offsets then redis.call(unpack(ARGV, offsets[1], offsets[2])) end
+if offsets then redis.call(unpack(offsets)) end
 return {0, overflow}

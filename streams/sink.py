@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import msgspec
 import redis
 
 from marvec.contract import SLA_SECONDS
@@ -192,27 +193,18 @@ class RedisFold:
                 k.gauge_minute(now_min), k.gauge_hour(now_hour)]
         args: list[Any] = [epoch, fmt(now), "1" if plan.gauges else "0",
                            str(now_min * 60 + MINUTE_BUCKET_TTL), str(now_hour * 3600 + HOUR_BUCKET_TTL)]
-        args.append(len(plan.offsets))
-        for tp, o in plan.offsets.items():
-            args += (tp, "" if o is None else str(o))
-        args.append(len(plan.entities))
-        for pair in plan.entities:
-            args += pair
-        args.append(len(plan.cells))
-        for cell in plan.cells:
-            args += cell
-        args.append(len(plan.unseen))
-        for key, ids in plan.unseen.items():
-            args += (key, len(ids), *ids)
-        args.append(len(plan.feed_last))
-        for fk, t in plan.feed_last.items():
-            args += (fk, fmt(t))
-        args.append(len(plan.checked))
-        for cmd in plan.checked:
-            args += cmd[1:]
+        plain: list[list[Any]] = []
         for cmd in plan.commands:
-            args.append(len(cmd))
-            args += cmd
+            if any(type(word) is bytes for word in cmd):
+                args.append(len(cmd))
+                args += cmd
+            else:
+                plain.append(cmd)
+        args.insert(5, msgspec.msgpack.encode((
+            [(tp, "" if o is None else str(o)) for tp, o in plan.offsets.items()],
+            plan.entities, plan.cells, list(plan.unseen.items()),
+            [(fk, fmt(t)) for fk, t in plan.feed_last.items()],
+            [cmd[1:] for cmd in plan.checked], plain)))
         try:
             res = self._script(keys=keys, args=args)
         except redis.exceptions.ResponseError as exc:
