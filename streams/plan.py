@@ -34,6 +34,7 @@ __all__ = ["FoldConfig", "Needs", "NeedsBuilder", "Plan", "Planner", "Reads", "f
            "num", "plan_batch"]
 
 State = dict[str, Any]
+_FOLDS = {name: feed.fold for name, feed in FEEDS.items()}
 Alive = Callable[["FoldConfig", State], Any]
 
 VERSION = "v"
@@ -336,12 +337,14 @@ class Planner:
             return
         f = it["f"]
         eid = it["id"]
-        seen = self.seen_now.setdefault(f, set())
+        seen = self.seen_now.get(f)
+        if seen is None:
+            seen = self.seen_now[f] = set()
         if eid in seen:
             self.inc(self._feed_key(f), "duplicates", 1)
             self.plan.duplicates += 1
             return
-        why = FEEDS[f].fold(self, it)
+        why = _FOLDS[f](self, it)
         if why is not None:  # refused before any write
             self._reject(it, raws, "schema", why)
             return

@@ -86,14 +86,15 @@ def alive(cfg: FoldConfig, s: dict[str, Any]) -> tuple[str, str, Any, float] | N
 
 
 @lru_cache(maxsize=4)
-def _static(k: Keys) -> tuple[str, ...]:
+def _static_of(prefix: str) -> tuple[str, ...]:
+    k = Keys(prefix)
     return (k.complaint_totals, k.open_by_kecamatan, k.open_by_category,
             k.open_by_kecamatan_category, k.open_by_opd, k.due, k.latest_open, k.opds)
 
 
 def _open_counts(p: Planner, c: tuple[str, str, Any, float], sign: int) -> None:
     k, cat, opd, _ = c
-    totals, by_kec, by_cat, by_kc, by_opd = _static(p.k)[:5]
+    totals, by_kec, by_cat, by_kc, by_opd = _static_of(p.k.prefix)[:5]
     p.inc(totals, "open", sign)
     p.inc(by_kec, k, sign)
     p.inc(by_cat, cat, sign)
@@ -133,7 +134,7 @@ def fold(p: Planner, e: Event) -> str | None:
 
 def _index(p: Planner, cid: str, s: dict[str, Any], old: Any, new: Any, newer: bool) -> None:
     """The open counters and due-time sets, moved from what the complaint was to what it is."""
-    due, latest, opds = _static(p.k)[5:]
+    due, latest, opds = _static_of(p.k.prefix)[5:]
     if old:
         _open_counts(p, old, -1)
     zs = p.zsets

@@ -79,12 +79,13 @@ def alive(cfg: FoldConfig, s: dict[str, Any]) -> tuple[Any, Any, int, int, int, 
 
 
 @lru_cache(maxsize=4)
-def _static(k: Keys) -> tuple[str, str, str, str]:
+def _static_of(prefix: str) -> tuple[str, str, str, str]:
+    k = Keys(prefix)
     return k.disaster_totals, k.active_by_hazard, k.active_by_kecamatan, k.active_incidents
 
 
 def _counts(p: Planner, c: tuple[Any, Any, int, int, int, int], sign: int) -> None:
-    totals, by_hazard, by_kec, _ = _static(p.k)
+    totals, by_hazard, by_kec, _ = _static_of(p.k.prefix)
     p.inc(totals, "active", sign)
     for (_, name), n in zip(IMPACT, c[2:], strict=True):
         p.inc(totals, name, sign * n)
@@ -108,7 +109,7 @@ def fold(p: Planner, e: Event) -> str | None:
     new = alive(p.cfg, s)
     if old:
         _counts(p, old, -1)
-    active = _static(p.k)[3]
+    active = _static_of(p.k.prefix)[3]
     if new:
         _counts(p, new, 1)
         p.sets[active][iid] = True
