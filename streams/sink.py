@@ -1,6 +1,6 @@
 """The Redis side of the fold: read what a batch touches, plan in Python, commit.
 
-``RedisFold.apply`` prepares the batch (``streams.fold``), reads the state it touches
+``RedisFold.apply`` prepares the batch (``streams.prepare``), reads the state it touches
 in one pipelined round trip, plans its writes (``streams.plan``, pure) and commits
 them with ``commit.lua``: one atomic script that first checks that nothing the plan
 was computed from has moved (the epoch, each partition's applied offset, each
@@ -33,8 +33,8 @@ from marvec.keys import (
     Keys,
 )
 from streams.decode import Verdict
-from streams.fold import build_items
 from streams.plan import FoldConfig, Needs, Plan, Reads, fmt, needs, plan_batch
+from streams.prepare import build_items
 
 log = logging.getLogger(__name__)
 

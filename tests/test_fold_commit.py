@@ -20,8 +20,8 @@ from feeds import complaint, incident, transactions
 from streamrig import boundaries, comparable, snap
 
 from streams.decode import Record, decode_batch
-from streams.fold import build_items
 from streams.plan import needs
+from streams.prepare import build_items
 from streams.sink import RedisFold, WritesRefused
 
 FEED_OF = {f"t.{f}": f for f in ("complaints", "economy", "disasters")}

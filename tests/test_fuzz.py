@@ -39,7 +39,7 @@ from streamrig import boundaries, running_consumer, snap
 
 from streams.decode import Record, decode_batch, decode_one
 from streams.fields import Invalid
-from streams.fold import build_items
+from streams.prepare import build_items
 
 # =====================================================================================
 # The oracle: contract v1, section 1, as plain Python (nothing from streams/)

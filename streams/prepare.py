@@ -1,4 +1,4 @@
-"""Turn a batch of verdicts into the items the fold plans (``streams.plan``).
+"""Prepare a batch of verdicts as the items the planner folds (``streams.plan``).
 
 Adds to each event its record (partition, offset, raw index) and the time buckets it
 falls in. Each item names its record's raw bytes (1-based index), so any record the
