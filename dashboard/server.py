@@ -21,7 +21,7 @@ from dashboard.auth import install_auth
 from dashboard.push import install_push
 from dashboard.security import SharedRateLimiter, build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
-from marvec.contract import FEEDS
+from marvec.contract import FEEDS, SLOW_FEED_STALE_SECONDS
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from marvec.timeutil import iso
@@ -117,7 +117,9 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
     """The ``/healthz`` JSON: Redis reachability, whether it takes writes (``refused``
     names why not), and each feed's freshness at ``now``."""
     snap = result.snapshot
-    feeds = {name: feed_health(snap, name, stale_after_s, now) for name in _feed_names(snap)}
+    feeds = {name: feed_health(snap, name, SLOW_FEED_STALE_SECONDS.get(name, stale_after_s), now,
+                               slow=name in SLOW_FEED_STALE_SECONDS)
+             for name in _feed_names(snap)}
     if not result.ok:
         status = "redis_down"
     elif refused is not None:
@@ -139,8 +141,10 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
     }
 
 
-def feed_health(snap: Snapshot | None, feed: str, stale_after_s: float, now: float) -> dict[str, Any]:
-    """One feed's freshness: silent for longer than ``stale_after_s`` (or never heard) is stale."""
+def feed_health(snap: Snapshot | None, feed: str, stale_after_s: float, now: float,
+                slow: bool = False) -> dict[str, Any]:
+    """One feed's freshness: silent for longer than ``stale_after_s`` (or never heard) is
+    stale; a ``slow`` feed (a few events a day) never heard is not stale, only silent."""
     stats = snap.feeds.get(feed) if snap else None
     last_event = stats.last_event_at if stats else None
     last_applied = stats.last_applied_at if stats else None
@@ -155,7 +159,8 @@ def feed_health(snap: Snapshot | None, feed: str, stale_after_s: float, now: flo
         "last_event_at": last_event,
         "last_applied_at": last_applied,
         "silent_for_s": silent,
-        "stale": silent is None or silent > stale_after_s,
+        "stale": (not slow) if silent is None else silent > stale_after_s,
+        "stale_after_s": stale_after_s,
     }
 
 

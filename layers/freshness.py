@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dash import html
 
 from layers.fmt import Translate, fmt_clock, parse_time
-from marvec.contract import FEEDS
+from marvec.contract import LIVE_FEEDS as FEEDS
 from marvec.snapshot import FeedStats, Snapshot
 
 

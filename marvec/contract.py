@@ -1,4 +1,4 @@
-"""The outside contract (v1) as constants: feeds, enumerations, rules and reason codes.
+"""The outside contract (v2) as constants: feeds, enumerations, rules and reason codes.
 
 One home for every value the contract names, so that validation, the simulator,
 the fold and the screens agree.
@@ -12,11 +12,18 @@ from typing import Final
 WITA: Final = timezone(timedelta(hours=8), "WITA")
 """Asia/Makassar: the war room's clock. "Today" is a calendar date on this clock."""
 
-FEEDS: Final = ("complaints", "economy", "disasters")
+FEEDS: Final = ("complaints", "economy", "disasters", "publicinfo")
+"""Every feed Marvec reads (v2 section 7 added ``publicinfo``), in display order."""
+LIVE_FEEDS: Final = ("complaints", "economy", "disasters")
+"""The feeds of the live picture: each is expected every few minutes, and the screens'
+freshness is theirs. ``publicinfo`` (posts, surveys) arrives a few times a day."""
+SLOW_FEED_STALE_SECONDS: Final = {"publicinfo": 3 * 86400}
+"""How long a slow feed may be silent before it is stale (never heard: not stale)."""
 DEFAULT_TOPICS: Final = {
     "complaints": "marvec.complaints",
     "economy": "marvec.economy",
     "disasters": "marvec.disasters",
+    "publicinfo": "marvec.publicinfo",
     "deadletter": "marvec.deadletter",
 }
 
@@ -50,6 +57,9 @@ HAZARDS: Final = (
     "strong_wind", "tree_fall", "building_collapse", "other",
 )
 INCIDENT_STATUSES: Final = ("reported", "verified", "responding", "contained", "closed")
+PUBLICINFO_KINDS: Final = ("post", "survey")
+CHANNELS: Final = ("instagram", "facebook", "tiktok", "x", "youtube", "website", "other")
+
 IMPACT_FIELDS: Final = ("affected_people", "displaced", "injured", "deaths")
 
 # Dead-letter reason codes (contract 1.5). ``internal`` is Marvec's own: a valid

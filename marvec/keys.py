@@ -146,6 +146,33 @@ class Keys:
     def active_by_kecamatan(self) -> str:
         return f"{self.prefix}d:kec"
 
+    # -- public information ----------------------------------------------------
+    def post(self, post_id: str) -> str:
+        """Hash: a post's state (``opd``, ``ch`` channel, ``reach``, ``eng`` engagements,
+        the fold's ``st``, ``t``, ``p``, ``o``, ``first`` (published) and version ``v``)."""
+        return f"{self.prefix}p:post:{post_id}"
+
+    def survey(self, survey_id: str) -> str:
+        """Hash: a survey's latest figures (``topic``, ``k``, ``n`` respondents, ``aw`` aware,
+        ``wk`` want to know, ``ni`` not interested, the fold's fields and ``v``)."""
+        return f"{self.prefix}p:survey:{survey_id}"
+
+    def posts_day(self, day: str) -> str:
+        """Hash for the WITA day posts were published: ``n:<opd>`` posts, ``r:<opd>`` their
+        latest reach, ``rk:<opd>`` how many of them have a reach, ``c:<opd>:<channel>``
+        posts per channel; kept 400 days (rapor)."""
+        return f"{self.prefix}p:day:{day}"
+
+    def awareness(self, topic: str) -> str:
+        """Hash of a survey topic's sums: ``n``, ``aw``, ``wk``, ``ni``, and ``n:<kec>``,
+        ``aw:<kec>`` per kecamatan."""
+        return f"{self.prefix}p:aw:{topic}"
+
+    @property
+    def awareness_topics(self) -> str:
+        """Sorted set of survey topics scored by the time of their newest survey event."""
+        return f"{self.prefix}p:topics"
+
     # -- trends and ticker -----------------------------------------------------
     def minute_bucket(self, minute: int) -> str:
         """Hash of flow counters for Unix minute ``minute`` (event time); kept 25 h."""
@@ -174,6 +201,9 @@ DAY_KEY_TTL = 9 * 86400
 TICKER_LEN = 100
 TIMELINE_LEN = 30
 RESOLUTIONS_LEN = 500
+POSTS_DAY_TTL = 400 * 86400
+"""Publication days are kept 13 months and more: the OPD report card's weekly and
+monthly figures."""
 
 
 def partition_id(topic: str, partition: int) -> str:
@@ -189,7 +219,7 @@ def lua_templates(keys: Keys) -> dict[str, str]:
     """
     one = ("feed", "seen", "outbox", "complaint", "due_by_opd", "resolutions", "complaint_day",
            "price", "tx_day", "incident", "timeline", "minute_bucket", "hour_bucket",
-           "gauge_minute", "gauge_hour")
+           "gauge_minute", "gauge_hour", "posts_day", "awareness")
     out: dict[str, str] = {}
     for name in one:
         method = getattr(keys, name)
@@ -198,6 +228,6 @@ def lua_templates(keys: Keys) -> dict[str, str]:
     for name in ("offsets", "meta", "complaint_totals", "open_by_kecamatan", "open_by_category",
                  "open_by_opd", "open_by_kecamatan_category", "due", "latest_open", "opds",
                  "active_incidents", "disaster_totals", "active_by_hazard",
-                 "active_by_kecamatan", "ticker"):
+                 "active_by_kecamatan", "ticker", "awareness_topics"):
         out[name] = getattr(keys, name)
     return out

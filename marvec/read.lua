@@ -58,6 +58,12 @@ for _, id in ipairs(redis.call('SMEMBERS', key('active_incidents'))) do
                                    redis.call('LRANGE', key('timeline', id), -q.timeline_n, -1)}
 end
 
+r.p_days = many('posts_day', q.days.last7)
+r.p_topics = {}
+for _, topic in ipairs(redis.call('ZREVRANGE', key('awareness_topics'), 0, q.topics_n - 1)) do
+  r.p_topics[#r.p_topics + 1] = {topic, hall(key('awareness', topic))}
+end
+
 r.minutes = many('minute_bucket', q.minutes)
 r.hours = many('hour_bucket', q.hours)
 r.g_minutes = many('gauge_minute', q.gauge_minutes)

@@ -122,6 +122,28 @@ class Disasters(_Model):
     """Active incidents, most severe first, then oldest first."""
 
 
+class Awareness(_Model):
+    """One survey topic: how many residents answered and the shares (percent, 1 decimal)."""
+
+    respondents: int
+    aware_pct: float
+    want_to_know_pct: float
+    not_interested_pct: float
+    by_kecamatan: dict[str, float] = Field(default_factory=dict)
+    """Aware share by kecamatan, for the kecamatan surveyed (others are absent, not 0)."""
+
+
+class PublicInfo(_Model):
+    """Contract 7: posts and reach per OPD over the last 7 WITA days (today and the six
+    before), and awareness by survey topic."""
+
+    posts_7d: dict[str, int] = Field(default_factory=dict)
+    reach_7d: dict[str, int] = Field(default_factory=dict)
+    """Sum of the latest reach of the OPD's posts; absent when none of them has a reach."""
+    posts_7d_by_channel: dict[str, dict[str, int]] = Field(default_factory=dict)
+    awareness: dict[str, Awareness] = Field(default_factory=dict)
+
+
 class Trends(_Model):
     """Sparklines: per-minute for the last hour and per-hour for the last 24 h.
 
@@ -155,6 +177,7 @@ class Snapshot(_Model):
     complaints: Complaints
     economy: Economy
     disasters: Disasters
+    publicinfo: PublicInfo = Field(default_factory=PublicInfo)
     trends: Trends = Field(default_factory=Trends)
     yesterday: dict[str, float] = Field(default_factory=dict)
     """KPI values at the same time yesterday (keys as in ``kpis()``), where known."""

@@ -25,6 +25,8 @@ READ_LUA = load_script("marvec", "read.lua")
 LATEST_N = 300
 TICKER_N = 40
 RESOLUTIONS_N = 200
+TOPICS_N = 20
+"""Survey topics in a snapshot at most (the most recently surveyed)."""
 
 
 def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
@@ -35,7 +37,8 @@ def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
         "feeds": list(FEEDS),
         "commodities": list(COMMODITIES),
         "days": {"today": wita_day(now),
-                 "week": [wita_day(now - d * 86400) for d in (7, 6, 8)]},
+                 "week": [wita_day(now - d * 86400) for d in (7, 6, 8)],
+                 "last7": [wita_day(now - d * 86400) for d in range(7)]},
         "minutes": list(range(m - 59, m + 1)),
         "hours": list(range(h - 47, h + 1)),
         "gauge_minutes": list(range(m - 59, m + 1)) + list(range(m - 1445, m - 1439)),
@@ -44,6 +47,7 @@ def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
         "ticker_n": TICKER_N,
         "resolutions_n": RESOLUTIONS_N,
         "timeline_n": TIMELINE_LEN,
+        "topics_n": TOPICS_N,
     }
 
 

@@ -9,6 +9,7 @@ import orjson
 
 from marvec.contract import COMMODITIES, COMPLAINT_CATEGORIES, FEEDS
 from marvec.snapshot import (
+    Awareness,
     ComplaintPoint,
     Complaints,
     Disasters,
@@ -17,6 +18,7 @@ from marvec.snapshot import (
     Incident,
     OpdStats,
     Price,
+    PublicInfo,
     Snapshot,
     TickerItem,
     TimelineEntry,
@@ -202,6 +204,49 @@ def _disasters(raw: dict[str, Any], names: list[str]) -> Disasters:
     )
 
 
+def _pct(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 1)
+
+
+def _publicinfo(raw: dict[str, Any]) -> PublicInfo:
+    posts: dict[str, int] = {}
+    reach: dict[str, int] = {}
+    known: dict[str, int] = {}
+    channels: dict[str, dict[str, int]] = {}
+    for flat in raw.get("p_days") or []:
+        for fld, v in pairs(flat).items():
+            kind, _, rest = fld.partition(":")
+            n = int(v)
+            if kind == "n":
+                posts[rest] = posts.get(rest, 0) + n
+            elif kind == "r":
+                reach[rest] = reach.get(rest, 0) + n
+            elif kind == "rk":
+                known[rest] = known.get(rest, 0) + n
+            elif kind == "c":
+                opd, _, ch = rest.rpartition(":")
+                by = channels.setdefault(opd, {})
+                by[ch] = by.get(ch, 0) + n
+    aware: dict[str, Awareness] = {}
+    for topic, flat in raw.get("p_topics") or []:
+        d = pairs(flat)
+        n = _int(d, "n")
+        if n <= 0:
+            continue
+        by_kec = {f[2:]: _pct(_int(d, "aw:" + f[2:]), int(v)) for f, v in d.items()
+                  if f.startswith("n:") and int(v) > 0}
+        aware[topic] = Awareness(respondents=n, aware_pct=_pct(_int(d, "aw"), n),
+                                 want_to_know_pct=_pct(_int(d, "wk"), n),
+                                 not_interested_pct=_pct(_int(d, "ni"), n),
+                                 by_kecamatan=dict(sorted(by_kec.items())))
+    keep = {o for o, n in posts.items() if n > 0}
+    return PublicInfo(posts_7d={o: posts[o] for o in sorted(keep)},
+                      reach_7d={o: reach.get(o, 0) for o in sorted(keep) if known.get(o, 0) > 0},
+                      posts_7d_by_channel={o: {c: n for c, n in sorted(channels.get(o, {}).items()) if n}
+                                           for o in sorted(keep)},
+                      awareness=aware)
+
+
 def _series(buckets: list[Any], fields: dict[str, str], carry: bool) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {name: [] for name in fields.values()}
     for flat in buckets:
@@ -270,6 +315,6 @@ def build_snapshot(raw: dict[str, Any], req: dict[str, Any], names: list[str]) -
     return Snapshot(
         generated_at=iso(now), feeds=_feeds(raw["feeds"], now),
         complaints=_complaints(raw, names), economy=_economy(raw, names),
-        disasters=_disasters(raw, names), trends=_trends(raw, req),
+        disasters=_disasters(raw, names), publicinfo=_publicinfo(raw), trends=_trends(raw, req),
         yesterday=_yesterday(raw, req), ticker=_ticker(raw), kecamatan=names,
     )

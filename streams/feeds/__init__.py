@@ -7,10 +7,11 @@ Adding a feed: write ``streams/feeds/<feed>.py`` with its ``FEED`` and add it to
 from __future__ import annotations
 
 from marvec.contract import FEEDS as FEEDS_OF_CONTRACT
-from streams.feeds import complaints, disasters, economy
+from streams.feeds import complaints, disasters, economy, publicinfo
 from streams.feeds.base import Feed
 
-FEEDS: dict[str, Feed] = {f.name: f for f in (complaints.FEED, economy.FEED, disasters.FEED)}
+FEEDS: dict[str, Feed] = {f.name: f for f in (complaints.FEED, economy.FEED, disasters.FEED,
+                                                 publicinfo.FEED)}
 
 __all__ = ["FEEDS", "Feed"]
 
