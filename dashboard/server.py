@@ -48,6 +48,7 @@ def install_server(
     install_auth(server, settings, SharedRateLimiter(source.client) if shared else None)
     install_headers(server, _CspFor(server, settings, dash_app))
     install_log_redaction()
+    _install_not_found(server)
     views = _Views(settings, source)
     server.add_url_rule("/healthz", "marvec_healthz", views.healthz, methods=["GET"])
     server.add_url_rule("/api/v1/snapshot", "marvec_snapshot", views.snapshot, methods=["GET"])
@@ -118,7 +119,7 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
     names why not), and each feed's freshness at ``now``."""
     snap = result.snapshot
     feeds = {name: feed_health(snap, name, SLOW_FEED_STALE_SECONDS.get(name, stale_after_s), now,
-                               slow=name in SLOW_FEED_STALE_SECONDS)
+                               slow=name in SLOW_FEED_STALE_SECONDS and result.ok)
              for name in _feed_names(snap)}
     if not result.ok:
         status = "redis_down"
@@ -177,6 +178,31 @@ def _parse_ts(value: str | None) -> float | None:
     try:
         return datetime.fromisoformat(value).timestamp()
     except ValueError:
+        return None
+
+
+SCREENS = frozenset({"", "wall", "mayor", "crisis"})
+"""First path segments the Dash index answers; any other path is 404 (contract 3, v2)."""
+ROBOTS = "User-agent: *\nDisallow: /\n"
+
+
+def _install_not_found(server: flask.Flask) -> None:
+    """Unknown paths answer 404 (JSON under ``/api/``) instead of Dash's catch-all index
+    page with 200; ``/robots.txt`` keeps every crawler out of a city's war room."""
+
+    @server.before_request
+    def _not_found() -> flask.Response | None:
+        path = flask.request.path
+        if path == "/robots.txt":
+            return flask.Response(ROBOTS, mimetype="text/plain")
+        rule = flask.request.url_rule
+        if path.startswith("/api/") and (rule is None or rule.rule.endswith("<path:path>")):
+            response = flask.jsonify({"error": "not_found", "detail": f"no API path {path}"})
+            response.status_code = 404
+            return response
+        if rule is None or rule.rule.endswith("<path:path>"):
+            if path.strip("/") not in SCREENS:
+                return flask.Response("Not found\n", status=404, mimetype="text/plain")
         return None
 
 

@@ -36,7 +36,9 @@ from marvec.timeutil import iso
 KEC = ("Mariso", "Tamalate", "Panakkukang")
 
 # Contract section 3, key by key ("at least" these), and the extras Marvec adds (docs/api.md).
-CONTRACT_TOP = {"generated_at", "feeds", "complaints", "economy", "disasters"}
+CONTRACT_TOP = {"generated_at", "feeds", "complaints", "economy", "disasters", "publicinfo"}
+CONTRACT_PUBLICINFO = {"posts_7d", "reach_7d", "awareness"}
+EXTRA_PUBLICINFO = {"posts_7d_by_channel"}
 EXTRA_TOP = {"trends", "yesterday", "ticker", "kecamatan", "redis_ok"}
 CONTRACT_FEED = {"accepted", "rejected", "duplicates", "last_event_at"}
 EXTRA_FEED = {"last_applied_at", "silent_for_s"}
@@ -129,9 +131,13 @@ def test_healthz_is_200_with_each_feeds_freshness_when_redis_answers(redis_clien
     body = response.get_json()
     assert body["redis_ok"] is True and body["error"] is None
     assert set(body["feeds"]) == set(FEEDS)
-    for feed in body["feeds"].values():
-        assert set(feed) == {"last_event_at", "last_applied_at", "silent_for_s", "stale"}
-        assert feed["stale"] is True, "a feed never heard from is stale"
+    for name, feed in body["feeds"].items():
+        assert set(feed) == {"last_event_at", "last_applied_at", "silent_for_s", "stale",
+                             "stale_after_s"}
+        if name == "publicinfo":  # a slow feed: a few posts a day, never heard is not stale
+            assert (feed["stale"], feed["stale_after_s"]) == (False, 3 * 86400)
+        else:
+            assert feed["stale"] is True, "a live feed never heard from is stale"
     assert body["status"] == "stale"
 
 
@@ -199,6 +205,7 @@ def test_snapshot_api_has_exactly_the_contract_shape_plus_documented_extras() ->
     assert set(body["economy"]["transactions_today"]) == {"count", "amount_idr"}
     assert_keys(body["disasters"], CONTRACT_DISASTERS, EXTRA_DISASTERS, "disasters")
     assert_keys(body["disasters"]["incidents"][0], CONTRACT_INCIDENT, EXTRA_INCIDENT, "incident")
+    assert_keys(body["publicinfo"], CONTRACT_PUBLICINFO, EXTRA_PUBLICINFO, "publicinfo")
     assert body["complaints"]["by_kecamatan"] == {k: 1 for k in KEC}
     assert body["redis_ok"] is True
 
@@ -355,3 +362,21 @@ def test_metrics_label_routes_not_raw_paths() -> None:
     text = client.get("/metrics").get_data(as_text=True)
     assert "/some/page/" not in text
     assert 'endpoint="/<path:path>"' in text
+
+
+def test_unknown_paths_answer_404_and_json_under_api() -> None:
+    """Before: every unknown path got Dash's index page with 200 (contract 3 v2: 404)."""
+    client = client_for(scripted_source(ScriptedReader()))
+    for path in ("/nope", "/wall/extra", "/favicon.ico", "/assets/missing.css", "/admin.php"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b"_dash-config" not in response.data, path  # not the Dash index page
+    api = client.get("/api/v1/nope")
+    assert api.status_code == 404 and api.get_json() == {
+        "error": "not_found", "detail": "no API path /api/v1/nope"}
+    assert client.get("/api/v2/snapshot").status_code == 404
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and robots.data == b"User-agent: *\nDisallow: /\n"
+    for path in ("/", "/wall", "/mayor", "/crisis", "/wall/"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/api/v1/snapshot").status_code == 200
