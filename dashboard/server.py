@@ -49,6 +49,7 @@ def install_server(
     install_headers(server, _CspFor(server, settings, dash_app))
     install_log_redaction()
     _install_not_found(server)
+    _install_body_limits(server)
     views = _Views(settings, source)
     server.add_url_rule("/healthz", "marvec_healthz", views.healthz, methods=["GET"])
     server.add_url_rule("/api/v1/snapshot", "marvec_snapshot", views.snapshot, methods=["GET"])
@@ -181,8 +182,43 @@ def _parse_ts(value: str | None) -> float | None:
         return None
 
 
-SCREENS = frozenset({"", "wall", "mayor", "crisis"})
-"""First path segments the Dash index answers; any other path is 404 (contract 3, v2)."""
+BODY_LIMITS = (("/login", 16 * 1024), ("/api/v1/events/", 1024 * 1024),
+               ("/_dash-update-component", 2 * 1024 * 1024))
+"""Largest request body per path prefix (bytes); every other path: ``BODY_LIMIT``. The
+intake API's 1 MiB is contract 5's."""
+BODY_LIMIT = 64 * 1024
+
+
+def body_limit(path: str) -> int:
+    """The largest body a request to ``path`` may send."""
+    for prefix, limit in BODY_LIMITS:
+        if path.startswith(prefix):
+            return limit
+    return BODY_LIMIT
+
+
+def _install_body_limits(server: flask.Flask) -> None:
+    """413 for a body over its path's limit, before anything reads it: a declared length
+    is refused at once, a chunked body is cut where it passes the limit (werkzeug)."""
+
+    def _limit() -> flask.Response | None:
+        limit = body_limit(flask.request.path)
+        flask.request.max_content_length = limit
+        length = flask.request.content_length
+        if length is not None and length > limit:
+            response = flask.jsonify({"error": "too_large",
+                                      "detail": f"body of {length} bytes; the limit here is {limit}"})
+            response.status_code = 413
+            response.headers["Connection"] = "close"  # the rest of the body is never read
+            return response
+        return None
+
+    server.before_request_funcs.setdefault(None, []).insert(0, _limit)  # before any reader
+
+
+SCREENS = frozenset({"", "wall", "mayor", "crisis", "admin"})
+"""First path segments the Dash index answers (a screen and its details, e.g. ``/wall/detail``);
+any other path is 404 (contract 3, v2)."""
 ROBOTS = "User-agent: *\nDisallow: /\n"
 
 
@@ -200,9 +236,9 @@ def _install_not_found(server: flask.Flask) -> None:
             response = flask.jsonify({"error": "not_found", "detail": f"no API path {path}"})
             response.status_code = 404
             return response
-        if rule is None or rule.rule.endswith("<path:path>"):
-            if path.strip("/") not in SCREENS:
-                return flask.Response("Not found\n", status=404, mimetype="text/plain")
+        screen = path.strip("/").split("/", 1)[0]
+        if (rule is None or rule.rule.endswith("<path:path>")) and screen not in SCREENS:
+            return flask.Response("Not found\n", status=404, mimetype="text/plain")
         return None
 
 

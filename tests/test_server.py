@@ -367,7 +367,7 @@ def test_metrics_label_routes_not_raw_paths() -> None:
 def test_unknown_paths_answer_404_and_json_under_api() -> None:
     """Before: every unknown path got Dash's index page with 200 (contract 3 v2: 404)."""
     client = client_for(scripted_source(ScriptedReader()))
-    for path in ("/nope", "/wall/extra", "/favicon.ico", "/assets/missing.css", "/admin.php"):
+    for path in ("/nope", "/walls", "/favicon.ico", "/assets/missing.css", "/admin.php"):
         response = client.get(path)
         assert response.status_code == 404, path
         assert b"_dash-config" not in response.data, path  # not the Dash index page
@@ -377,6 +377,22 @@ def test_unknown_paths_answer_404_and_json_under_api() -> None:
     assert client.get("/api/v2/snapshot").status_code == 404
     robots = client.get("/robots.txt")
     assert robots.status_code == 200 and robots.data == b"User-agent: *\nDisallow: /\n"
-    for path in ("/", "/wall", "/mayor", "/crisis", "/wall/"):
+    for path in ("/", "/wall", "/mayor", "/crisis", "/wall/", "/crisis/detail"):
         assert client.get(path).status_code == 200, path
     assert client.get("/api/v1/snapshot").status_code == 200
+
+
+def test_bodies_over_their_paths_limit_are_refused_413_before_they_are_read() -> None:
+    """Before: a 10 MB POST /login was parsed (and a 200 MB chunked one took a worker from
+    249 to 650 MB)."""
+    from dashboard.server import body_limit
+
+    client = client_for(scripted_source(ScriptedReader()))
+    big = client.post("/login", data=b"u=" + b"x" * (16 * 1024), content_type="application/x-www-form-urlencoded")
+    assert big.status_code == 413 and big.get_json()["error"] == "too_large"
+    assert client.post("/login", data={"username": "a", "password": "b"}).status_code != 413
+    assert body_limit("/api/v1/events/complaints") == 1024 * 1024
+    assert body_limit("/_dash-update-component") == 2 * 1024 * 1024
+    assert client.post("/_dash-update-component", data=b"{}" + b" " * (3 * 1024 * 1024),
+                       content_type="application/json").status_code == 413
+    assert client.post("/anything", data=b"x" * (65 * 1024)).status_code == 413
