@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from marvec.contract import FEEDS
+from marvec.contract import LIVE_FEEDS
 from streams import simdata as D
 from streams.sim_hazards import IncidentBoard
 from streams.sim_world import Body, ComplaintDesk, Economy, Event, Picker, Stamp, feed_mix, in_box
@@ -119,7 +119,7 @@ class Simulator:
         """A fresh, untracked valid message given one defect of a random kind."""
         rng = self.rng
         kind = rng.choice(INVALID_KINDS)
-        feed = "complaints" if kind == "outside_city" else rng.choice(FEEDS)
+        feed = "complaints" if kind == "outside_city" else rng.choice(LIVE_FEEDS)
         desk = {"complaints": self.complaints, "disasters": self.disasters}.get(feed)
         msg = self._encode(desk.sample(t) if desk else self.economy.step(t))
         body = orjson.loads(msg.value)

@@ -42,7 +42,8 @@ SECRETS = {  # stand-ins for the .env an operator writes
     "MARVEC_SECRET_KEY": "secret-key-0123456789abcdef-0123456789",
 }
 MARVEC_SERVICES = {"topics", "consumer", "dashboard", "simulator"}
-FEED_TOPICS = {"marvec.complaints", "marvec.economy", "marvec.disasters", "marvec.deadletter"}
+FEED_TOPICS = {"marvec.complaints", "marvec.economy", "marvec.disasters", "marvec.publicinfo",
+               "marvec.deadletter"}
 
 
 # --- compose interpolation, as compose does it -------------------------------------------

@@ -23,7 +23,6 @@ from marvec.contract import (
     COMPLAINT_CATEGORIES,
     COMPLAINT_STATUSES,
     ECONOMY_KINDS,
-    FEEDS,
     HAZARDS,
     INCIDENT_STATUSES,
     MAX_FUTURE_SECONDS,
@@ -31,6 +30,9 @@ from marvec.contract import (
     PRIORITIES,
     SLA_SECONDS,
     UNITS,
+)
+from marvec.contract import (
+    LIVE_FEEDS as FEEDS,  # the simulator does not produce publicinfo yet
 )
 from streams import simdata
 from streams.simulate import INVALID_KINDS, SimMessage, Simulator, add_simulate_arguments

@@ -77,8 +77,10 @@ def test_the_whole_snapshot_matches_the_hand_worked_values(make_settings, redis_
         "complaints": {"accepted": 8, "rejected": 0, "duplicates": 0},
         "economy": {"accepted": 8, "rejected": 1, "duplicates": 0},
         "disasters": {"accepted": 5, "rejected": 0, "duplicates": 0},
+        "publicinfo": {"accepted": 0, "rejected": 0, "duplicates": 0},
     }
-    assert all(s["feeds"][f]["last_event_at"] for f in s["feeds"])
+    assert all(s["feeds"][f]["last_event_at"] for f in ("complaints", "economy", "disasters"))
+    assert s["feeds"]["publicinfo"]["last_event_at"] is None  # nothing sent: unknown, not a time
     c = s["complaints"]
     assert (c["open"], c["overdue"], c["received_today"], c["resolved_today"]) == (2, 1, 3, 1)
     assert {k: v for k, v in c["by_kecamatan"].items() if v} == {"Ujung Pandang": 1, "Tamalanrea": 1}

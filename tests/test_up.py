@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import wait_for
 
+from marvec.contract import LIVE_FEEDS
 from marvec.embedded import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -60,7 +61,7 @@ def test_up_shows_live_data_within_a_minute_and_ctrl_c_stops_everything(tmp_path
                 return None
             snap = json.loads(body)
             feeds = snap["feeds"]
-            ready = all(feeds[f]["accepted"] > 0 for f in feeds) and snap["economy"]["prices"]
+            ready = all(feeds[f]["accepted"] > 0 for f in LIVE_FEEDS) and snap["economy"]["prices"]
             return snap if ready else None
 
         snap = wait_for(live, timeout=60, interval=0.5, message="no live data within a minute")
