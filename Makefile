@@ -4,15 +4,22 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup run test browser lint screenshots bench clean
+.PHONY: setup setup-test run test browser lint screenshots bench clean
 
+# `make run` installs what runs; the test tools (the [test] extra) only come with `make test`.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test
 
 run: setup
 	$(VENV)/bin/marvec up
@@ -24,14 +31,14 @@ browser:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: setup browser
+test: setup-test browser
 	$(PY) -m pytest -q
 
-lint: setup
+lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-screenshots: setup browser
+screenshots: setup-test browser
 	$(PY) scripts/screenshots.py
 
 clean:

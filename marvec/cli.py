@@ -15,6 +15,18 @@ from marvec.logs import setup_logging
 from marvec.settings import Settings, load_settings
 
 
+def _version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marvec")
+    except PackageNotFoundError:
+        from marvec import __version__
+
+        return __version__
+
+
 def _add_web_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
@@ -22,6 +34,7 @@ def _add_web_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marvec", description="Marvec war-room dashboard")
+    parser.add_argument("--version", action="version", version=f"marvec {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", help="the whole stack on this machine (embedded broker/Redis if unset)")
     _add_web_args(up)

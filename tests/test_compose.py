@@ -464,7 +464,7 @@ def test_the_image_copies_every_package_and_runs_marvec_as_a_user():
     text = dockerfile()
     sources = [s for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.M) for s in line.split()[:-1]]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {p.split(".")[0] for p in pyproject["tool"]["setuptools"]["packages"]}
+    packages = {p.split(".")[0] for p in discovered_packages()}
     assert set(sources) == packages | {"pyproject.toml", pyproject["project"]["readme"]}
     for source in sources:
         assert (ROOT / source).exists(), f"COPY {source}: missing"
@@ -481,9 +481,18 @@ def test_the_image_copies_every_package_and_runs_marvec_as_a_user():
     assert installs and not any("[" in line for line in installs), "no dev extras in the image"
 
 
+def discovered_packages() -> list[str]:
+    """The packages setuptools finds with pyproject's ``[tool.setuptools.packages.find]``."""
+    from setuptools import find_namespace_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert find.get("namespaces", True), "data folders (dashboard/assets) are namespace packages"
+    return find_namespace_packages(str(ROOT), include=find["include"], exclude=find.get("exclude", ()))
+
+
 def test_pip_install_ships_every_data_file_the_packages_load():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    packages = sorted(config["packages"], key=len, reverse=True)
+    packages = sorted(discovered_packages(), key=len, reverse=True)
     data = config.get("package-data", {})
     listed = subprocess.run(["git", "ls-files", *{p.split(".")[0] for p in packages}], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.split()
