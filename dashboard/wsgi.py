@@ -22,6 +22,8 @@ from marvec.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
+GRACEFUL_TIMEOUT_S = 4
+
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 """Gunicorn access-log line without the query string, so ``?t=<display token>`` never lands in a log."""
 
@@ -108,7 +110,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "threads": max(1, threads),
         "worker_class": "gthread",
         "timeout": 60,
-        "graceful_timeout": 10,
+        # Push streams never end by themselves: a worker told to stop gets this long for its
+        # requests, then gunicorn kills it (the screens reconnect), so a stop takes < 10 s.
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "keepalive": 5,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
