@@ -21,8 +21,12 @@ setup: $(VENV)/.installed
 
 setup-test: $(VENV)/.installed-test
 
+# Where the dashboard listens: `make run MARVEC_PORT=8060` (or MARVEC_HOST=0.0.0.0).
+MARVEC_HOST ?= 127.0.0.1
+MARVEC_PORT ?= 8050
+
 run: setup
-	$(VENV)/bin/marvec up
+	MARVEC_HOST=$(MARVEC_HOST) MARVEC_PORT=$(MARVEC_PORT) $(VENV)/bin/marvec up
 
 # Debian's Chromium and ChromeDriver for the browser tests (installed when missing).
 browser:

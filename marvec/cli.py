@@ -28,8 +28,8 @@ def _version() -> str:
 
 
 def _add_web_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
+    p.add_argument("--host", help="address to listen on (default MARVEC_HOST, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default MARVEC_PORT, else 8050)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,6 +100,9 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if hasattr(args, "host"):  # up and dashboard: an option wins over MARVEC_HOST / MARVEC_PORT
+        args.host = args.host if args.host is not None else settings.host
+        args.port = args.port if args.port is not None else settings.port
     if args.command == "consume":
         from streams.run import consume
 

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     dedupe_horizon_hours: int = Field(default=168, ge=1, le=24 * 90)
     entity_retention_hours: int = Field(default=168, ge=1, le=24 * 365)
 
-    # Dashboard.
+    # Dashboard: where ``marvec dashboard`` and ``marvec up`` listen (``--host``/``--port`` win).
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8050, ge=1, le=65535)
     auth: Literal["required", "open"] = "required"
     secret_key: str | None = Field(default=None, repr=False)
     users_file: Path | None = None

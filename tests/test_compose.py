@@ -219,9 +219,11 @@ def test_commands_are_marvec_commands_it_accepts(services):
         assert "entrypoint" not in services[name], f"{name} keeps the image's `marvec` entrypoint"
     assert parse_marvec(services["simulator"]["command"]).command == "simulate"
     dash = parse_marvec(services["dashboard"]["command"])
-    assert (dash.command, dash.host, dash.port, dash.workers) == ("dashboard", "0.0.0.0", 8050, 4)
-    assert services["dashboard"]["ports"] == [f"127.0.0.1:8050:{dash.port}"]
-    assert f"127.0.0.1:{dash.port}/healthz" in services["dashboard"]["healthcheck"]["test"][-1]
+    assert (dash.command, dash.host, dash.port, dash.workers) == ("dashboard", None, None, 4)
+    listen = settings_of(services["dashboard"]["environment"])  # MARVEC_HOST / MARVEC_PORT
+    assert (listen.host, listen.port) == ("0.0.0.0", 8050)
+    assert services["dashboard"]["ports"] == [f"127.0.0.1:8050:{listen.port}"]
+    assert f"127.0.0.1:{listen.port}/healthz" in services["dashboard"]["healthcheck"]["test"][-1]
 
 
 def test_the_dashboard_keeps_users_on_a_volume_the_image_prepares(services, clean_env):
