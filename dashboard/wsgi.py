@@ -158,7 +158,8 @@ def __getattr__(name: str) -> Any:
         from marvec.logs import setup_logging
 
         settings = load_settings()
-        setup_logging(settings.log_format, settings.log_level)
+        setup_logging(settings.log_format, settings.log_level, tz=settings.log_tz,
+                      access=settings.access_log)
         install_log_redaction()
         app = build_wsgi_app(settings)
         # Under a gunicorn configured elsewhere the thread count is unknown: a push stream

@@ -7,6 +7,7 @@ an unavailable service ends the command with one line, not a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -110,8 +111,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "simulate":
         from streams.simulate import run_simulate
 
+        sim_log = logging.getLogger("marvec.simulate")
         run_simulate(settings, rate=args.rate, duration=args.duration, seed=args.seed,
-                     invalid_ratio=args.invalid_ratio, backfill_hours=args.backfill_hours)
+                     invalid_ratio=args.invalid_ratio, backfill_hours=args.backfill_hours,
+                     log=lambda line: sim_log.info(line.removeprefix("simulate: ")))
     elif args.command == "dashboard":
         from dashboard.wsgi import serve
 
@@ -136,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        setup_logging(settings.log_format, settings.log_level)
+        setup_logging(settings.log_format, settings.log_level, tz=settings.log_tz,
+                      access=settings.access_log)
         return _run(args, settings)
     except MarvecError as exc:
         print(f"marvec {args.command}: error: {exc}", file=sys.stderr)

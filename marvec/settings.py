@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Logs: ``json`` lines for production, ``text`` for a terminal.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_tz: str = "UTC"
+    """Time zone of log timestamps (``Asia/Makassar``: WITA, the screens' clock)."""
+    access_log: Literal["quiet", "all"] = "quiet"
+    """``quiet``: no access lines for screen traffic (callbacks, push, assets) that succeeded."""
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -85,6 +89,14 @@ class Settings(BaseSettings):
             host, sep, port = part.strip().rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"expected host:port[,host:port...], got {part.strip()!r}")
+        return value.strip()
+
+    @field_validator("log_tz")
+    @classmethod
+    def _check_log_tz(cls, value: str) -> str:
+        from marvec.logs import zone
+
+        zone(value.strip())
         return value.strip()
 
     @field_validator("redis_url")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import logging
 import os
 import signal
 import subprocess
@@ -39,8 +40,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+log = logging.getLogger("marvec.up")
+
+
 def _say(msg: str) -> None:
-    print(f"marvec up: {msg}", flush=True)
+    log.info(msg)
 
 
 def _kill_group(pid: int, sig: signal.Signals) -> None:
@@ -136,6 +140,9 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
     run_dir = Path(os.environ.get("MARVEC_RUN_DIR", ".marvec/run")).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack()
+    # Both explicitly: a shell starts a background job (`marvec up &`, a script, CI) with
+    # SIGINT ignored, and Python then leaves it ignored: Ctrl-C/kill -INT did nothing.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         env = _environment(settings, stack, run_dir, args.host)

@@ -75,7 +75,14 @@ def test_up_shows_live_data_within_a_minute_and_ctrl_c_stops_everything(tmp_path
     finally:
         stopping = time.monotonic()
         up.send_signal(signal.SIGINT)
-        out, _ = up.communicate(timeout=30)
+        try:
+            out, _ = up.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            for pid in _ours(str(run_dir)):  # they hold the output pipe: end them, then fail
+                os.kill(pid, signal.SIGKILL)
+            up.kill()
+            out = up.communicate(timeout=30)[0]
+            pytest.fail(f"marvec up still running 30 s after Ctrl-C:\n{out[-2000:]}")
     took = time.monotonic() - stopping
     assert took < 10, f"marvec up took {took:.1f} s to stop after Ctrl-C:\n{out[-2000:]}"
     assert up.returncode == 0, out
