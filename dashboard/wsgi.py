@@ -37,10 +37,27 @@ def build_wsgi_app(settings: Settings | None = None) -> flask.Flask:
     from geodata import load_boundaries
 
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
+    check_data(settings.redis_url, boundaries)
     source = SnapshotSource(settings.redis_url, kecamatan_names(boundaries), settings.refresh_ms / 1000,
                             refresh_every_s=BACKGROUND_REFRESH_S)
     app = create_app(settings, boundaries, source)
     return app if isinstance(app, flask.Flask) else app.server
+
+
+def check_data(redis_url: str, boundaries: Any) -> None:
+    """Refuse (one line) a Redis of another schema or boundaries; reading only, never
+    writing. A Redis that does not answer yet is no reason to refuse: /healthz says so."""
+    import redis
+
+    from marvec import datameta
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=3.0, socket_timeout=5.0)
+    try:
+        datameta.check(client, boundaries)
+    except redis.RedisError as exc:
+        log.warning("could not check Redis's data version at start (%s); serving anyway", exc)
+    finally:
+        client.close()
 
 
 def limit_push_streams(server: Any, streams: int) -> None:

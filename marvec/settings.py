@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Boundaries: a GeoJSON / GeoPackage / Shapefile replacing the bundled approximation.
     boundaries: Path | None = None
     boundaries_field: str = "kecamatan"
+    boundaries_switch: bool = False
+    """Let ``marvec rebuild`` rebuild with other boundaries than Redis's aggregates were counted by."""
 
     # Retention (event time): how long an event_id is remembered for de-duplication,
     # and how long a finished complaint or incident keeps its state.

@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+from marvec import datameta
 from marvec.settings import Settings
 from marvec.topics import check_redis, ensure_topics
 from streams.consumer import Consumer
@@ -78,6 +79,7 @@ def consume(settings: Settings, stop: threading.Event | None = None) -> None:
     settings.require_services()
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
     client = check_redis(settings.redis_url or "")
+    datameta.claim_or_check(client, boundaries, allow_switch=False)  # only a rebuild switches
     ensure_topics(settings)
     stop = stop or threading.Event()
     install_stop_signals(stop)

@@ -93,7 +93,7 @@ def test_dashboard_takes_host_and_port_from_the_settings_unless_given(monkeypatc
     import marvec.cli
     from marvec.cli import main
 
-    monkeypatch.setattr(marvec.cli, "setup_logging", lambda *a: None)  # keep pytest's handlers
+    monkeypatch.setattr(marvec.cli, "setup_logging", lambda *a, **kw: None)  # keep pytest's handlers
     served: list[tuple[str, int]] = []
     monkeypatch.setattr(dashboard.wsgi, "serve", lambda s, host, port, **kw: served.append((host, port)))
     assert main(["dashboard"]) == 0

@@ -261,7 +261,7 @@ def test_gunicorn_app_path_in_the_docs_resolves(clean_env, monkeypatch):
     built: list[Settings] = []
     monkeypatch.setattr(module, "build_wsgi_app", lambda s: built.append(s) or "the app")
     monkeypatch.setattr(module, "install_log_redaction", lambda: None)
-    monkeypatch.setattr("marvec.logs.setup_logging", lambda *a: None)
+    monkeypatch.setattr("marvec.logs.setup_logging", lambda *a, **kw: None)
     try:
         assert module.app == "the app" and len(built) == 1  # what gunicorn's getattr gets
     finally:
