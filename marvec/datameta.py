@@ -120,10 +120,12 @@ def write(client: redis.Redis, boundaries: Any, keys: Keys | None = None) -> Non
     """Store this Marvec's schema and ``boundaries``' fingerprint (``marvec rebuild``)."""
     k = keys or Keys()
     fingerprint = fingerprint_of(boundaries)
-    mapping = {"schema": SCHEMA_VERSION, "written_at": repr(time.time())}
+    mapping: dict[Any, Any] = {"schema": SCHEMA_VERSION, "written_at": repr(time.time())}
+    if fingerprint:
+        mapping["boundaries"] = fingerprint
     pipe = client.pipeline(transaction=True)
     pipe.delete(k.data_meta)
-    pipe.hset(k.data_meta, mapping={**mapping, **({"boundaries": fingerprint} if fingerprint else {})})
+    pipe.hset(k.data_meta, mapping=mapping)
     pipe.execute()
 
 
