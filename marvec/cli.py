@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_simulate_arguments(sim)
     sub.add_parser("rebuild", help="rebuild Redis aggregates from the feeds' retained history")
+    doc = sub.add_parser("doctor", help="check every setting and dependency; non-zero exit on a failure")
+    doc.add_argument("--for", dest="scope", default="all", choices=("all", "consume", "dashboard", "rebuild"),
+                     help="only what this command needs (default: all)")
+    doc.add_argument("--running", action="store_true",
+                     help="also ask the command's own endpoint on this host (healthchecks)")
     tok = sub.add_parser("token", help="print a long-lived display token for a wall or kiosk")
     tok.add_argument("--name", required=True, help="which display, e.g. wall-1")
     tok.add_argument("--role", default="wall", choices=("wall", "mayor", "crisis", "admin"))
@@ -134,9 +139,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from marvec.doctor import doctor
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return doctor(None, settings_error=exc)
+    setup_logging(settings.log_format, "ERROR", tz=settings.log_tz)  # the report is the output
+    return doctor(settings, args.scope, args.running)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``marvec`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return _doctor(args)
     try:
         settings = load_settings()
         setup_logging(settings.log_format, settings.log_level, tz=settings.log_tz,

@@ -185,7 +185,8 @@ def test_marvec_environments_validate_and_carry_the_secrets(services, clean_env)
     assert kafka["security_protocol"] == "SASL_PLAINTEXT"
     assert kafka["sasl_plain_password"] == SECRETS["KAFKA_PASSWORD"]
     assert consumer.redis_url == f"redis://:{SECRETS['REDIS_PASSWORD']}@redis:6379/0"
-    assert consumer.metrics_port == 9100 and "MARVEC_METRICS_PORT" in services["consumer"]["healthcheck"]["test"][-1]
+    assert consumer.metrics_port == 9100
+    assert services["consumer"]["healthcheck"]["test"] == ["CMD", "marvec", "doctor", "--for", "consume", "--running"]
     dashboard = settings_of(services["dashboard"]["environment"])
     assert (dashboard.auth, dashboard.secret_key) == ("required", SECRETS["MARVEC_SECRET_KEY"])
     assert dashboard.kafka_bootstrap is None, "the dashboard needs no Kafka credentials"
@@ -223,7 +224,9 @@ def test_commands_are_marvec_commands_it_accepts(services):
     listen = settings_of(services["dashboard"]["environment"])  # MARVEC_HOST / MARVEC_PORT
     assert (listen.host, listen.port) == ("0.0.0.0", 8050)
     assert services["dashboard"]["ports"] == [f"127.0.0.1:8050:{listen.port}"]
-    assert f"127.0.0.1:{listen.port}/healthz" in services["dashboard"]["healthcheck"]["test"][-1]
+    check = services["dashboard"]["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "marvec"] and parse_marvec(check[2:]).scope == "dashboard"
+    assert parse_marvec(check[2:]).running  # asks /healthz on MARVEC_PORT
 
 
 def test_the_dashboard_keeps_users_on_a_volume_the_image_prepares(services, clean_env):
