@@ -206,7 +206,7 @@ def _memory(info: dict[str, Any]) -> Check:
                                            "set maxmemory-policy noeviction (consumers wait when full)")
     if not limit:
         return Check(WARN, "redis memory", "no maxmemory: Redis may take all of the host's memory; "
-                                           "set maxmemory (docs/deploy.md sizes it)")
+                                           "set maxmemory (docs/performance.md#bounded-memory sizes it)")
     used = int(info.get("used_memory", 0) or 0)
     share = used / limit
     status = WARN if share > 0.8 else OK
