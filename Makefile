@@ -4,18 +4,29 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup run test browser lint screenshots bench clean
+.PHONY: setup setup-test run test browser lint screenshots bench clean
 
+# `make run` installs what runs; the test tools (the [test] extra) only come with `make test`.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed
 
+setup-test: $(VENV)/.installed-test
+
+# Where the dashboard listens: `make run MARVEC_PORT=8060` (or MARVEC_HOST=0.0.0.0).
+MARVEC_HOST ?= 127.0.0.1
+MARVEC_PORT ?= 8050
+
 run: setup
-	$(VENV)/bin/marvec up
+	MARVEC_HOST=$(MARVEC_HOST) MARVEC_PORT=$(MARVEC_PORT) $(VENV)/bin/marvec up
 
 # Debian's Chromium and ChromeDriver for the browser tests (installed when missing).
 browser:
@@ -24,14 +35,14 @@ browser:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: setup browser
+test: setup-test browser
 	$(PY) -m pytest -q
 
-lint: setup
+lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-screenshots: setup browser
+screenshots: setup-test browser
 	$(PY) scripts/screenshots.py
 
 clean:

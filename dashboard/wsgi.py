@@ -22,6 +22,8 @@ from marvec.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
+GRACEFUL_TIMEOUT_S = 4
+
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 """Gunicorn access-log line without the query string, so ``?t=<display token>`` never lands in a log."""
 
@@ -35,10 +37,27 @@ def build_wsgi_app(settings: Settings | None = None) -> flask.Flask:
     from geodata import load_boundaries
 
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
+    check_data(settings.redis_url, boundaries)
     source = SnapshotSource(settings.redis_url, kecamatan_names(boundaries), settings.refresh_ms / 1000,
                             refresh_every_s=BACKGROUND_REFRESH_S)
     app = create_app(settings, boundaries, source)
     return app if isinstance(app, flask.Flask) else app.server
+
+
+def check_data(redis_url: str, boundaries: Any) -> None:
+    """Refuse (one line) a Redis of another schema or boundaries; reading only, never
+    writing. A Redis that does not answer yet is no reason to refuse: /healthz says so."""
+    import redis
+
+    from marvec import datameta
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=3.0, socket_timeout=5.0)
+    try:
+        datameta.check(client, boundaries)
+    except redis.RedisError as exc:
+        log.warning("could not check Redis's data version at start (%s); serving anyway", exc)
+    finally:
+        client.close()
 
 
 def limit_push_streams(server: Any, streams: int) -> None:
@@ -108,7 +127,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "threads": max(1, threads),
         "worker_class": "gthread",
         "timeout": 60,
-        "graceful_timeout": 10,
+        # Push streams never end by themselves: a worker told to stop gets this long for its
+        # requests, then gunicorn kills it (the screens reconnect), so a stop takes < 10 s.
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "keepalive": 5,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
@@ -154,7 +175,8 @@ def __getattr__(name: str) -> Any:
         from marvec.logs import setup_logging
 
         settings = load_settings()
-        setup_logging(settings.log_format, settings.log_level)
+        setup_logging(settings.log_format, settings.log_level, tz=settings.log_tz,
+                      access=settings.access_log)
         install_log_redaction()
         app = build_wsgi_app(settings)
         # Under a gunicorn configured elsewhere the thread count is unknown: a push stream

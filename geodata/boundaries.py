@@ -7,10 +7,12 @@ for whole batches of points at once.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import json
 import logging
 import math
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,7 @@ class Boundaries:
         self.source = source
         self.tolerance_m = float(tolerance_m)
         self._geoms = np.array([polygons[name] for name in self.names], dtype=object)
+        _check_names(self.names, source)
         _check_polygonal(self.names, self._geoms, source)
         shapely.prepare(self._geoms)
         self._boxes = shapely.bounds(self._geoms)
@@ -98,6 +101,21 @@ class Boundaries:
 
     def __repr__(self) -> str:
         return f"Boundaries({len(self.names)} kecamatan from {self.source})"
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable hash (SHA-256, hex) of the names, their order and their polygons' WKB.
+
+        Aggregates in Redis are counted per kecamatan of the boundaries that located the
+        events; this says whether two loads are the same boundaries (``marvec.datameta``).
+        """
+        digest = hashlib.sha256(b"marvec-boundaries-v1\0")
+        wkb = shapely.to_wkb(self._geoms, output_dimension=2, byte_order=1, include_srid=False)
+        for name, blob in zip(self.names, wkb, strict=True):
+            for part in (name.encode(), bytes(blob)):
+                digest.update(len(part).to_bytes(8, "little"))
+                digest.update(part)
+        return digest.hexdigest()
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """The kecamatan of each point (object array of names, ``None`` outside the city).
@@ -182,6 +200,21 @@ class Boundaries:
         order = np.lexsort((pairs[1], pairs[0]))  # by point, then by polygon order
         point_idx, first = np.unique(pairs[0][order], return_index=True)
         index[rows[point_idx]] = pairs[1][order][first]
+
+
+_SEPARATORS = "|:"
+
+
+def _check_names(names: tuple[str, ...], source: str) -> None:
+    """No separator (``|``, ``:``) or control character in a name: keys and fields in Redis
+    join names with them, so such a name would mix two districts' counts."""
+    for name in names:
+        bad = next((c for c in name if c in _SEPARATORS or unicodedata.category(c)[0] == "C"), None)
+        if bad is not None or not name.strip():
+            what = f"contains {bad!r}" if bad is not None else "is blank"
+            raise BoundaryError(f"{source}: kecamatan name {name!r} {what}; names must not contain "
+                                "'|', ':' or control characters (Redis keys join names with them): "
+                                "rename it in the boundary file")
 
 
 def _check_polygonal(names: tuple[str, ...], geoms: np.ndarray, source: str) -> None:

@@ -7,6 +7,7 @@ an unavailable service ends the command with one line, not a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -15,13 +16,26 @@ from marvec.logs import setup_logging
 from marvec.settings import Settings, load_settings
 
 
+def _version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marvec")
+    except PackageNotFoundError:
+        from marvec import __version__
+
+        return __version__
+
+
 def _add_web_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
+    p.add_argument("--host", help="address to listen on (default MARVEC_HOST, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default MARVEC_PORT, else 8050)")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marvec", description="Marvec war-room dashboard")
+    parser.add_argument("--version", action="version", version=f"marvec {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", help="the whole stack on this machine (embedded broker/Redis if unset)")
     _add_web_args(up)
@@ -39,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_simulate_arguments(sim)
     sub.add_parser("rebuild", help="rebuild Redis aggregates from the feeds' retained history")
+    doc = sub.add_parser("doctor", help="check every setting and dependency; non-zero exit on a failure")
+    doc.add_argument("--for", dest="scope", default="all", choices=("all", "consume", "dashboard", "rebuild"),
+                     help="only what this command needs (default: all)")
+    doc.add_argument("--running", action="store_true",
+                     help="also ask the command's own endpoint on this host (healthchecks)")
     tok = sub.add_parser("token", help="print a long-lived display token for a wall or kiosk")
     tok.add_argument("--name", required=True, help="which display, e.g. wall-1")
     tok.add_argument("--role", default="wall", choices=("wall", "mayor", "crisis", "admin"))
@@ -87,6 +106,9 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if hasattr(args, "host"):  # up and dashboard: an option wins over MARVEC_HOST / MARVEC_PORT
+        args.host = args.host if args.host is not None else settings.host
+        args.port = args.port if args.port is not None else settings.port
     if args.command == "consume":
         from streams.run import consume
 
@@ -94,8 +116,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "simulate":
         from streams.simulate import run_simulate
 
+        sim_log = logging.getLogger("marvec.simulate")
         run_simulate(settings, rate=args.rate, duration=args.duration, seed=args.seed,
-                     invalid_ratio=args.invalid_ratio, backfill_hours=args.backfill_hours)
+                     invalid_ratio=args.invalid_ratio, backfill_hours=args.backfill_hours,
+                     log=lambda line: sim_log.info(line.removeprefix("simulate: ")))
     elif args.command == "dashboard":
         from dashboard.wsgi import serve
 
@@ -115,12 +139,26 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from marvec.doctor import doctor
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return doctor(None, settings_error=exc)
+    setup_logging(settings.log_format, "ERROR", tz=settings.log_tz)  # the report is the output
+    return doctor(settings, args.scope, args.running)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``marvec`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return _doctor(args)
     try:
         settings = load_settings()
-        setup_logging(settings.log_format, settings.log_level)
+        setup_logging(settings.log_format, settings.log_level, tz=settings.log_tz,
+                      access=settings.access_log)
         return _run(args, settings)
     except MarvecError as exc:
         print(f"marvec {args.command}: error: {exc}", file=sys.stderr)

@@ -228,6 +228,16 @@ class EmbeddedProcess:
         tail = [_ANSI.sub("", line).strip() for line in text.splitlines() if line.strip()]
         return f"log {self.log_path}: " + (" | ".join(tail[-lines:]) or "(empty)")
 
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The child process, once started."""
+        return self._proc
+
+    def terminate(self) -> None:
+        """Send SIGTERM to the process group without waiting (``stop`` waits and reaps)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+
     def stop(self, grace: float = STOP_GRACE_S) -> None:
         """SIGTERM the process group, SIGKILL it after ``grace`` seconds, and reap it."""
         _LIVE.discard(self)
@@ -236,10 +246,10 @@ class EmbeddedProcess:
             return
         if proc.poll() is None:
             self._signal_group(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self._signal_group(signal.SIGKILL)
+        if proc.poll() is None:
+            self._signal_group(signal.SIGKILL)
         proc.wait()
 
     def _signal_group(self, sig: signal.Signals) -> None:

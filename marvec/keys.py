@@ -33,6 +33,12 @@ class Keys:
         """Hash: ``schema`` version, ``created_at``, ``rebuilt_at``."""
         return f"{self.prefix}meta"
 
+    @property
+    def data_meta(self) -> str:
+        """Hash: ``schema`` (the layout's version) and ``boundaries`` (fingerprint of the
+        kecamatan boundaries the aggregates were counted with); ``marvec.datameta`` owns it."""
+        return f"{self.prefix}datameta"
+
     def feed(self, feed: str) -> str:
         """Hash: accepted, rejected, duplicates, last_event_ts, last_applied_ts."""
         return f"{self.prefix}feed:{feed}"

@@ -58,13 +58,17 @@ class Settings(_FeedTopics):
     # Boundaries: a GeoJSON / GeoPackage / Shapefile replacing the bundled approximation.
     boundaries: Path | None = None
     boundaries_field: str = "kecamatan"
+    boundaries_switch: bool = False
+    """Let ``marvec rebuild`` rebuild with other boundaries than Redis's aggregates were counted by."""
 
     # Retention (event time): how long an event_id is remembered for de-duplication,
     # and how long a finished complaint or incident keeps its state.
     dedupe_horizon_hours: int = Field(default=168, ge=1, le=24 * 90)
     entity_retention_hours: int = Field(default=168, ge=1, le=24 * 365)
 
-    # Dashboard.
+    # Dashboard: where ``marvec dashboard`` and ``marvec up`` listen (``--host``/``--port`` win).
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8050, ge=1, le=65535)
     auth: Literal["required", "open"] = "required"
     secret_key: str | None = Field(default=None, repr=False)
     users_file: Path | None = None
@@ -83,6 +87,10 @@ class Settings(_FeedTopics):
     # Logs: ``json`` lines for production, ``text`` for a terminal.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_tz: str = "UTC"
+    """Time zone of log timestamps (``Asia/Makassar``: WITA, the screens' clock)."""
+    access_log: Literal["quiet", "all"] = "quiet"
+    """``quiet``: no access lines for screen traffic (callbacks, push, assets) that succeeded."""
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -93,6 +101,14 @@ class Settings(_FeedTopics):
             host, sep, port = part.strip().rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"expected host:port[,host:port...], got {part.strip()!r}")
+        return value.strip()
+
+    @field_validator("log_tz")
+    @classmethod
+    def _check_log_tz(cls, value: str) -> str:
+        from marvec.logs import zone
+
+        zone(value.strip())
         return value.strip()
 
     @field_validator("redis_url")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import logging
 import os
 import signal
 import subprocess
@@ -23,7 +24,11 @@ from marvec.embedded import port_is_free, start_embedded_kafka, start_embedded_r
 from marvec.errors import ServiceError
 from marvec.settings import Settings
 
-STOP_GRACE_S = 5.0
+CHILD_GRACE_S = 6.0
+"""How long the consumers, simulator and dashboard get after SIGTERM before SIGKILL (a
+consumer gives itself 5 s, ``streams.run.SHUTDOWN_BUDGET_S``; gunicorn 4 s)."""
+SERVICE_GRACE_S = 2.0
+"""Then the embedded broker and Redis, together: nothing they hold outlives ``marvec up``."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -35,16 +40,25 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+log = logging.getLogger("marvec.up")
+
+
 def _say(msg: str) -> None:
-    print(f"marvec up: {msg}", flush=True)
+    log.info(msg)
+
+
+def _kill_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
 
 
 class Stack:
-    """The child processes of ``marvec up``; stops them all, in reverse order."""
+    """The child processes of ``marvec up``; stops them all within a fixed time."""
 
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.services: list[Any] = []
+        self.hurry = False  # a second Ctrl-C/SIGTERM while stopping: no more grace
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         proc = subprocess.Popen(argv, env=env, start_new_session=True)
@@ -56,20 +70,32 @@ class Stack:
                 return name, proc.returncode
         return None
 
+    def _wait_all(self, procs: list[subprocess.Popen[bytes]], grace: float) -> None:
+        deadline = time.monotonic() + grace
+        while not self.hurry and time.monotonic() < deadline:
+            if all(p.poll() is not None for p in procs):
+                return
+            time.sleep(0.05)
+
     def stop(self) -> None:
-        for _, proc in reversed(self.children):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_S
-        for _, proc in reversed(self.children):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        for service in reversed(self.services):
-            service.stop()
+        """SIGTERM every child's process group at once, SIGKILL what is left after
+        ``CHILD_GRACE_S`` (the whole group: a worker whose parent already exited too),
+        then the same for the embedded services with ``SERVICE_GRACE_S``."""
+        procs = [proc for _, proc in self.children]
+        for proc in procs:
+            _kill_group(proc.pid, signal.SIGTERM)
+        self._wait_all(procs, CHILD_GRACE_S)
+        for name, proc in self.children:
+            if proc.poll() is None:
+                _say(f"{name} did not stop within {CHILD_GRACE_S:g} s: killed")
+            _kill_group(proc.pid, signal.SIGKILL)
+        for proc in procs:
+            proc.wait()
+        for service in self.services:
+            service.terminate()
+        self._wait_all([s.process for s in self.services if s.process], SERVICE_GRACE_S)
+        for service in self.services:
+            service.stop(grace=0)
 
 
 def _environment(settings: Settings, stack: Stack, run_dir: Path, host: str) -> dict[str, str]:
@@ -114,7 +140,10 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
     run_dir = Path(os.environ.get("MARVEC_RUN_DIR", ".marvec/run")).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Both explicitly: a shell starts a background job (`marvec up &`, a script, CI) with
+    # SIGINT ignored, and Python then leaves it ignored: Ctrl-C/kill -INT did nothing.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         env = _environment(settings, stack, run_dir, args.host)
         child_settings = load_settings(kafka_bootstrap=env["MARVEC_KAFKA_BOOTSTRAP"],
@@ -130,5 +159,19 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
         _say("stopping...")
         return 0
     finally:
-        stack.stop()
-        _say("stopped")
+        _stop(stack)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(stack: Stack) -> None:
+    """Stop the stack; a further Ctrl-C or SIGTERM only drops the remaining grace."""
+    def hurry(*_: object) -> None:
+        stack.hurry = True
+    signal.signal(signal.SIGINT, hurry)
+    signal.signal(signal.SIGTERM, hurry)
+    started = time.monotonic()
+    stack.stop()
+    _say(f"stopped in {time.monotonic() - started:.1f} s")

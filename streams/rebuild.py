@@ -19,6 +19,7 @@ from typing import TextIO
 import redis
 from kafka import KafkaConsumer, TopicPartition
 
+from marvec import datameta
 from marvec.errors import SettingsError
 from marvec.keys import Keys, partition_id
 from marvec.settings import Settings
@@ -92,6 +93,7 @@ class Rebuild:
         total = sum(max(0, end[p] - begin[p]) for p in parts)
         epoch = uuid.uuid4().hex
         removed = wipe(self.client, self.keys)
+        datameta.write(self.client, self.locator, self.keys)
         self.client.hset(self.keys.meta, "rebuilding", epoch)
         log.info("wiped %d keys; replaying %d partitions (~%d records)", removed, len(parts), total)
         done, totals, t0, idle_since = 0, FoldResult(), time.monotonic(), time.monotonic()
@@ -120,6 +122,7 @@ def rebuild(settings: Settings, out: TextIO = sys.stderr) -> FoldResult:
     settings.require_services()
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
     client = check_redis(settings.redis_url or "")
+    datameta.check_rebuild(client, boundaries, allow_switch=settings.boundaries_switch)
     t0 = time.monotonic()
     totals = Rebuild(settings, boundaries, client).run(out)
     out.write(f"rebuilt in {time.monotonic() - t0:.1f} s: accepted {totals.accepted:,}, "

@@ -3,25 +3,49 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
 from typing import Any
 
+from marvec import datameta
 from marvec.settings import Settings
 from marvec.topics import check_redis, ensure_topics
 from streams.consumer import Consumer
 
 log = logging.getLogger("marvec.consume")
 PROGRESS_EVERY_S = 10.0
+SHUTDOWN_BUDGET_S = 5.0
+"""After SIGINT/SIGTERM the consumer finishes its batch, commits and leaves the group; what
+is still running after this long (an apply on a slow Redis, a broker not answering the
+leave) is cut short by exiting. Safe at any point: Redis holds the applied offsets in
+the same transaction as the aggregates, so the next consumer resumes right after them."""
 
 
-def install_stop_signals(stop: threading.Event) -> None:
-    """SIGINT and SIGTERM set ``stop`` so the loop finishes its batch and leaves the group."""
+def install_stop_signals(stop: threading.Event, budget_s: float = SHUTDOWN_BUDGET_S) -> None:
+    """SIGINT and SIGTERM set ``stop`` so the loop finishes its batch and leaves the group,
+    within ``budget_s`` seconds; a second signal exits at once."""
     def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            _exit_now(f"second {signal.Signals(signum).name}")
         stop.set()
+        threading.Thread(target=_exit_after, args=(budget_s,), name="shutdown-watchdog",
+                         daemon=True).start()
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+def _exit_after(budget_s: float) -> None:
+    time.sleep(budget_s)
+    _exit_now(f"still stopping after {budget_s:g} s")
+
+
+def _exit_now(why: str) -> None:
+    log.warning("%s: exiting now (Redis holds the applied offsets: nothing is lost)", why)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(0)
 
 
 class Progress:
@@ -55,6 +79,7 @@ def consume(settings: Settings, stop: threading.Event | None = None) -> None:
     settings.require_services()
     boundaries = load_boundaries(settings.boundaries, settings.boundaries_field)
     client = check_redis(settings.redis_url or "")
+    datameta.claim_or_check(client, boundaries, allow_switch=False)  # only a rebuild switches
     ensure_topics(settings)
     stop = stop or threading.Event()
     install_stop_signals(stop)

@@ -70,3 +70,59 @@ def test_token_prints_a_signed_display_token():
     principal = read_display_token("s" * 32, token)
     assert principal is not None and principal.role == "wall"
     assert read_display_token("t" * 32, token) is None
+
+
+# --- MARVEC_HOST / MARVEC_PORT: where up and dashboard listen; an option still wins ---------
+
+def test_up_listens_where_marvec_port_says_and_an_option_wins():
+    import socket
+
+    with socket.socket() as a, socket.socket() as b:
+        for sock in (a, b):
+            sock.bind(("127.0.0.1", 0))
+            sock.listen()
+        from_env, from_option = a.getsockname()[1], b.getsockname()[1]
+        by_env = _marvec("up", env={"MARVEC_PORT": str(from_env)})
+        by_option = _marvec("up", "--port", str(from_option), env={"MARVEC_PORT": str(from_env)})
+    assert by_env.returncode == 2 and f"port {from_env} is busy on 127.0.0.1" in by_env.stderr
+    assert by_option.returncode == 2 and f"port {from_option} is busy" in by_option.stderr
+
+
+def test_dashboard_takes_host_and_port_from_the_settings_unless_given(monkeypatch):
+    import dashboard.wsgi
+    import marvec.cli
+    from marvec.cli import main
+
+    monkeypatch.setattr(marvec.cli, "setup_logging", lambda *a, **kw: None)  # keep pytest's handlers
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(dashboard.wsgi, "serve", lambda s, host, port, **kw: served.append((host, port)))
+    assert main(["dashboard"]) == 0
+    monkeypatch.setenv("MARVEC_HOST", "0.0.0.0")
+    monkeypatch.setenv("MARVEC_PORT", "9123")
+    assert main(["dashboard"]) == 0
+    assert main(["dashboard", "--host", "127.0.0.1", "--port", "9000"]) == 0
+    assert served == [("127.0.0.1", 8050), ("0.0.0.0", 9123), ("127.0.0.1", 9000)]
+
+
+def test_a_wrong_marvec_port_is_one_line():
+    done = _marvec("up", env={"MARVEC_PORT": "80800"})
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("marvec up: error: MARVEC_PORT: ")
+
+
+def test_make_run_installs_no_test_tools_and_passes_host_and_port(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    venv = str(tmp_path / "venv")
+
+    def make(*args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MARVEC_")}
+        done = subprocess.run(["make", "-n", "-C", root, f"VENV={venv}", *args],
+                              capture_output=True, text=True, env=env, timeout=30)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run = make("run")
+    assert "pip install -q -e ." in run and "[test]" not in run
+    assert f"MARVEC_HOST=127.0.0.1 MARVEC_PORT=8050 {venv}/bin/marvec up" in run
+    assert "MARVEC_PORT=8060 " in make("run", "MARVEC_PORT=8060")
+    assert "'.[test]'" in make("test")

@@ -186,7 +186,8 @@ def test_marvec_environments_validate_and_carry_the_secrets(services, clean_env)
     assert kafka["security_protocol"] == "SASL_PLAINTEXT"
     assert kafka["sasl_plain_password"] == SECRETS["KAFKA_PASSWORD"]
     assert consumer.redis_url == f"redis://:{SECRETS['REDIS_PASSWORD']}@redis:6379/0"
-    assert consumer.metrics_port == 9100 and "MARVEC_METRICS_PORT" in services["consumer"]["healthcheck"]["test"][-1]
+    assert consumer.metrics_port == 9100
+    assert services["consumer"]["healthcheck"]["test"] == ["CMD", "marvec", "doctor", "--for", "consume", "--running"]
     dashboard = settings_of(services["dashboard"]["environment"])
     assert (dashboard.auth, dashboard.secret_key) == ("required", SECRETS["MARVEC_SECRET_KEY"])
     assert dashboard.kafka_bootstrap is None, "the dashboard needs no Kafka credentials"
@@ -220,9 +221,13 @@ def test_commands_are_marvec_commands_it_accepts(services):
         assert "entrypoint" not in services[name], f"{name} keeps the image's `marvec` entrypoint"
     assert parse_marvec(services["simulator"]["command"]).command == "simulate"
     dash = parse_marvec(services["dashboard"]["command"])
-    assert (dash.command, dash.host, dash.port, dash.workers) == ("dashboard", "0.0.0.0", 8050, 4)
-    assert services["dashboard"]["ports"] == [f"127.0.0.1:8050:{dash.port}"]
-    assert f"127.0.0.1:{dash.port}/healthz" in services["dashboard"]["healthcheck"]["test"][-1]
+    assert (dash.command, dash.host, dash.port, dash.workers) == ("dashboard", None, None, 4)
+    listen = settings_of(services["dashboard"]["environment"])  # MARVEC_HOST / MARVEC_PORT
+    assert (listen.host, listen.port) == ("0.0.0.0", 8050)
+    assert services["dashboard"]["ports"] == [f"127.0.0.1:8050:{listen.port}"]
+    check = services["dashboard"]["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "marvec"] and parse_marvec(check[2:]).scope == "dashboard"
+    assert parse_marvec(check[2:]).running  # asks /healthz on MARVEC_PORT
 
 
 def test_the_dashboard_keeps_users_on_a_volume_the_image_prepares(services, clean_env):
@@ -260,7 +265,7 @@ def test_gunicorn_app_path_in_the_docs_resolves(clean_env, monkeypatch):
     built: list[Settings] = []
     monkeypatch.setattr(module, "build_wsgi_app", lambda s: built.append(s) or "the app")
     monkeypatch.setattr(module, "install_log_redaction", lambda: None)
-    monkeypatch.setattr("marvec.logs.setup_logging", lambda *a: None)
+    monkeypatch.setattr("marvec.logs.setup_logging", lambda *a, **kw: None)
     try:
         assert module.app == "the app" and len(built) == 1  # what gunicorn's getattr gets
     finally:
@@ -465,7 +470,7 @@ def test_the_image_copies_every_package_and_runs_marvec_as_a_user():
     text = dockerfile()
     sources = [s for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.M) for s in line.split()[:-1]]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {p.split(".")[0] for p in pyproject["tool"]["setuptools"]["packages"]}
+    packages = {p.split(".")[0] for p in discovered_packages()}
     assert set(sources) == packages | {"pyproject.toml", pyproject["project"]["readme"]}
     for source in sources:
         assert (ROOT / source).exists(), f"COPY {source}: missing"
@@ -482,9 +487,18 @@ def test_the_image_copies_every_package_and_runs_marvec_as_a_user():
     assert installs and not any("[" in line for line in installs), "no dev extras in the image"
 
 
+def discovered_packages() -> list[str]:
+    """The packages setuptools finds with pyproject's ``[tool.setuptools.packages.find]``."""
+    from setuptools import find_namespace_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert find.get("namespaces", True), "data folders (dashboard/assets) are namespace packages"
+    return find_namespace_packages(str(ROOT), include=find["include"], exclude=find.get("exclude", ()))
+
+
 def test_pip_install_ships_every_data_file_the_packages_load():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    packages = sorted(config["packages"], key=len, reverse=True)
+    packages = sorted(discovered_packages(), key=len, reverse=True)
     data = config.get("package-data", {})
     listed = subprocess.run(["git", "ls-files", *{p.split(".")[0] for p in packages}], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.split()

@@ -74,8 +74,18 @@ def test_up_shows_live_data_within_a_minute_and_ctrl_c_stops_everything(tmp_path
         assert status == 200 and json.loads(body)["redis_ok"] is True
         assert len(_ours(str(run_dir))) >= 5  # broker, redis, dashboard, consumer, simulator
     finally:
+        stopping = time.monotonic()
         up.send_signal(signal.SIGINT)
-        out, _ = up.communicate(timeout=30)
+        try:
+            out, _ = up.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            for pid in _ours(str(run_dir)):  # they hold the output pipe: end them, then fail
+                os.kill(pid, signal.SIGKILL)
+            up.kill()
+            out = up.communicate(timeout=30)[0]
+            pytest.fail(f"marvec up still running 30 s after Ctrl-C:\n{out[-2000:]}")
+    took = time.monotonic() - stopping
+    assert took < 10, f"marvec up took {took:.1f} s to stop after Ctrl-C:\n{out[-2000:]}"
     assert up.returncode == 0, out
     assert "open http://127.0.0.1" in out and "stopped" in out
     wait_for(lambda: not _ours(str(run_dir)), timeout=10,
