@@ -96,7 +96,7 @@ def _spawn_all(stack: Stack, env: dict[str, str], args: argparse.Namespace) -> N
                               "--workers", "1"], env)
     for i in range(max(1, args.consumers)):
         stack.spawn(f"consumer-{i + 1}", [*me, "consume"], env)
-    for name in filter(None, os.environ.get("MARVEC_SOURCES", "").split(",")):
+    for name in filter(None, env.get("MARVEC_SOURCES", "").split(",")):
         url = env.get(f"MARVEC_{name.strip().upper()}_URL")
         stack.spawn(f"source-{name}", [*me, "source", name.strip(), *(["--url", url] if url else [])], env)
     if not args.no_simulate:
