@@ -47,7 +47,7 @@ def _cap(args: argparse.Namespace, settings: Settings) -> PollOnce:
     from geodata import load_boundaries
 
     city = cap.city_shape(load_boundaries(settings.boundaries, settings.boundaries_field))
-    url = _one_url(args)
+    url = _one_url(args, settings)
 
     def poll(fetch: Callable[[str], bytes | None], now: datetime) -> list[Produced]:
         body = fetch(url) or b""
@@ -59,7 +59,7 @@ def _cap(args: argparse.Namespace, settings: Settings) -> PollOnce:
 
 def _open311(args: argparse.Namespace, settings: Settings) -> PollOnce:
     table = open311.load_categories(args.categories) if args.categories else None
-    base = _one_url(args).rstrip("/")
+    base = _one_url(args, settings).rstrip("/")
     state: dict[str, str] = {}
 
     def poll(fetch: Callable[[str], bytes | None], now: datetime) -> list[Produced]:
@@ -80,7 +80,7 @@ def _open311(args: argparse.Namespace, settings: Settings) -> PollOnce:
 
 
 def _prices(args: argparse.Namespace, settings: Settings) -> PollOnce:
-    where = str(args.file) if args.file else _one_url(args)
+    where = str(args.file) if args.file else _one_url(args, settings)
     market = args.market or "PIHPS Kota Makassar"
 
     def poll(fetch: Callable[[str], bytes | None], now: datetime) -> list[Produced]:
@@ -92,10 +92,12 @@ def _prices(args: argparse.Namespace, settings: Settings) -> PollOnce:
     return poll
 
 
-def _one_url(args: argparse.Namespace) -> str:
-    if not args.url or len(args.url) != 1:
-        raise SettingsError("--url", f"marvec source {args.name} needs exactly one --url")
-    return str(args.url[0])
+def _one_url(args: argparse.Namespace, settings: Settings) -> str:
+    urls = [u for u in (args.url or [getattr(settings, f"{args.name}_url", None)]) if u]
+    if len(urls) != 1:
+        raise SettingsError("--url", f"marvec source {args.name} needs exactly one --url "
+                            f"(or MARVEC_{args.name.upper()}_URL)")
+    return str(urls[0])
 
 
 BUILDERS: dict[str, Callable[[argparse.Namespace, Settings], PollOnce]] = {
