@@ -63,3 +63,24 @@ def test_bmkg_and_open311_end_in_the_snapshot(make_settings, redis_client, tmp_p
     assert s.complaints.open == 0
     assert s.feeds["disasters"].accepted == 1
     assert s.feeds["complaints"].duplicates == 0
+
+
+def test_prices_csv_and_cap_rss_end_in_the_snapshot(make_settings, redis_client, tmp_path):
+    settings = make_settings(partitions=1, source_state_dir=tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("pihps_makassar.csv", "cap_makassar.xml", "cap_luwu.xml"):
+        (site / name).write_bytes((FIX / name).read_bytes())
+    with serving(site) as base, running_consumer(settings, redis_client):
+        rss = (FIX / "cap_rss.xml").read_text().replace("http://HOST", base)
+        (site / "rss.xml").write_text(rss)
+        assert _run(settings, ["prices", "--url", f"{base}/pihps_makassar.csv"]) == 9
+        # the Makassar alert opens and (expired) closes; the Luwu one is outside the city
+        assert _run(settings, ["cap", "--url", f"{base}/rss.xml"]) == 2
+        s = wait_for(lambda: (x := snap(redis_client)).feeds["economy"].accepted == 9
+                     and x.feeds["disasters"].accepted == 2 and x, timeout=30)
+    assert s.economy.prices["cabai_rawit"].latest_idr == 72500  # 02/12 was "-"
+    assert s.economy.prices["beras"].latest_idr == 13900
+    assert s.economy.prices["minyak_goreng"].markets == 1
+    assert s.disasters.active == 0
+    assert s.feeds["economy"].rejected == 0 and s.feeds["disasters"].rejected == 0
