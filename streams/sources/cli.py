@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from marvec.errors import SettingsError
 from marvec.settings import Settings
@@ -64,7 +65,7 @@ def _open311(args: argparse.Namespace, settings: Settings) -> PollOnce:
 
     def poll(fetch: Callable[[str], bytes | None], now: datetime) -> list[Produced]:
         since = state.get("since")
-        url = f"{base}/requests.json" + (f"?updated_after={since}" if since else "")
+        url = f"{base}/requests.json" + (f"?updated_after={quote(since)}" if since else "")
         reqs = open311.parse_requests(fetch(url) or b"[]")
         skipped: Counter[str] = Counter()
         evs = open311.events(reqs, table, skipped)
