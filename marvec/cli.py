@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     from streams.simulate import add_simulate_arguments
 
     add_simulate_arguments(sim)
+    from streams.sources.cli import add_source_arguments
+
+    add_source_arguments(sub.add_parser("source", help="poll a real source (bmkg, cap, open311, prices)"))
     sub.add_parser("rebuild", help="rebuild Redis aggregates from the feeds' retained history")
     doc = sub.add_parser("doctor", help="check every setting and dependency; non-zero exit on a failure")
     doc.add_argument("--for", dest="scope", default="all", choices=("all", "consume", "dashboard", "rebuild"),
@@ -132,6 +135,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from streams.rebuild import rebuild
 
         rebuild(settings)
+    elif args.command == "source":
+        from streams.sources.cli import run_source
+
+        run_source(args, settings)
     elif args.command == "token":
         _token(args, settings)
     elif args.command == "user":

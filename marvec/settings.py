@@ -84,6 +84,24 @@ class Settings(_FeedTopics):
     # Consumer metrics: Prometheus text on this port (unset: no metrics server).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Real-source adapters (``marvec source``): checkpoints, and which ones ``marvec up`` runs.
+    source_state_dir: Path = Path(".marvec/sources")
+    sources: str = ""
+    """Comma-separated adapters ``marvec up`` runs besides the simulator, e.g. ``bmkg,open311``."""
+    cap_url: str | None = None
+    open311_url: str | None = None
+    prices_url: str | None = None
+    """The ``--url`` that ``marvec up`` gives ``cap``, ``open311`` and ``prices`` (bmkg: BMKG's own)."""
+
+    @field_validator("sources")
+    @classmethod
+    def _check_sources(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        bad = [n for n in names if n not in ("bmkg", "cap", "open311", "prices")]
+        if bad:
+            raise ValueError(f"unknown source {bad[0]!r}; expected some of bmkg,cap,open311,prices")
+        return ",".join(names)
+
     # Logs: ``json`` lines for production, ``text`` for a terminal.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

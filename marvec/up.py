@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from marvec.embedded import port_is_free, start_embedded_kafka, start_embedded_redis
-from marvec.errors import ServiceError
+from marvec.errors import ServiceError, SettingsError
 from marvec.settings import Settings
 
 CHILD_GRACE_S = 6.0
@@ -122,6 +122,9 @@ def _spawn_all(stack: Stack, env: dict[str, str], args: argparse.Namespace) -> N
                               "--workers", "1"], env)
     for i in range(max(1, args.consumers)):
         stack.spawn(f"consumer-{i + 1}", [*me, "consume"], env)
+    for name in filter(None, env.get("MARVEC_SOURCES", "").split(",")):
+        url = env.get(f"MARVEC_{name.strip().upper()}_URL")
+        stack.spawn(f"source-{name}", [*me, "source", name.strip(), *(["--url", url] if url else [])], env)
     if not args.no_simulate:
         stack.spawn("simulator", [*me, "simulate", "--rate", str(args.rate),
                                   "--backfill-hours", str(args.backfill_hours)], env)
@@ -137,6 +140,9 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
     from marvec.topics import ensure_topics
 
     load_boundaries(settings.boundaries, settings.boundaries_field)
+    for name in filter(None, settings.sources.split(",")):
+        if name != "bmkg" and not getattr(settings, f"{name}_url"):
+            raise SettingsError(f"MARVEC_{name.upper()}_URL", f"not set; MARVEC_SOURCES names {name}")
     run_dir = Path(os.environ.get("MARVEC_RUN_DIR", ".marvec/run")).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack()

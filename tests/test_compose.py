@@ -41,7 +41,8 @@ SECRETS = {  # stand-ins for the .env an operator writes
     "KAFKA_PASSWORD": "kafka-pw-0123456789abcdef",
     "MARVEC_SECRET_KEY": "secret-key-0123456789abcdef-0123456789",
 }
-MARVEC_SERVICES = {"topics", "consumer", "dashboard", "simulator"}
+SOURCE_SERVICES = {f"source-{n}" for n in ("bmkg", "cap", "open311", "prices")}
+MARVEC_SERVICES = {"topics", "consumer", "dashboard", "simulator"} | SOURCE_SERVICES
 FEED_TOPICS = {"marvec.complaints", "marvec.economy", "marvec.disasters", "marvec.publicinfo",
                "marvec.deadletter"}
 
@@ -121,7 +122,8 @@ def test_the_stack_is_kafka_redis_topics_consumers_dashboard_and_a_demo_simulato
     assert {n for n, s in services.items() if s.get("build") == "."} == MARVEC_SERVICES
     assert services["kafka"]["image"].startswith("apache/kafka:3.9.")
     assert services["redis"]["image"].startswith("redis:7")
-    assert {n: s.get("profiles") for n, s in services.items() if s.get("profiles")} == {"simulator": ["demo"]}
+    assert {n: s.get("profiles") for n, s in services.items() if s.get("profiles")} == {
+        "simulator": ["demo"], **{n: [n] for n in SOURCE_SERVICES}}
 
 
 def test_consumers_run_two_replicas_and_can_be_scaled(services):
@@ -152,6 +154,8 @@ def test_start_up_order_waits_for_healthy_services_and_finished_topics(services)
                      "topics": "service_completed_successfully"},
         "dashboard": {"redis": "service_healthy"},
         "simulator": {"kafka": "service_healthy", "topics": "service_completed_successfully"},
+        **{n: {"kafka": "service_healthy", "topics": "service_completed_successfully"}
+           for n in SOURCE_SERVICES},
     }
     found = {n: {d: c["condition"] for d, c in s.get("depends_on", {}).items()}
              for n, s in services.items() if s.get("depends_on")}
@@ -228,6 +232,16 @@ def test_commands_are_marvec_commands_it_accepts(services):
     check = services["dashboard"]["healthcheck"]["test"]
     assert check[:2] == ["CMD", "marvec"] and parse_marvec(check[2:]).scope == "dashboard"
     assert parse_marvec(check[2:]).running  # asks /healthz on MARVEC_PORT
+
+
+def test_each_source_service_runs_its_adapter_with_a_checkpoint_volume(services, clean_env):
+    for name in SOURCE_SERVICES:
+        args = parse_marvec(services[name]["command"])
+        assert (args.command, f"source-{args.name}") == ("source", name)
+        settings = settings_of(services[name]["environment"])
+        assert str(settings.source_state_dir) == "/var/lib/marvec/sources"
+        assert "sources:/var/lib/marvec/sources" in services[name]["volumes"]
+        assert settings.metrics_port == 9100
 
 
 def test_the_dashboard_keeps_users_on_a_volume_the_image_prepares(services, clean_env):

@@ -1,0 +1,1 @@
+"""Adapters that turn real sources' public formats into Marvec feed events (contract section 4)."""
