@@ -26,7 +26,10 @@ waits for it); ``peer:stats first_write_ms`` is the wall time of the first write
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import time
 from datetime import datetime
 from typing import Any
@@ -139,16 +142,22 @@ def main(argv: list[str]) -> None:
         return (value["complaint_id"], ms, value["status"], kec, value.get("category") or "")
 
     url = urlparse(redis_url)
+    state_dir = tempfile.mkdtemp(prefix="marvec-peer-")  # quix wants one; nothing stateful is used
     app = Application(broker_address=bootstrap, consumer_group=group, auto_offset_reset="earliest",
                       processing_guarantee="at-least-once", auto_create_topics=False, use_changelog_topics=False,
-                      loglevel="WARNING")
+                      loglevel=os.environ.get("PEER_LOGLEVEL", "WARNING"), state_dir=state_dir,
+                      # the same session timeout as the benchmark's marvec consumers
+                      consumer_extra_config={"session.timeout.ms": 6000})
     sink = ComplaintStateSink(host=url.hostname or "127.0.0.1", port=url.port or 6379,
                               db=int((url.path or "/0").lstrip("/") or 0))
     for t in topics:
         sdf = app.dataframe(app.topic(t, value_deserializer="json", key_deserializer="str"))
         sdf = sdf.apply(process, metadata=True)
         sdf.sink(sink)
-    app.run()
+    try:
+        app.run()
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
