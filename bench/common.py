@@ -75,17 +75,20 @@ sys.exit(main(["consume"]))
 
 
 def consume_process(settings: Settings, redis_url: str, db: int = 0,
-                    fetch_max_wait_ms: int | None = None) -> subprocess.Popen:
+                    fetch_max_wait_ms: int | None = None, boundaries: Path | None = None) -> subprocess.Popen:
     """A real ``marvec consume`` process against ``settings``' topics.
 
     ``fetch_max_wait_ms``: a what-if run of the same command with the Kafka consumer's
-    fetch long-poll shortened (kafka-python's default is 500 ms); product code unchanged."""
+    fetch long-poll shortened (kafka-python's default is 500 ms); product code unchanged.
+    ``boundaries``: a kecamatan file for ``MARVEC_BOUNDARIES`` (else the bundled ones)."""
     env = {**os.environ, "MARVEC_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
            "MARVEC_REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{db}",
            "MARVEC_CONSUMER_GROUP": settings.consumer_group, "MARVEC_LOG_LEVEL": "WARNING",
            "MARVEC_KAFKA_SESSION_TIMEOUT_MS": "6000",
            **{f"MARVEC_TOPIC_{f.upper()}": t for f, t in settings.topics.items()},
            "MARVEC_TOPIC_DEADLETTER": settings.topic_deadletter}
+    if boundaries is not None:
+        env["MARVEC_BOUNDARIES"] = str(boundaries)
     if fetch_max_wait_ms is not None:
         return subprocess.Popen([sys.executable, "-c", WHAT_IF_CONSUME, str(fetch_max_wait_ms)], env=env)
     return subprocess.Popen([sys.executable, "-m", "marvec", "consume"], env=env)

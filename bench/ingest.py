@@ -1,23 +1,47 @@
 """Ingest benchmark: raw kafka-python + JSON ceiling vs ``marvec consume`` on the same data.
 
-    python bench/ingest.py [N]      (default 500,000 events of the simulator's mix)
+    python bench/ingest.py [N] [--mix sim|entities] [--peer | --no-peer] [--profile SECONDS]
+
+``--mix sim`` (default, 500,000 events): the simulator's mix on the bundled boundaries.
+``--mix entities``: many distinct entities (bench/entities.py) with the consumers on the
+REAL kelurahan-merged boundaries of shared/geodata (``MARVEC_BOUNDARIES``).
 
 Prints events/s for (a) the raw ceiling, (b) one ``marvec consume`` process from
-start to fully applied in Redis, (c) two processes in one group, and the ratios.
+start to fully applied in Redis, (c) two processes in one group, (d) on the entities mix
+(or with ``--peer``) the quix-streams peer of bench/peer_quix.py, and the ratios.
+``--profile S``: py-spy the single consumer for S seconds once it writes; prints the top
+functions (collapsed stacks kept in /tmp/marvec-ingest-profile.txt).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import orjson
 import redis
 from kafka import KafkaConsumer, TopicPartition
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from common import consume_process, fresh_settings, produce, services, simulated, table
+from common import (
+    consume_process,
+    fresh_settings,
+    loadavg,
+    produce,
+    profile_shares,
+    py_spy,
+    revision,
+    services,
+    simulated,
+    table,
+)
+from entities import BOUNDARIES, describe, entities
+
+PROFILE_OUT = "/tmp/marvec-ingest-profile.txt"
 
 
 def raw_ceiling(settings, n: int) -> float:
@@ -47,8 +71,8 @@ def applied(client: redis.Redis) -> int:
     return total
 
 
-CPU: dict[int, tuple[float, float]] = {}
-"""processes -> (consumer CPU µs per event, Redis CPU µs per event), whole run."""
+CPU: dict[str, tuple[float, float]] = {}
+"""pipeline -> (its processes' CPU µs per event, Redis CPU µs per event), whole run."""
 
 
 def redis_cpu(client: redis.Redis) -> float:
@@ -63,7 +87,8 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def marvec_rate(settings, redis_url: str, n: int, processes: int, db: int) -> tuple[float, float, float]:
+def marvec_rate(settings, redis_url: str, n: int, processes: int, db: int, boundaries: Path | None,
+                profile: float = 0.0) -> tuple[float, float, float]:
     """(events/s from start to fully applied, events/s from first write to done, seconds
     from start to the first write: imports, boundaries, the group join)."""
     client = redis.Redis.from_url(redis_url.rsplit("/", 1)[0] + f"/{db}")
@@ -71,48 +96,109 @@ def marvec_rate(settings, redis_url: str, n: int, processes: int, db: int) -> tu
     group = settings.model_copy(update={"consumer_group": f"{settings.consumer_group}-{db}"})
     redis_cpu0 = redis_cpu(client)
     t0 = time.perf_counter()
-    procs = [consume_process(group, redis_url, db) for _ in range(processes)]
-    first = None
+    procs = [consume_process(group, redis_url, db, boundaries=boundaries) for _ in range(processes)]
+    first, spy = None, None
     try:
         while (done := applied(client)) < n:
             if done and first is None:
                 first = (time.perf_counter(), done)
+                if profile:
+                    spy = py_spy(procs[0].pid, profile, PROFILE_OUT, idle=False)
+            for p in procs:
+                if p.poll() is not None:
+                    raise RuntimeError(f"marvec consume exited with {p.returncode}")
             time.sleep(0.05)
-        CPU[processes] = (sum(proc_cpu(p.pid) for p in procs) / n * 1e6,
-                          (redis_cpu(client) - redis_cpu0) / n * 1e6)
+        CPU[f"marvec consume x{processes}"] = (sum(proc_cpu(p.pid) for p in procs) / n * 1e6,
+                                               (redis_cpu(client) - redis_cpu0) / n * 1e6)
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
             p.wait(timeout=30)
+        if spy is not None:
+            spy.wait(timeout=60)
+    end = time.perf_counter()
+    steady = (n - first[1]) / (end - first[0]) if first else float("nan")
+    return n / (end - t0), steady, (first[0] - t0) if first else float("nan")
+
+
+def peer_rate(settings, redis_url: str, n: int, db: int, boundaries: Path) -> tuple[float, float, float]:
+    """The quix-streams peer (bench/peer_quix.py): the same three numbers as ``marvec_rate``."""
+    client = redis.Redis.from_url(redis_url.rsplit("/", 1)[0] + f"/{db}")
+    client.flushdb()
+    redis_cpu0 = redis_cpu(client)
+    cmd = [sys.executable, str(Path(__file__).with_name("peer_quix.py")), settings.kafka_bootstrap,
+           redis_url.rsplit("/", 1)[0] + f"/{db}", f"{settings.consumer_group}-peer", str(boundaries),
+           *settings.topics.values()]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    first = None
+    try:
+        while (done := int(client.hget("peer:stats", "seen") or 0)) < n:
+            if done and first is None:
+                first = (time.perf_counter(), done)
+            if proc.poll() is not None:
+                raise RuntimeError(f"the quix-streams peer exited with {proc.returncode}")
+            time.sleep(0.05)
+        CPU["quix-streams peer x1"] = (proc_cpu(proc.pid) / n * 1e6, (redis_cpu(client) - redis_cpu0) / n * 1e6)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     end = time.perf_counter()
     steady = (n - first[1]) / (end - first[0]) if first else float("nan")
     return n / (end - t0), steady, (first[0] - t0) if first else float("nan")
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500_000
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("n", nargs="?", type=int, default=None, help="events (default 500,000 sim / 200,000 entities)")
+    ap.add_argument("--mix", choices=("sim", "entities"), default="sim")
+    ap.add_argument("--peer", action=argparse.BooleanOptionalAction, default=None,
+                    help="run the quix-streams peer too (default: on the entities mix)")
+    ap.add_argument("--profile", type=float, default=0.0, metavar="SECONDS")
+    args = ap.parse_args()
+    n = args.n or (200_000 if args.mix == "entities" else 500_000)
+    peer = args.peer if args.peer is not None else args.mix == "entities"
+    boundaries = BOUNDARIES if args.mix == "entities" else None
+    print(f"{revision()}; load average before {loadavg()}")
     with services() as (bootstrap, redis_url):
         settings = fresh_settings(bootstrap, redis_url, partitions=6)
-        messages = simulated(n)
+        t0 = time.perf_counter()
+        messages = simulated(n) if args.mix == "sim" else entities(n)
+        made = time.perf_counter() - t0
         secs = produce(settings, messages)
-        print(f"produced {n:,} simulated events into 3 topics x 6 partitions in {secs:.1f} s")
+        what = "simulated" if args.mix == "sim" else f"entities-mix ({describe(messages)})"
+        print(f"made {n:,} {what} events in {made:.1f} s; produced into 3 topics x 6 partitions in {secs:.1f} s")
+        del messages
         raw = raw_ceiling(settings, n)
-        one, one_steady, one_start = marvec_rate(settings, redis_url, n, 1, db=1)
-        two, two_steady, two_start = marvec_rate(settings, redis_url, n, 2, db=2)
-    rows = [("raw kafka-python + JSON", f"{raw:,.0f}", "1.00", "", "", ""),
+        one, one_steady, one_start = marvec_rate(settings, redis_url, n, 1, 1, boundaries, args.profile)
+        two, two_steady, two_start = marvec_rate(settings, redis_url, n, 2, 2, boundaries)
+        if peer:
+            q, q_steady, q_start = peer_rate(settings, redis_url, n, 3, boundaries or Path(
+                __file__).resolve().parent.parent / "geodata" / "data" / "makassar_kecamatan.geojson")
+    rows = [("raw kafka-python + orjson", f"{raw:,.0f}", "1.00", "", "", ""),
             ("marvec consume x1", f"{one:,.0f}", f"{one / raw:.2f}", f"{one_steady:,.0f}",
              f"{one_steady / raw:.2f}", f"{one_start:.1f}"),
             ("marvec consume x2 (one group)", f"{two:,.0f}", f"{two / raw:.2f}", f"{two_steady:,.0f}",
              f"{two_steady / raw:.2f}", f"{two_start:.1f}")]
+    if peer:
+        rows.append(("quix-streams peer x1", f"{q:,.0f}", f"{q / raw:.2f}", f"{q_steady:,.0f}",
+                     f"{q_steady / raw:.2f}", f"{q_start:.1f}"))
+    print(f"mix {args.mix}, {n:,} events")
     print(table(rows, ("pipeline", "events/s (start->applied)", "vs raw", "steady events/s",
                        "steady vs raw", "s to first write")))
-    for procs, (consumer_us, redis_us) in sorted(CPU.items()):
-        print(f"x{procs}: CPU per event: consumers {consumer_us:.1f} us, Redis {redis_us:.1f} us")
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for name, (proc_us, redis_us) in CPU.items():
+        print(f"{name}: CPU per event: its processes {proc_us:.1f} us, Redis {redis_us:.1f} us")
+    print(f"load average after {loadavg()}")
     print(f"summary: one process {one:,.0f}/s = {one / raw:.0%} of raw {raw:,.0f}/s "
           f"(steady {one_steady:,.0f}/s = {one_steady / raw:.0%}); two processes {two / one:.2f}x one "
-          f"(steady {two_steady / one_steady:.2f}x)")
+          f"(steady {two_steady / one_steady:.2f}x)"
+          + (f"; marvec x1 vs quix peer {one / q:.2f}x from start, {one_steady / q_steady:.2f}x once writing"
+             if peer else ""))
+    if args.profile:
+        print(f"profile of the single consumer ({args.profile:.0f} s once writing, {PROFILE_OUT}):")
+        rows = [(fn[:90], f"{inc:.1%}", f"{own:.1%}") for fn, inc, own in profile_shares(PROFILE_OUT, top=25)]
+        print(table(rows, ("function (file)", "inclusive", "self")))
 
 
 if __name__ == "__main__":
