@@ -50,9 +50,12 @@ class WriteProbe:
         if now - self._at < self.every_s or not self._lock.acquire(blocking=False):
             return self._last
         try:
-            info: dict[str, Any] = {}
+            pipe = self._client().pipeline(transaction=False)
             for section in ("memory", "replication", "persistence"):
-                info.update(self._client().info(section))
+                pipe.info(section)
+            info: dict[str, Any] = {}
+            for part in pipe.execute():  # one round trip
+                info.update(part)
             self._last = refusal(info)
         except redis.exceptions.RedisError:
             self._last = None  # unreachable: /healthz says so from the snapshot read
