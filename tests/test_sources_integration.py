@@ -14,8 +14,8 @@ from helpers import wait_for
 from streamrig import running_consumer, snap
 
 from marvec.cli import _parser
-from streams.sources._kafka import FeedProducer
 from streams.sources.cli import run_source
+from streams.sources.producer import FeedProducer
 
 pytestmark = pytest.mark.integration
 FIX = Path(__file__).parent / "fixtures" / "sources"

@@ -69,7 +69,7 @@ def test_conditional_get_304_and_restart_produce_nothing_new(tmp_path):
     sent: list[dict] = []
     with serving() as base:
         poll = _bmkg_poll(f"{base}/autogempa.json")
-        args = dict(send=lambda f, k, e: sent.append(e), flush=lambda: None, state_dir=tmp_path,
+        args = dict(send=lambda f, e, k: sent.append(e), flush=lambda: None, state_dir=tmp_path,
                     interval=0.01, stop=threading.Event(), once=True, clock=lambda: NOW)
         assert poll_loop("bmkg", poll, **args) == 1
         assert poll_loop("bmkg", poll, **args) == 0  # a restart: the checkpoint has the id

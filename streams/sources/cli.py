@@ -115,7 +115,7 @@ def run_source(args: argparse.Namespace, settings: Settings,
     except (OSError, ValueError) as exc:
         raise SettingsError(f"marvec source {args.name}", str(exc).splitlines()[0]) from None
     if producer is None:
-        from streams.sources._kafka import FeedProducer
+        from streams.sources.producer import FeedProducer
 
         producer = FeedProducer(settings)
     serve_metrics(settings.metrics_port)

@@ -23,6 +23,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, start_http_server
 
+from streams.sources.producer import DeliveryFailed
+
 log = logging.getLogger("marvec.sources")
 
 POLLS = Counter("marvec_source_polls", "Polls by source", ["source"])
@@ -103,7 +105,7 @@ class Fetcher:
             raise SourceError(f"{url}: {reason or type(exc).__name__}") from None
 
 
-def poll_loop(name: str, poll_once: PollOnce, send: Callable[[str, str, dict[str, Any]], None],
+def poll_loop(name: str, poll_once: PollOnce, send: Callable[[str, dict[str, Any], str], object],
               flush: Callable[[], None], state_dir: Path, interval: float, stop: threading.Event,
               *, timeout: float = 10.0, max_backoff: float = 600.0, once: bool = False,
               clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
@@ -117,9 +119,9 @@ def poll_loop(name: str, poll_once: PollOnce, send: Callable[[str, str, dict[str
             seen = set(checkpoint.seen)
             new = [p for p in poll_once(fetch, clock()) if p[2]["event_id"] not in seen]
             for feed, key, event in new:
-                send(feed, key, event)
+                send(feed, event, key)
             flush()
-        except (SourceError, ValueError) as exc:
+        except (SourceError, DeliveryFailed, ValueError) as exc:
             FAILURES.labels(name).inc()
             delay = min(max(delay, interval) * 2, max_backoff)
             log.error("source %s: %s (next try in %.0f s)", name, str(exc).splitlines()[0], delay)
