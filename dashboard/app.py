@@ -20,6 +20,7 @@ from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
 from dashboard.i18n import normalize
+from dashboard.intake import install_intake
 from dashboard.pages import crisis, home, mayor, wall
 from dashboard.server import install_server
 from layers.mapframe import build_frame
@@ -91,6 +92,9 @@ def create_app(
     mayor.register(app, screen)
     crisis.register(app, screen)
     _install_server(app, settings, source)
+    client = getattr(source, "client", None)
+    if callable(client):  # a test stand-in without Redis has no intake API
+        install_intake(app.server, settings, boundaries, client)
     warm(app)
     return app
 

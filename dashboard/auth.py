@@ -255,9 +255,14 @@ def save_user(path: Path, name: str, password: str, role: str) -> None:
 
 # -- access rules ------------------------------------------------------------------
 
+KEY_PREFIXES = ("/api/v1/events/",)
+"""Paths guarded by their own API keys (``dashboard.intake``), not by logins."""
+
+
 def classify(path: str) -> str:
-    """``public``, ``api`` (JSON answers), ``dash`` (Dash's own JSON routes) or ``page``."""
-    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+    """``public``, ``api`` (JSON answers), ``dash`` (Dash's own JSON routes) or ``page``;
+    the intake API (``KEY_PREFIXES``) is ``public`` here because its view checks its keys."""
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or path.startswith(KEY_PREFIXES):
         return "public"
     if path.startswith("/api/"):
         return "api"

@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     tok.add_argument("--name", required=True, help="which display, e.g. wall-1")
     tok.add_argument("--role", default="wall", choices=("wall", "mayor", "crisis", "admin"))
     tok.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
+    from marvec.apikeys import add_apikey_arguments
+
+    add_apikey_arguments(sub.add_parser("apikey", help="API keys of the intake API (add, revoke, list)"))
+    from streams.sources.importer import add_import_arguments
+
+    add_import_arguments(sub.add_parser("import", help="produce a JSON-lines or CSV file of feed events"))
     user = sub.add_parser("user", help="manage dashboard users (MARVEC_USERS_FILE)")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="add or replace a user (password hashed)")
@@ -143,6 +149,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         _token(args, settings)
     elif args.command == "user":
         _user_add(args, settings)
+    elif args.command == "apikey":
+        from marvec.apikeys import run_apikey
+
+        run_apikey(args, settings)
+    elif args.command == "import":
+        from streams.sources.importer import run_import
+
+        return run_import(args, settings)
     return 0
 
 

@@ -53,6 +53,23 @@ class Keys:
         partition ``tp`` (``<topic>|<partition>``), waiting to be produced to Kafka."""
         return f"{self.prefix}outbox:{tp}"
 
+    @property
+    def access_prefix(self) -> str:
+        """Prefix of the access-control keys (login limits, sessions, API keys, revoked
+        tokens): who may do what, not aggregates, so ``marvec rebuild`` keeps them."""
+        return f"{self.prefix}auth:"
+
+    def api_key(self, name: str) -> str:
+        """Hash of one intake API key: ``sha256`` of the key, ``feeds`` (comma-separated),
+        ``created_at``, ``revoked_at`` (set when revoked; the record stays for the list)."""
+        return f"{self.prefix}auth:apikey:{name}"
+
+    @property
+    def api_key_index(self) -> str:
+        """Hash ``sha256`` of a live key -> its name: the intake API's one lookup per request;
+        revoking removes the entry, so the key stops working on every worker at once."""
+        return f"{self.prefix}auth:apikeys"
+
     def login_failures(self, who: str) -> str:
         """Sorted set of one login key's recent failures (``ip:<addr>``, ``user:<name>``),
         scored by Unix time; trimmed to the newest few and expiring with the window.

@@ -23,7 +23,7 @@ from streams.feeds import FEEDS
 from streams.feeds.base import Locator
 from streams.fields import Invalid
 
-__all__ = ["Locator", "Record", "Verdict", "decode_batch", "decode_one"]
+__all__ = ["Locator", "Record", "Verdict", "decode_batch", "decode_one", "validate"]
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +144,11 @@ def decode_batch(records: Sequence[Record], feed_of: dict[str, str], now: float,
     return out
 
 
+
+
+def validate(feed: str, values: Sequence[bytes], now: float, locator: Locator) -> list[Verdict]:
+    """The consumers' own verdict on messages not yet produced (``marvec import``, the
+    intake API): one ``Verdict`` per value, in order; ``reason`` is None when accepted."""
+    topic = f"<{feed}>"
+    records = [Record(topic, 0, i, v) for i, v in enumerate(values)]
+    return decode_batch(records, {topic: feed}, now, locator)

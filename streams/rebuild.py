@@ -32,10 +32,14 @@ IDLE_DONE_S = 3.0
 
 
 def wipe(client: redis.Redis, keys: Keys) -> int:
-    """Delete every key under Marvec's prefix; returns how many."""
+    """Delete every key under Marvec's prefix but the access-control ones (API keys,
+    sessions, revocations: ``Keys.access_prefix``); returns how many."""
     n = 0
     batch: list[bytes] = []
+    keep = keys.access_prefix.encode()
     for key in client.scan_iter(match=f"{keys.prefix}*", count=1000):
+        if key.startswith(keep):
+            continue
         batch.append(key)
         if len(batch) >= 1000:
             n += client.unlink(*batch)
