@@ -41,9 +41,10 @@ for _, id in ipairs(redis.call('ZREVRANGE', key('latest_open'), 0, q.latest_n - 
                                             'st', 'cat', 'pr', 'k', 'lat', 'lon', 't', 'txt', 'opd')}
 end
 
-r.prices, r.prices_week = {}, {}
+r.prices, r.prices_week, r.prices_yesterday = {}, {}, {}
 for i, c in ipairs(q.commodities) do
   r.prices[i] = hall(key('price', c))
+  r.prices_yesterday[i] = hall(key('price_day', c, q.days.yesterday))
   r.prices_week[i] = {}
   for j, d in ipairs(q.days.week) do r.prices_week[i][j] = hall(key('price_day', c, d)) end
 end

@@ -66,6 +66,9 @@ class Price(_Model):
     markets: int
     change_7d_pct: float | None = None
     """Change of the median against the median 7 days earlier, in percent."""
+    change_1d_pct: float | None = None
+    """Change of the median against yesterday's median (each market's last price of the
+    WITA day before), in percent; null when no market had a price yesterday."""
     by_market: dict[str, float] = Field(default_factory=dict)
 
 

@@ -38,6 +38,7 @@ def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
         "commodities": list(COMMODITIES),
         "days": {"today": wita_day(now),
                  "week": [wita_day(now - d * 86400) for d in (7, 6, 8)],
+                 "yesterday": wita_day(now - 86400),
                  "last7": [wita_day(now - d * 86400) for d in range(7)]},
         "minutes": list(range(m - 59, m + 1)),
         "hours": list(range(h - 47, h + 1)),

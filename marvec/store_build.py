@@ -141,18 +141,21 @@ def median(values: list[float]) -> float:
 
 def _prices(raw: dict[str, Any]) -> dict[str, Price]:
     out = {}
-    for c, flat, week in zip(COMMODITIES, raw["prices"], raw["prices_week"], strict=True):
+    for c, flat, week, yesterday in zip(COMMODITIES, raw["prices"], raw["prices_week"],
+                                        raw["prices_yesterday"], strict=True):
         markets = _market_prices(flat)
         if not markets:
             continue
         latest = median(list(markets.values()))
+        before = _market_prices(yesterday)
+        change_1d = round((latest / median(list(before.values())) - 1) * 100, 1) if before else None
         change = None
         for day in week:
             old = _market_prices(day)
             if old:
                 change = round((latest / median(list(old.values())) - 1) * 100, 1)
                 break
-        out[c] = Price(latest_idr=latest, markets=len(markets), change_7d_pct=change,
+        out[c] = Price(latest_idr=latest, markets=len(markets), change_7d_pct=change, change_1d_pct=change_1d,
                        by_market=dict(sorted(markets.items())))
     return out
 

@@ -17,6 +17,7 @@ def empty_raw(req: dict[str, Any]) -> dict[str, Any]:
     return {"feeds": [[] for _ in FEEDS], "c_totals": [], "c_kec": [], "c_cat": [], "c_opd": [],
             "c_kc": [], "c_overdue": 0, "c_today": [], "opds": [], "latest": [],
             "prices": [[] for _ in range(n)], "prices_week": [[[], [], []] for _ in range(n)],
+            "prices_yesterday": [[] for _ in range(n)],
             "tx_today": [], "d_totals": [], "d_hazard": [], "d_kec": [], "incidents": [],
             "minutes": [[] for _ in req["minutes"]], "hours": [[] for _ in req["hours"]],
             "g_minutes": [[] for _ in req["gauge_minutes"]],
@@ -37,7 +38,19 @@ def test_prices_take_the_median_across_markets_and_the_7_day_change():
     s = build_snapshot(raw, req, ["Tallo"])
     p = s.economy.prices["cabai_rawit"]
     assert (p.latest_idr, p.markets, p.change_7d_pct) == (60000, 2, 20.0)
+    assert p.change_1d_pct is None  # no market had a price yesterday: unknown, not 0
     assert set(s.economy.prices) == {"cabai_rawit"}
+
+
+def test_the_day_on_day_change_compares_with_yesterdays_median():
+    req = read_request(NOW)
+    raw = empty_raw(req)
+    i = COMMODITIES.index("bawang_merah")
+    raw["prices"][i] = ["Pasar Terong", "1|36000|kg", "Pasar Daya", "2|40000|kg"]
+    raw["prices_yesterday"][i] = ["Pasar Terong", "1|30000", "Pasar Daya", "2|34000", "Pasar Pabaeng", "3|32000"]
+    p = build_snapshot(raw, req, ["Tallo"]).economy.prices["bawang_merah"]
+    assert p.change_1d_pct == 18.8  # 38,000 against 32,000
+    assert p.change_7d_pct is None
 
 
 def test_yesterday_flows_are_given_only_when_the_data_reaches_back_before_yesterday():
