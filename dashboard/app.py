@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 import dash
 from dash import Input, Output, dcc, html
 
+from dashboard.alerts_api import install_alerts
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
@@ -70,12 +72,14 @@ def _install_server(app: dash.Dash, settings: Settings, source: Source) -> None:
 
 
 def create_app(
-    settings: Settings, boundaries: Any, source: Source, clock: Callable[[], float] = time.time
+    settings: Settings, boundaries: Any, source: Source, clock: Callable[[], float] = time.time,
+    *, evaluate_alerts: bool = False,
 ) -> dash.Dash:
     """Build the Dash app for ``boundaries`` (``geodata.Boundaries``) and a snapshot ``source``.
 
     ``source.get()`` must return an object with ``snapshot``, ``ok``, ``fetched_at`` and
     ``error`` (``dashboard.source.SnapshotResult``). ``clock`` is injectable for tests.
+    ``evaluate_alerts``: each worker joins the alert evaluation (``marvec dashboard``).
     """
     frame = build_frame(boundaries.geojson())
     screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock)
@@ -93,10 +97,17 @@ def create_app(
     crisis.register(app, screen)
     _install_server(app, settings, source)
     client = getattr(source, "client", None)
-    if callable(client):  # a test stand-in without Redis has no intake API
+    if callable(client):  # a test stand-in without Redis has no intake or alerts API
         install_intake(app.server, settings, boundaries, client)
+        install_alerts(app.server, settings, client, partial(_good_snapshot, source),
+                       evaluate=evaluate_alerts)
     warm(app)
     return app
+
+
+def _good_snapshot(source: Source) -> Any:
+    result = source.get()
+    return result.snapshot if result.ok else None
 
 
 def warm(app: dash.Dash) -> None:

@@ -40,7 +40,7 @@ def build_wsgi_app(settings: Settings | None = None) -> flask.Flask:
     check_data(settings.redis_url, boundaries)
     source = SnapshotSource(settings.redis_url, kecamatan_names(boundaries), settings.refresh_ms / 1000,
                             refresh_every_s=BACKGROUND_REFRESH_S)
-    app = create_app(settings, boundaries, source)
+    app = create_app(settings, boundaries, source, evaluate_alerts=True)
     return app if isinstance(app, flask.Flask) else app.server
 
 

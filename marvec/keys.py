@@ -54,6 +54,52 @@ class Keys:
         return f"{self.prefix}outbox:{tp}"
 
     @property
+    def kept_prefixes(self) -> tuple[str, ...]:
+        """What ``marvec rebuild`` keeps: who may do what (``access_prefix``) and what people
+        decided and were told (``ops_prefix``); neither can be rebuilt from the feeds."""
+        return (self.access_prefix, self.ops_prefix)
+
+    @property
+    def ops_prefix(self) -> str:
+        """Prefix of the war room's own records: alerts, the alert level, the log."""
+        return f"{self.prefix}ops:"
+
+    @property
+    def alerts_lease(self) -> str:
+        """String: the token of the process that evaluates the alert rules, with a TTL."""
+        return f"{self.prefix}ops:alerts:lease"
+
+    @property
+    def alerts(self) -> str:
+        """Hash fingerprint -> JSON state of each pending, firing or recently resolved alert."""
+        return f"{self.prefix}ops:alerts"
+
+    @property
+    def alert_acks(self) -> str:
+        """Hash fingerprint -> JSON ``{"by", "at"}``: who acknowledged the alert's current firing."""
+        return f"{self.prefix}ops:alerts:acks"
+
+    @property
+    def alerts_outbox(self) -> str:
+        """Sorted set of notifications to send (JSON), scored by when they are due."""
+        return f"{self.prefix}ops:alerts:outbox"
+
+    @property
+    def alerts_inflight(self) -> str:
+        """Sorted set of notifications being sent, scored by when they were claimed."""
+        return f"{self.prefix}ops:alerts:inflight"
+
+    @property
+    def alert_level(self) -> str:
+        """Hash: ``level``, ``reason``, ``set_by``, ``set_at`` (absent: ``normal``)."""
+        return f"{self.prefix}ops:level"
+
+    @property
+    def warroom_log(self) -> str:
+        """List of war-room log entries (JSON), newest first, capped."""
+        return f"{self.prefix}ops:log"
+
+    @property
     def access_prefix(self) -> str:
         """Prefix of the access-control keys (login limits, sessions, API keys, revoked
         tokens): who may do what, not aggregates, so ``marvec rebuild`` keeps them."""

@@ -102,6 +102,29 @@ class Settings(_FeedTopics):
             raise ValueError(f"unknown source {bad[0]!r}; expected some of bmkg,cap,open311,prices")
         return ",".join(names)
 
+    # Alerts (contract 6): the rules file (unset: the built-in defaults) and the receivers.
+    alert_rules: Path | None = None
+    alert_webhook_urls: str = ""
+    """Comma-separated URLs that get every alert firing and resolving (Alertmanager format)."""
+    alert_eval_seconds: float = Field(default=1.0, ge=0.2, le=60)
+    """How often the leading process evaluates the rules."""
+    public_url: str = ""
+    """The dashboard's address as people reach it (links in notifications), e.g. https://marvec.example."""
+
+    @field_validator("alert_webhook_urls")
+    @classmethod
+    def _check_webhooks(cls, value: str) -> str:
+        urls = [u.strip() for u in value.split(",") if u.strip()]
+        for url in urls:
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ValueError(f"expected http(s)://host/path, got {url!r}")
+        return ",".join(urls)
+
+    @property
+    def webhook_urls(self) -> list[str]:
+        return [u for u in self.alert_webhook_urls.split(",") if u]
+
     # Logs: ``json`` lines for production, ``text`` for a terminal.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -32,11 +32,11 @@ IDLE_DONE_S = 3.0
 
 
 def wipe(client: redis.Redis, keys: Keys) -> int:
-    """Delete every key under Marvec's prefix but the access-control ones (API keys,
-    sessions, revocations: ``Keys.access_prefix``); returns how many."""
+    """Delete every key under Marvec's prefix but those no replay can bring back (API keys,
+    sessions, alerts, the alert level, the log: ``Keys.kept_prefixes``); returns how many."""
     n = 0
     batch: list[bytes] = []
-    keep = keys.access_prefix.encode()
+    keep = tuple(p.encode() for p in keys.kept_prefixes)
     for key in client.scan_iter(match=f"{keys.prefix}*", count=1000):
         if key.startswith(keep):
             continue

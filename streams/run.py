@@ -92,5 +92,22 @@ def consume(settings: Settings, stop: threading.Event | None = None) -> None:
     log.info("consuming %s as group %r into %s (%d kecamatan from %s)",
              ", ".join(settings.topics.values()), settings.consumer_group,
              (settings.redis_url or "").split("@")[-1], len(boundaries.names), boundaries.source)
-    worker.run(stop, on_batch=Progress())
+    alerts = _alert_service(settings, boundaries, worker.metrics)
+    try:
+        worker.run(stop, on_batch=Progress())
+    finally:
+        alerts.stop()
     log.info("stopped after %d events", worker.stats.polled)
+
+
+def _alert_service(settings: Settings, boundaries: Any, metrics: Any) -> Any:
+    """This consumer's part in alert evaluation (contract 6): it evaluates while it holds
+    the lease, reading the snapshot itself (no dashboard needed)."""
+    from marvec.alerts.service import AlertService
+    from marvec.store import SnapshotReader
+
+    client = check_redis(settings.redis_url or "")
+    reader = SnapshotReader(client)
+    names = [str(n) for n in boundaries.names]
+    registry = metrics.registry if metrics is not None else None
+    return AlertService(settings, client, lambda: reader.read(names), registry=registry).start()
