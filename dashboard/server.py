@@ -17,9 +17,9 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import metrics
-from dashboard.auth import install_auth
+from dashboard.auth import CallbackPages, install_auth
 from dashboard.push import install_push
-from dashboard.security import SharedRateLimiter, build_csp, install_headers, install_log_redaction
+from dashboard.security import build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS, SLOW_FEED_STALE_SECONDS
 from marvec.settings import Settings
@@ -31,21 +31,24 @@ STALE_HEADER = "X-Marvec-Stale"
 
 
 def install_server(
-    server: flask.Flask, settings: Settings, source: SnapshotSource, dash_app: Any = None
+    server: flask.Flask, settings: Settings, source: SnapshotSource, dash_app: Any = None,
+    callback_pages: CallbackPages | None = None,
 ) -> None:
     """Register the routes and hooks on ``server``.
 
     ``dash_app`` (the ``dash.Dash`` owning ``server``) lets the CSP allow exactly its
     inline scripts by hash; when omitted it is found through ``server``'s Dash views.
+    ``callback_pages`` places each of its callbacks on a page, whose roles the callback
+    then needs (``dashboard.auth.CallbackPages``; ``None``: every role may call them).
     Raises ``SettingsError`` (one line) when MARVEC_AUTH=required lacks a usable
     MARVEC_SECRET_KEY or MARVEC_USERS_FILE is unreadable.
     """
     _trust_proxies(server, settings)
     _install_request_metrics(server)
-    # Login limits shared by every worker and host through the source's Redis (a test
-    # stand-in without one counts in this process).
-    shared = callable(getattr(source, "client", None))
-    install_auth(server, settings, SharedRateLimiter(source.client) if shared else None)
+    # Sessions, revocations and login limits live in the source's Redis, shared by every
+    # worker and host (a test stand-in without one: nobody can log in).
+    client = getattr(source, "client", None)
+    install_auth(server, settings, client if callable(client) else None, callback_pages)
     install_headers(server, _CspFor(server, settings, dash_app))
     install_log_redaction()
     _install_not_found(server)
