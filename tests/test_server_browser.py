@@ -12,12 +12,14 @@ from typing import Any
 import dash
 import plotly.graph_objects as go
 import pytest
+import redis
 from dash import dcc, html
 from test_server import ScriptedReader, scripted_source
 from werkzeug.serving import make_server
 
 from dashboard.auth import save_user
 from dashboard.server import install_server
+from dashboard.source import SnapshotSource
 from marvec.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -37,8 +39,9 @@ SQUARE = {"type": "FeatureCollection", "features": [{
                                                      [119.42, -5.16], [119.40, -5.16], [119.40, -5.14]]]}}]}
 
 
-def screens_app(settings: Settings) -> dash.Dash:
-    """Figures of the kinds the screens use (SVG charts, MapLibre maps) and a clientside clock."""
+def screens_app(settings: Settings, sessions: redis.Redis | None = None) -> dash.Dash:
+    """Figures of the kinds the screens use (SVG charts, MapLibre maps) and a clientside clock;
+    logins recorded in ``sessions`` (default: a Redis that never answers)."""
     app = dash.Dash(__name__)
     choropleth = go.Figure(go.Choroplethmap(geojson=SQUARE, locations=["Mariso"], z=[3]))
     choropleth.update_layout(map_style="white-bg", map_center={"lat": -5.15, "lon": 119.41}, map_zoom=11)
@@ -52,7 +55,10 @@ def screens_app(settings: Settings) -> dash.Dash:
     ])
     app.clientside_callback("function(n) { return 'tick ' + n; }",
                             dash.Output("clock", "children"), dash.Input("tick", "n_intervals"))
-    install_server(app.server, settings, scripted_source(ScriptedReader()), dash_app=app)
+    source = scripted_source(ScriptedReader())
+    if sessions is not None:
+        source = SnapshotSource(lambda: sessions, ["Mariso"], refresh_s=60, reader=ScriptedReader())
+    install_server(app.server, settings, source, dash_app=app)
     return app
 
 
@@ -131,11 +137,12 @@ def test_the_csp_is_enforced(browser: Any, serve_app: Callable[[dash.Dash], str]
     assert browser.execute_script("return window.__evaluated") is None
 
 
-def test_login_form_in_a_real_browser_lands_on_the_wall(browser: Any, serve_app: Callable[[dash.Dash], str], tmp_path: Path) -> None:
+def test_login_form_in_a_real_browser_lands_on_the_wall(browser: Any, serve_app: Callable[[dash.Dash], str],
+                                                        tmp_path: Path, redis_client: redis.Redis) -> None:
     users = tmp_path / "users.json"
     save_user(users, "pusdalops", "Banjir#Tamalate", "crisis")
     settings = Settings(auth="required", secret_key="browser-test-secret-123", users_file=users)
-    base = serve_app(screens_app(settings))
+    base = serve_app(screens_app(settings, redis_client))
     browser.get(base + "/wall")
     wait_for(lambda: "/login" in browser.current_url, what="the redirect to /login")
     browser.find_element("id", "username").send_keys("pusdalops")
