@@ -101,3 +101,17 @@ def test_a_crisis_session_gets_crisis_and_wall_but_not_mayor(server: flask.Flask
     assert crisis.post(CALLBACK, json=router_body("/crisis")).status_code == 200
     assert crisis.post(CALLBACK, json=router_body("/wall")).status_code == 200
     assert crisis.post(CALLBACK, json=router_body("/mayor")).status_code == 403
+
+
+def test_the_snapshot_api_gives_a_wall_token_no_complaint_text(server: flask.Flask) -> None:
+    token = make_display_token(Settings(auth="required", secret_key=SECRET), "lobby")
+    wall = server.test_client().get("/api/v1/snapshot", headers={"Authorization": f"Bearer {token}"})
+    assert wall.status_code == 200
+    latest = wall.get_json()["complaints"]["latest"]
+    assert latest and all(c["text"] is None for c in latest), "the wall shows no complaint text"
+    assert all(c["complaint_id"] for c in latest), "the rest of the wall's data is there"
+    assert any(t["text"] for t in wall.get_json()["ticker"]), "the ticker quotes the wall shows stay"
+    mayor = server.test_client()
+    assert log_in(mayor, "walikota").status_code == 302
+    texts = [c["text"] for c in mayor.get("/api/v1/snapshot").get_json()["complaints"]["latest"]]
+    assert any(texts), "the mayor's snapshot carries the text her screen shows"
