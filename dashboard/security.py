@@ -167,7 +167,9 @@ class LoginThrottle:
         pipe = self._client().pipeline(transaction=True)
         pipe.delete(self.keys.login_failures(f"pair:{user}|{addr}"))
         if not known:
-            pipe.hincrby(self.keys.login_failures(f"user:{user}"), "n", -1)
+            user_key = self.keys.login_failures(f"user:{user}")
+            pipe.hincrby(user_key, "n", -1)
+            pipe.pexpire(user_key, int(self.forget_s * 1000))  # never a key without expiry
         k = self.keys.known_addresses(user)
         pipe.zadd(k, {addr: now})
         pipe.zremrangebyrank(k, 0, -(self.max_known + 1))

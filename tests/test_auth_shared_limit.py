@@ -81,8 +81,11 @@ def test_delays_grow_with_each_failure_and_a_success_clears_the_pair(redis_clien
     assert waits == [1, 2, 4, 8], "free tries first, then 1, 2, 4, 8 s"
     assert redis_client.hget(f"mv:auth:fail:pair:{MAYOR}|10.0.0.1", "n") == b"9"
     assert 0 < redis_client.pttl(f"mv:auth:fail:pair:{MAYOR}|10.0.0.1") <= 3_600_000
+    assert redis_client.hget(f"mv:auth:fail:user:{MAYOR}", "n") == b"9", "a new address: the user counts too"
     throttle.succeeded(MAYOR, "10.0.0.1", known=False)
     assert not redis_client.exists(f"mv:auth:fail:pair:{MAYOR}|10.0.0.1")
+    assert redis_client.hget(f"mv:auth:fail:user:{MAYOR}", "n") == b"8", "the successful attempt is taken back"
+    assert 0 < redis_client.pttl(f"mv:auth:fail:user:{MAYOR}") <= 3_600_000
     assert throttle.attempt(MAYOR, "10.0.0.1") == (0, True), "now a known address"
 
 
