@@ -115,3 +115,12 @@ def test_the_snapshot_api_gives_a_wall_token_no_complaint_text(server: flask.Fla
     assert log_in(mayor, "walikota").status_code == 302
     texts = [c["text"] for c in mayor.get("/api/v1/snapshot").get_json()["complaints"]["latest"]]
     assert any(texts), "the mayor's snapshot carries the text her screen shows"
+
+
+def test_every_server_callback_of_the_real_app_is_placed_on_a_page(server: flask.Flask) -> None:
+    from dashboard.server import _find_dash_app
+
+    app = _find_dash_app(server)
+    with server.test_request_context("/"):
+        app._setup_server()  # callbacks registered anywhere (dash.callback too) are in the map now
+    assert set(app.callback_map) == set(server.extensions["marvec_auth"].callback_pages)

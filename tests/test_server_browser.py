@@ -168,3 +168,23 @@ def test_real_screens_run_under_the_csp(browser: Any, serve_app: Callable[[dash.
     assert browser.execute_script("return window.__csp") == []
     blocked = [m for m in severe_console(browser) if "Content Security Policy" in m or "Refused" in m]
     assert blocked == []
+
+
+def test_a_wall_token_runs_the_real_wall_in_a_browser_and_gets_no_mayor(
+        browser: Any, serve_app: Callable[[dash.Dash], str], redis_client: redis.Redis) -> None:
+    """The callbacks' role checks let the real wall run (its router and data callbacks)."""
+    from test_server_app import real_app
+
+    from dashboard.auth import make_display_token
+    from geodata import load_boundaries
+
+    settings = Settings(auth="required", secret_key="browser-test-secret-123")
+    base = serve_app(real_app(settings, load_boundaries(None), redis_client))
+    browser.get(f"{base}/login/token?t={make_display_token(settings, 'lobby')}")
+    wait_for(lambda: browser.current_url.endswith("/wall"), what="landing on /wall")
+    wait_for(lambda: browser.find_elements("css selector", ".page.wall"), what="the wall rendered by the router")
+    wait_for(lambda: len(browser.find_elements("css selector", ".js-plotly-plot")) > 0, what="the wall's map")
+    time.sleep(2.0)  # a few data ticks
+    assert [m for m in severe_console(browser) if "403" in m] == [], "no callback of the wall is refused"
+    browser.get(base + "/mayor")
+    wait_for(lambda: "Access denied" in browser.page_source, what="the 403 page")
