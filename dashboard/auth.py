@@ -314,30 +314,41 @@ def may_open(role: str, path: str) -> bool:
 ANY_ROLE = "*"
 """``CallbackPages`` value: a callback that renders no page data (e.g. the language toggle)."""
 BY_PATHNAME = "@pathname"
-"""``CallbackPages`` value: the router, which renders the page its ``pathname`` input names."""
+"""``CallbackPages`` value: the router, which renders the page its first input, the
+``pathname``, names."""
 CallbackPages = Mapping[str, str]
 """Dash callback id (``output`` of ``/_dash-update-component``) -> the page segment whose
 roles it needs (``wall``, ``mayor``, ...), ``ANY_ROLE`` or ``BY_PATHNAME``."""
 CALLBACK_PATH = "/_dash-update-component"
 
 
-def callback_page(pages: CallbackPages | None, body: Any) -> str | None:
-    """The page path a callback request renders (``/mayor``...), ``""`` for one any role
-    may call, ``None`` for a callback or body it cannot place (admin only)."""
+def callback_pages_of(pages: CallbackPages | None, body: Any) -> list[str] | None:
+    """The page paths a callback request may render (``["/mayor"]``...): ``[]`` for one any
+    role may call, ``None`` for a callback or body it cannot place (admin only).
+
+    For the router, Dash hands the function its inputs by position, whatever ids and
+    properties the request names, so the first input's value is the pathname it renders;
+    any other input that calls itself ``pathname`` must pass too.
+    """
     if pages is None:
-        return ""  # no map given (a bare Dash app): callbacks serve no page of their own
+        return []  # no map given (a bare Dash app): callbacks serve no page of their own
     if not isinstance(body, dict) or not isinstance(body.get("output"), str):
         return None
     page = pages.get(body["output"])
     if page == ANY_ROLE:
-        return ""
+        return []
     if page == BY_PATHNAME:
-        for item in body.get("inputs") or []:
-            if isinstance(item, dict) and item.get("property") == "pathname":
-                value = item.get("value")
-                return value if isinstance(value, str) and value.startswith("/") else "/"
-        return "/"
-    return None if page is None else f"/{page}"
+        inputs = [i for i in body.get("inputs") or [] if isinstance(i, dict)]
+        values = [inputs[0].get("value") if inputs else None]
+        values += [i.get("value") for i in inputs if i.get("property") == "pathname"]
+        return [v if isinstance(v, str) and v.startswith("/") else "/" for v in values]
+    return None if page is None else [f"/{page}"]
+
+
+def may_render(role: str, path: str) -> bool:
+    """Whether ``role`` may see the screen a callback renders for ``path`` (the page rule
+    of ``may_open``, without its allowances for API and Dash routes)."""
+    return role == "admin" or role in PAGE_ROLES.get(path.strip("/").split("/", 1)[0], frozenset())
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -448,12 +459,11 @@ class Auth:
         """Whether ``who`` may have this Dash callback render (the page it serves)."""
         if who.role == "admin" or flask.request.method != "POST":
             return True
-        page = callback_page(self.callback_pages, flask.request.get_json(silent=True))
-        if page == "":
+        paths = callback_pages_of(self.callback_pages, flask.request.get_json(silent=True))
+        if paths is not None and all(may_render(who.role, path) for path in paths):
             return True
-        if page is not None and may_open(who.role, page):
-            return True
-        log.info("denied %s (role %s) the callback for %s", who.name, who.role, page or "an unknown page")
+        log.info("denied %s (role %s) the callback for %s", who.name, who.role,
+                 ", ".join(paths) if paths else "an unknown page")
         return False
 
     # -- login routes --------------------------------------------------------------

@@ -124,3 +124,21 @@ def test_every_server_callback_of_the_real_app_is_placed_on_a_page(server: flask
     with server.test_request_context("/"):
         app._setup_server()  # callbacks registered anywhere (dash.callback too) are in the map now
     assert set(app.callback_map) == set(server.extensions["marvec_auth"].callback_pages)
+
+
+def test_a_crafted_router_body_cannot_smuggle_another_pathname(server: flask.Flask) -> None:
+    wall = wall_client(server)
+    lang = {"id": ids.LANG, "property": "data", "value": "en"}
+    crafted = [
+        # Dash passes inputs by position: the first is what the router renders
+        [{"id": ids.URL, "property": "search", "value": "/mayor"}, {"id": ids.URL, "property": "pathname", "value": "/wall"}],
+        [{"id": ids.URL, "property": "pathname", "value": "/wall"}, {"id": "x", "property": "pathname", "value": "/mayor"}],
+        [{"id": ids.URL, "property": "pathname", "value": "/api/v1/snapshot"}, lang],
+        [{"id": ids.URL, "property": "pathname", "value": "/_dash-layout"}, lang],
+        [{"id": ids.URL, "property": "pathname", "value": None}, lang],
+    ]
+    for inputs in crafted:
+        body = {**router_body("/wall"), "inputs": inputs}
+        response = wall.post(CALLBACK, json=body)
+        assert response.status_code == 403, inputs
+        assert "page mayor" not in response.get_data(as_text=True)
