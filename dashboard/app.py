@@ -18,6 +18,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from dashboard.alerts_api import install_alerts
+from dashboard.auth import ANY_ROLE, BY_PATHNAME
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
@@ -62,13 +63,21 @@ def _register_router(app: dash.Dash, screen: ScreenContext) -> None:
         return pages.get(path, home.layout)(code)
 
 
-def _install_server(app: dash.Dash, settings: Settings, source: Source) -> None:
+def _on_page(app: dash.Dash, pages: dict[str, str], page: str, register: Callable[[], None]) -> None:
+    """Run ``register`` and put every server callback it added on ``page`` (the access guard
+    lets a callback render only for the roles of its page, ``dashboard.auth.CallbackPages``)."""
+    before = set(app.callback_map)
+    register()
+    pages.update(dict.fromkeys(set(app.callback_map) - before, page))
+
+
+def _install_server(app: dash.Dash, settings: Settings, source: Source, pages: dict[str, str]) -> None:
     """Hand the Flask server to ``dashboard.server`` (API, health, auth, headers).
 
     ``install_server`` is typed for the real ``SnapshotSource``; tests and screenshots
     pass a stand-in with the same ``get()`` (it tolerates those, see its docstring).
     """
-    install_server(app.server, settings, cast(Any, source), dash_app=app)
+    install_server(app.server, settings, cast(Any, source), dash_app=app, callback_pages=pages)
 
 
 def create_app(
@@ -90,12 +99,12 @@ def create_app(
         suppress_callback_exceptions=True, use_pages=False, index_string=INDEX.replace("{lang}", settings.lang),
     )
     app.layout = _shell(settings)
-    _register_router(app, screen)
-    register_lang_toggle(app)
-    wall.register(app, screen)
-    mayor.register(app, screen)
-    crisis.register(app, screen)
-    _install_server(app, settings, source)
+    pages: dict[str, str] = {}
+    _on_page(app, pages, BY_PATHNAME, lambda: _register_router(app, screen))
+    _on_page(app, pages, ANY_ROLE, lambda: register_lang_toggle(app))
+    for name, page in (("wall", wall), ("mayor", mayor), ("crisis", crisis)):
+        _on_page(app, pages, name, lambda page=page: page.register(app, screen))  # type: ignore[misc]
+    _install_server(app, settings, source, pages)
     client = getattr(source, "client", None)
     if callable(client):  # a test stand-in without Redis has no intake or alerts API
         install_intake(app.server, settings, boundaries, client)

@@ -6,12 +6,21 @@ Bearer``); ``/healthz``, ``/metrics``, the login routes and static JS/CSS never 
 ``MARVEC_AUTH=open``: nobody logs in and everyone may open everything.
 
 Roles and the screens they open: ``wall`` -> /wall; ``crisis`` -> /crisis, /wall;
-``mayor`` -> /mayor, /crisis, /wall; ``admin`` -> everything. Every role may read
-``/api/v1/snapshot`` and the Dash callbacks, which serve the same snapshot.
+``mayor`` -> /mayor, /crisis, /wall; ``admin`` -> everything. A Dash callback is
+checked against the page it renders (``CallbackPages``: each page's callbacks need
+that page's roles; the router needs the roles of the pathname it is asked to render).
+Every role may read ``/api/v1/snapshot``.
+
+Sessions are recorded in Redis and checked on every request (``dashboard.sessions``):
+logout ends one everywhere, a password or role change in the users file ends the
+user's sessions, ``marvec token revoke NAME`` ends a display's tokens. Login attempts
+are throttled per (user, address) with progressive delays (``security.LoginThrottle``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -19,21 +28,26 @@ import secrets
 import threading
 import time
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import flask
 import flask.typing
+import redis
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import metrics
-from dashboard.security import RateLimiter, SharedRateLimiter
+from dashboard.security import LoginThrottle
+from dashboard.sessions import Sessions, record_display_token
 from marvec.errors import SettingsError
+from marvec.keys import Keys
 from marvec.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +82,8 @@ class Principal:
     """``password``, ``token`` (display token) or ``open`` (MARVEC_AUTH=open)."""
     expires_at: float | None = None
     token_id: str | None = None
+    issued_ms: int = 0
+    """A display token's issue time (Unix ms; 0 for a token older than the field)."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +159,18 @@ def make_display_token(
         raise ValueError(f"days must be >= 1; got {days!r}")
     issued = time.time() if now is None else now
     payload = {"v": 1, "n": name, "r": role, "e": int(issued + days * 86400),
-               "i": secrets.token_hex(6)}
+               "i": secrets.token_hex(6), "t": int(issued * 1000)}
     return URLSafeSerializer(secret, salt=TOKEN_SALT).dumps(payload)
+
+
+def issue_display_token(client: Any, settings: Settings, name: str, role: str = "wall",
+                        days: int = 365) -> str:
+    """``make_display_token``, recorded in Redis so ``marvec token list`` shows it."""
+    token = make_display_token(settings, name, role, days)
+    who = read_display_token(require_secret(settings), token)
+    assert who is not None and who.token_id and who.expires_at is not None
+    record_display_token(client, Keys(), who.token_id, name, role, who.issued_ms / 1000, who.expires_at)
+    return token
 
 
 def read_display_token(secret: str, token: str, now: float | None = None) -> Principal | None:
@@ -162,7 +188,16 @@ def read_display_token(secret: str, token: str, now: float | None = None) -> Pri
         return None
     if expires <= (time.time() if now is None else now):
         return None
-    return Principal(name, role, "token", float(expires), str(payload.get("i") or ""))
+    issued = payload.get("t")
+    return Principal(name, role, "token", float(expires), str(payload.get("i") or ""),
+                     issued if isinstance(issued, int) else 0)
+
+
+def fingerprint(secret: str, user: User) -> str:
+    """A short keyed digest of a user's password hash and role: stored in the session, a
+    change of either in the users file ends the user's sessions."""
+    message = f"{user.password_hash}\0{user.role}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:24]
 
 
 # -- users file --------------------------------------------------------------------
@@ -281,6 +316,46 @@ def may_open(role: str, path: str) -> bool:
     return role in PAGE_ROLES.get(segment, frozenset())
 
 
+ANY_ROLE = "*"
+"""``CallbackPages`` value: a callback that renders no page data (e.g. the language toggle)."""
+BY_PATHNAME = "@pathname"
+"""``CallbackPages`` value: the router, which renders the page its first input, the
+``pathname``, names."""
+CallbackPages = Mapping[str, str]
+"""Dash callback id (``output`` of ``/_dash-update-component``) -> the page segment whose
+roles it needs (``wall``, ``mayor``, ...), ``ANY_ROLE`` or ``BY_PATHNAME``."""
+CALLBACK_PATH = "/_dash-update-component"
+
+
+def callback_pages_of(pages: CallbackPages | None, body: Any) -> list[str] | None:
+    """The page paths a callback request may render (``["/mayor"]``...): ``[]`` for one any
+    role may call, ``None`` for a callback or body it cannot place (admin only).
+
+    For the router, Dash hands the function its inputs by position, whatever ids and
+    properties the request names, so the first input's value is the pathname it renders;
+    any other input that calls itself ``pathname`` must pass too.
+    """
+    if pages is None:
+        return []  # no map given (a bare Dash app): callbacks serve no page of their own
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return None
+    page = pages.get(body["output"])
+    if page == ANY_ROLE:
+        return []
+    if page == BY_PATHNAME:
+        inputs = [i for i in body.get("inputs") or [] if isinstance(i, dict)]
+        values = [inputs[0].get("value") if inputs else None]
+        values += [i.get("value") for i in inputs if i.get("property") == "pathname"]
+        return [v if isinstance(v, str) and v.startswith("/") else "/" for v in values]
+    return None if page is None else [f"/{page}"]
+
+
+def may_render(role: str, path: str) -> bool:
+    """Whether ``role`` may see the screen a callback renders for ``path`` (the page rule
+    of ``may_open``, without its allowances for API and Dash routes)."""
+    return role == "admin" or role in PAGE_ROLES.get(path.strip("/").split("/", 1)[0], frozenset())
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """``target`` if it is a local absolute path (no open redirect), else ``fallback``."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
@@ -295,13 +370,17 @@ def safe_next(target: str | None, fallback: str) -> str:
 class Auth:
     """The access control installed on one Flask server (``server.extensions["marvec_auth"]``)."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | SharedRateLimiter | None = None) -> None:
+    def __init__(self, settings: Settings, client: Callable[[], Any] | None = None,
+                 callback_pages: CallbackPages | None = None) -> None:
         self.settings = settings
         self.open = settings.auth == "open"
         # Open mode signs nothing that matters (no logins), so any or no secret will do.
         self.secret = (settings.secret_key or secrets.token_urlsafe(32)) if self.open else require_secret(settings)
         self.users = UserStore(None if self.open else settings.users_file)
-        self.limiter = limiter or RateLimiter(limit=5, window_s=60.0)
+        redis_client = client or _no_redis
+        self.sessions = Sessions(redis_client)
+        self.throttle = LoginThrottle(redis_client)
+        self.callback_pages = callback_pages
         self.form_signer = URLSafeTimedSerializer(self.secret, salt="marvec.login-form.v1")
 
     # -- who is asking -------------------------------------------------------------
@@ -316,29 +395,43 @@ class Auth:
             return Principal("open", "admin", "open")
         header = flask.request.headers.get("Authorization", "")
         if header[:7].lower() == "bearer ":
-            return read_display_token(self.secret, header[7:].strip())
+            who = read_display_token(self.secret, header[7:].strip())
+            if who is None or self.sessions.display_revoked(who.name, who.issued_ms):
+                return None
+            return who
         return self._from_session()
 
     def _from_session(self) -> Principal | None:
         data = flask.session
-        name, role, via, expires = data.get("u"), data.get("r"), data.get("via"), data.get("e")
+        name, role, via, expires, sid = data.get("u"), data.get("r"), data.get("via"), data.get("e"), data.get("sid")
         if not isinstance(name, str) or not isinstance(expires, int | float) or expires <= time.time():
             return None
+        if not isinstance(sid, str) or not self.sessions.alive(sid):
+            return None  # logged out (maybe in another browser holding a copy of this cookie)
+        issued_raw = data.get("t")
+        issued = issued_raw if isinstance(issued_raw, int) else 0
         if via == "password":
             user = self.users.get(name)
-            if user is None:  # removed from the users file: the session dies with it
+            if user is None or not hmac.compare_digest(str(data.get("fp", "")), fingerprint(self.secret, user)):
+                # removed from the users file, or its password or role changed: the session ends
+                self.sessions.end(sid)
                 return None
             role = user.role
-        elif via != "token" or role not in ROLES:
+        elif via != "token" or role not in ROLES or self.sessions.display_revoked(name, issued):
             return None
-        return Principal(name, role, via, float(expires), data.get("i"))
+        return Principal(name, role, via, float(expires), data.get("i"), issued)
 
-    def log_in(self, principal: Principal) -> None:
-        """Replace the session with one for ``principal`` (a fresh cookie: no fixation)."""
+    def log_in(self, principal: Principal, user: User | None = None) -> None:
+        """Replace the session with a new recorded one for ``principal`` (a fresh cookie:
+        no fixation). Raises ``redis.RedisError`` when the session cannot be recorded."""
+        assert principal.expires_at is not None
+        sid = self.sessions.start(principal.name, principal.via, principal.expires_at - time.time())
         flask.session.clear()
         flask.session.permanent = principal.via == "token"  # a kiosk's cookie survives reboots
-        flask.session.update(u=principal.name, r=principal.role, via=principal.via,
-                             e=principal.expires_at, i=principal.token_id)
+        flask.session.update(u=principal.name, r=principal.role, via=principal.via, sid=sid,
+                             e=principal.expires_at, i=principal.token_id, t=principal.issued_ms)
+        if user is not None:
+            flask.session["fp"] = fingerprint(self.secret, user)
         flask.g.marvec_principal = principal
 
     # -- the guard -----------------------------------------------------------------
@@ -354,7 +447,7 @@ class Auth:
                 return flask.redirect(f"/login?{urlencode({'next': _request_target()})}")
             body = {"error": "unauthorized", "detail": "log in at /login or send Authorization: Bearer <display token>"}
             return flask.jsonify(body), 401, {"WWW-Authenticate": 'Bearer realm="marvec"'}
-        if may_open(who.role, path):
+        if may_open(who.role, path) and (path != CALLBACK_PATH or self._callback_allowed(who)):
             return None
         if path == "/":
             return flask.redirect(HOME[who.role])
@@ -366,6 +459,17 @@ class Auth:
                      f"Role <b>{escape(who.role)}</b> may not open this page.</p>"
                      f'<p><a href="{escape(HOME[who.role])}">{escape(HOME[who.role])}</a> · '
                      '<a href="/logout">Keluar / Log out</a></p>'), 403
+
+    def _callback_allowed(self, who: Principal) -> bool:
+        """Whether ``who`` may have this Dash callback render (the page it serves)."""
+        if who.role == "admin" or flask.request.method != "POST":
+            return True
+        paths = callback_pages_of(self.callback_pages, flask.request.get_json(silent=True))
+        if paths is not None and all(may_render(who.role, path) for path in paths):
+            return True
+        log.info("denied %s (role %s) the callback for %s", who.name, who.role,
+                 ", ".join(paths) if paths else "an unknown page")
+        return False
 
     # -- login routes --------------------------------------------------------------
     def login_form(self) -> flask.typing.ResponseReturnValue:
@@ -382,51 +486,79 @@ class Auth:
             return flask.redirect("/")
         form = flask.request.form
         name, password, target = form.get("username", "").strip(), form.get("password", ""), form.get("next")
-        keys = (f"ip:{flask.request.remote_addr}", f"user:{name.casefold()}")
-        wait = self.limiter.retry_after(*keys)
-        if wait:
-            metrics.LOGINS.labels(result="rate_limited").inc()
-            log.warning("login rate-limited from %s", flask.request.remote_addr)
-            msg = f"Terlalu banyak percobaan; coba lagi dalam {wait} detik. / Too many attempts; try again in {wait} s."
-            return self._form(target, msg, 429, {"Retry-After": str(wait)})
+        addr = str(flask.request.remote_addr)
         if not self._form_token_ok(form.get("csrf", "")):
             metrics.LOGINS.labels(result="bad_form").inc()
             return self._form(target, "Formulir kedaluwarsa, coba lagi. / The form expired, please try again.", 400)
         user = self.users.get(name) if name else None
+        try:
+            wait, known = self.throttle.attempt(user.name if user else None, addr)
+        except redis.RedisError as exc:
+            return self._unavailable(exc, target)
+        if wait:
+            metrics.LOGINS.labels(result="rate_limited").inc()
+            log.warning("login attempt for %s from %s delayed %d s", name if user else "an unknown user", addr, wait)
+            msg = f"Terlalu banyak percobaan; coba lagi dalam {wait} detik. / Too many attempts; try again in {wait} s."
+            return self._form(target, msg, 429, {"Retry-After": str(wait)})
         if user is None:
             burn_password_check(password)
         if user is None or not verify_password(user.password_hash, password):
-            self.limiter.fail(*keys)
             metrics.LOGINS.labels(result="bad_credentials").inc()
-            log.warning("login failed for %s from %s", name if user else "an unknown user", flask.request.remote_addr)
+            log.warning("login failed for %s from %s", name if user else "an unknown user", addr)
             return self._form(target, "Nama pengguna atau kata sandi salah. / Wrong username or password.", 401)
-        self.limiter.reset(keys[1])
-        self.log_in(Principal(user.name, user.role, "password", time.time() + HUMAN_SESSION_S))
+        try:
+            self.throttle.succeeded(user.name, addr, known)
+            self.log_in(Principal(user.name, user.role, "password", time.time() + HUMAN_SESSION_S), user)
+        except redis.RedisError as exc:
+            return self._unavailable(exc, target)
         metrics.LOGINS.labels(result="ok").inc()
-        log.info("login: %s (role %s) from %s", user.name, user.role, flask.request.remote_addr)
+        log.info("login: %s (role %s) from %s", user.name, user.role, addr)
         return flask.redirect(safe_next(target, HOME[user.role]))
+
+    def _unavailable(self, exc: Exception, target: str | None) -> flask.typing.ResponseReturnValue:
+        metrics.LOGINS.labels(result="unavailable").inc()
+        log.error("login refused: Redis, where sessions and login limits live, does not answer (%s)",
+                  type(exc).__name__)
+        msg = ("Masuk tidak tersedia sementara; coba lagi sebentar lagi. / "
+               "Login is unavailable for a moment; please try again shortly.")
+        return self._form(target, msg, 503, {"Retry-After": "5"})
 
     def login_token(self) -> flask.typing.ResponseReturnValue:
         if self.open:
             return flask.redirect("/")
-        key = f"ip:{flask.request.remote_addr}"
-        wait = self.limiter.retry_after(key)
+        addr = str(flask.request.remote_addr)
+        try:
+            # A valid token is checked first and never throttled: bad tokens from the same
+            # address (the war room's NAT) cannot keep a kiosk out.
+            who = read_display_token(self.secret, flask.request.args.get("t", ""))
+            if who is not None and self.sessions.display_revoked(who.name, who.issued_ms):
+                log.warning("revoked display token %s (id %s) refused from %s", who.name, who.token_id, addr)
+                who = None
+            wait = self.throttle.token_attempt(addr) if who is None else 0
+            if who is not None:
+                self.log_in(who)
+        except redis.RedisError as exc:
+            metrics.LOGINS.labels(result="unavailable").inc()
+            log.error("display login refused: Redis does not answer (%s)", type(exc).__name__)
+            return _page("Coba lagi / Try again", "<p>Masuk tidak tersedia sementara. / Login is unavailable "
+                         "for a moment.</p>"), 503, {"Retry-After": "5"}
         if wait:
             metrics.LOGINS.labels(result="rate_limited").inc()
             return _page("Terlalu banyak percobaan / Too many attempts", ""), 429, {"Retry-After": str(wait)}
-        who = read_display_token(self.secret, flask.request.args.get("t", ""))
         if who is None:
-            self.limiter.fail(key)
             metrics.LOGINS.labels(result="bad_token").inc()
-            log.warning("display token rejected from %s", flask.request.remote_addr)
+            log.warning("display token rejected from %s", addr)
             return _page("Token tidak sah / Invalid token",
-                         "<p>Token tampilan ini rusak atau kedaluwarsa. / This display token is invalid or expired.</p>"), 401
-        self.log_in(who)
+                         "<p>Token tampilan ini rusak, kedaluwarsa atau dicabut. / This display token is invalid, "
+                         "expired or revoked.</p>"), 401
         metrics.LOGINS.labels(result="ok").inc()
         log.info("display %s (role %s, token id %s) logged in from %s", who.name, who.role, who.token_id, flask.request.remote_addr)
         return flask.redirect(HOME[who.role])
 
     def logout(self) -> flask.typing.ResponseReturnValue:
+        sid = flask.session.get("sid")
+        if isinstance(sid, str):
+            self.sessions.end(sid)  # every copy of this cookie, on every worker, within CACHE_S
         flask.session.clear()
         return flask.redirect("/" if self.open else "/login")
 
@@ -451,10 +583,15 @@ class Auth:
         return isinstance(nonce, str) and secrets.compare_digest(nonce, str(flask.session.get("csrf", "")))
 
 
-def install_auth(server: flask.Flask, settings: Settings,
-                 limiter: RateLimiter | SharedRateLimiter | None = None) -> Auth:
-    """Configure sessions, register the login routes and the access guard on ``server``."""
-    auth = Auth(settings, limiter)
+def install_auth(server: flask.Flask, settings: Settings, client: Callable[[], Any] | None = None,
+                 callback_pages: CallbackPages | None = None) -> Auth:
+    """Configure sessions, register the login routes and the access guard on ``server``.
+
+    ``client`` returns the Redis client where sessions, revocations and login limits
+    live (shared by every worker and host); without one, nobody can log in.
+    ``callback_pages`` places each Dash callback on its page (see ``CallbackPages``).
+    """
+    auth = Auth(settings, client, callback_pages)
     server.secret_key = auth.secret
     server.session_interface = _SessionInterface()
     server.config.update(
@@ -482,6 +619,10 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (
             flask.has_request_context() and flask.request.is_secure
         )
+
+
+def _no_redis() -> Any:
+    raise redis.ConnectionError("no Redis client given to the dashboard's access control")
 
 
 def current_principal() -> Principal | None:

@@ -1,22 +1,19 @@
-"""Security headers, the login rate limiter and secret redaction in logs.
+"""Security headers, the login throttle (Redis) and secret redaction in logs.
 
-Pure helpers plus one Flask hook (``install_headers``); no Redis, no Dash import.
+Helpers plus one Flask hook (``install_headers``); no Dash import.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
-import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlparse
 
 import flask
-import redis
 
 from marvec.keys import Keys
 
@@ -90,161 +87,109 @@ def install_headers(server: flask.Flask, csp: Callable[[flask.Response], str]) -
         return response
 
 
-class RateLimiter:
-    """Sliding-window counter of failures per key, in this process's memory.
-
-    ``limit`` failures within ``window_s`` block the key until the oldest one leaves
-    the window. Memory stays bounded: at most ``max_keys`` keys are tracked (the
-    least recently touched are dropped first).
-    """
-
-    def __init__(
-        self,
-        limit: int = 5,
-        window_s: float = 60.0,
-        *,
-        max_keys: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.max_keys = max_keys
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._hits: dict[str, deque[float]] = {}
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds to wait before another attempt is allowed for any of ``keys``; 0 when allowed."""
-        now = self._clock()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                hits = self._prune(key, now)
-                if hits is not None and len(hits) >= self.limit:
-                    wait = max(wait, hits[0] + self.window_s - now)
-        return max(1, int(wait + 0.999)) if wait > 0 else 0
-
-    def fail(self, *keys: str) -> None:
-        """Record one failed attempt against each key."""
-        now = self._clock()
-        with self._lock:
-            for key in keys:
-                hits = self._hits.pop(key, None) or deque(maxlen=self.limit)
-                hits.append(now)
-                self._hits[key] = hits  # re-insert: most recently touched last
-            while len(self._hits) > self.max_keys:
-                self._hits.pop(next(iter(self._hits)))
-
-    def reset(self, key: str) -> None:
-        """Forget a key's failures (after a successful login)."""
-        with self._lock:
-            self._hits.pop(key, None)
-
-    def _prune(self, key: str, now: float) -> deque[float] | None:
-        hits = self._hits.get(key)
-        if hits is None:
-            return None
-        while hits and hits[0] <= now - self.window_s:
-            hits.popleft()
-        if not hits:
-            del self._hits[key]
-            return None
-        return hits
+THROTTLE_SCRIPT = """
+-- KEYS: pair, user ('' for none), known ('' for none); ARGV: addr, now, free, user_free, max_s, forget_ms
+local now, max_s = tonumber(ARGV[2]), tonumber(ARGV[5])
+local function wait(key, free)
+  local got = redis.call('HMGET', key, 'n', 'last')
+  local n, last = tonumber(got[1]), tonumber(got[2])
+  if not n or not last or n < free then return 0 end
+  return math.max(0, last + math.min(max_s, 2 ^ (n - free)) - now)
+end
+local known = KEYS[3] ~= '' and redis.call('ZSCORE', KEYS[3], ARGV[1])
+local w = wait(KEYS[1], tonumber(ARGV[3]))
+if KEYS[2] ~= '' and not known then w = math.max(w, wait(KEYS[2], tonumber(ARGV[4]))) end
+if w > 0 then return tostring(w) end
+for _, key in ipairs({KEYS[1], (not known) and KEYS[2] or ''}) do
+  if key ~= '' then
+    redis.call('HINCRBY', key, 'n', 1)
+    redis.call('HSET', key, 'last', ARGV[2])
+    redis.call('PEXPIRE', key, ARGV[6])
+  end
+end
+return known and 'known' or 'new'
+"""
 
 
-class SharedRateLimiter:
-    """``RateLimiter``'s contract, counted in Redis so every worker and host shares it.
+class LoginThrottle:
+    """Progressive delays on login attempts, counted in Redis for every worker and host.
 
-    Each key is a sorted set of failure times (``Keys.login_failures``) trimmed to the
-    newest ``limit`` and expiring with the window, so N workers give an attacker the
-    same 5 tries a minute as one. While Redis does not answer, this worker's own
-    ``fallback`` counts (failures are always recorded there too), so the limit never
-    lapses; it is per worker again until Redis is back. After a failed call Redis is
-    left alone for ``pause_s``, so a dead Redis slows at most one login per pause.
+    An attempt is counted *before* the password is checked (one atomic script: no burst
+    of parallel guesses slips through) against two keys: the (user, client address) pair,
+    and, from an address the user never logged in from, the user. A key's first
+    ``free`` (pair) / ``user_free`` (user) attempts go at once; after that each must
+    wait ``2 ** (n - free)`` s after the previous one, at most ``max_delay_s``. A success
+    clears the pair and remembers the address as known for the user, so a distributed
+    attack on a user's name never delays that user where they logged in before; and a
+    failure from one address never delays another address. Counts are forgotten
+    ``forget_s`` after a key's latest attempt. Bad display tokens count per address
+    (``token_attempt``) and never stop a valid token: it is checked before the throttle.
+
+    Every method raises ``redis.RedisError`` when Redis does not answer (logins need
+    Redis to record their sessions anyway).
     """
 
     def __init__(
         self,
         client: Callable[[], Any],
         keys: Keys | None = None,
-        limit: int = 5,
-        window_s: float = 60.0,
         *,
-        fallback: RateLimiter | None = None,
+        free: int = 5,
+        user_free: int = 10,
+        max_delay_s: float = 900.0,
+        forget_s: float = 3600.0,
+        max_known: int = 20,
         clock: Callable[[], float] = time.time,
-        pause_s: float = 5.0,
     ) -> None:
         self._client = client
-        self.pause_s = pause_s
-        self._paused_until = 0.0
         self.keys = keys or Keys()
-        self.limit = limit
-        self.window_s = window_s
-        self.fallback = fallback or RateLimiter(limit, window_s)
+        self.free, self.user_free = free, user_free
+        self.max_delay_s, self.forget_s, self.max_known = max_delay_s, forget_s, max_known
         self._clock = clock
-        self._down = False
+        self._script: Any = None
 
-    def retry_after(self, *keys: str) -> int:
+    def attempt(self, user: str | None, addr: str) -> tuple[int, bool]:
+        """Count one login attempt of ``user`` (``None``: a name that is no user) from
+        ``addr``: ``(seconds to wait, 0 when it may go ahead; whether addr is known)``.
+        A refused attempt (wait > 0) is not counted."""
+        pair = self.keys.login_failures(f"pair:{user if user is not None else '?'}|{addr}")
+        user_key = self.keys.login_failures(f"user:{user}") if user is not None else ""
+        known = self.keys.known_addresses(user) if user is not None else ""
+        reply = self._run((pair, user_key, known), addr)
+        if reply in (b"known", b"new"):
+            return 0, reply == b"known"
+        return max(1, math.ceil(float(reply))), False
+
+    def succeeded(self, user: str, addr: str, known: bool) -> None:
+        """``user`` logged in from ``addr``: clear the pair, take back the attempt the
+        user key counted (if ``addr`` was new) and remember ``addr`` for ``user``."""
         now = self._clock()
-        if self._paused():
-            return self.fallback.retry_after(*keys)
-        try:
-            pipe = self._client().pipeline(transaction=False)
-            for key in keys:
-                pipe.zremrangebyscore(self.keys.login_failures(key), "-inf", now - self.window_s)
-                pipe.zrevrange(self.keys.login_failures(key), self.limit - 1, self.limit - 1, withscores=True)
-            replies = pipe.execute()
-        except redis.RedisError as exc:
-            self._lost(exc)
-            return self.fallback.retry_after(*keys)
-        self._back()
-        wait = 0.0
-        for nth in replies[1::2]:
-            if nth:  # the limit-th newest failure is still in the window
-                wait = max(wait, float(nth[0][1]) + self.window_s - now)
-        return max(1, int(wait + 0.999)) if wait > 0 else 0
+        pipe = self._client().pipeline(transaction=True)
+        pipe.delete(self.keys.login_failures(f"pair:{user}|{addr}"))
+        if not known:
+            user_key = self.keys.login_failures(f"user:{user}")
+            pipe.hincrby(user_key, "n", -1)
+            pipe.pexpire(user_key, int(self.forget_s * 1000))  # never a key without expiry
+        k = self.keys.known_addresses(user)
+        pipe.zadd(k, {addr: now})
+        pipe.zremrangebyrank(k, 0, -(self.max_known + 1))
+        pipe.expire(k, 180 * 86400)
+        pipe.execute()
 
-    def fail(self, *keys: str) -> None:
-        self.fallback.fail(*keys)
-        now = self._clock()
-        if self._paused():
-            return
-        try:
-            pipe = self._client().pipeline(transaction=False)
-            for key in keys:
-                k = self.keys.login_failures(key)
-                pipe.zadd(k, {f"{now!r}:{secrets.token_hex(4)}": now})
-                pipe.zremrangebyrank(k, 0, -(self.limit + 1))
-                pipe.pexpire(k, int(self.window_s * 1000) + 1000)
-            pipe.execute()
-        except redis.RedisError as exc:
-            self._lost(exc)
-            return
-        self._back()
+    def token_attempt(self, addr: str) -> int:
+        """Count one bad display token from ``addr``: seconds the client must wait before
+        the next bad one is even answered 401 (0: answered now)."""
+        reply = self._run((self.keys.login_failures(f"token:{addr}"), "", ""), addr)
+        return 0 if reply in (b"known", b"new") else max(1, math.ceil(float(reply)))
 
-    def reset(self, key: str) -> None:
-        self.fallback.reset(key)
-        if self._paused():
-            return
-        try:
-            self._client().delete(self.keys.login_failures(key))
-        except redis.RedisError as exc:
-            self._lost(exc)
-
-    def _paused(self) -> bool:
-        return time.monotonic() < self._paused_until
-
-    def _lost(self, exc: Exception) -> None:
-        self._paused_until = time.monotonic() + self.pause_s
-        if not self._down:
-            log.warning("login rate limits count in this worker only while Redis does not answer (%s)",
-                        type(exc).__name__)
-        self._down = True
-
-    def _back(self) -> None:
-        if self._down:
-            log.info("login rate limits are shared through Redis again")
-        self._down = False
+    def _run(self, keys: tuple[str, str, str], addr: str) -> bytes:
+        client = self._client()
+        if self._script is None:
+            self._script = client.register_script(THROTTLE_SCRIPT)
+        reply = self._script(keys=list(keys), client=client, args=[
+            addr, repr(self._clock()), self.free, self.user_free, self.max_delay_s,
+            int(self.forget_s * 1000)])
+        return reply if isinstance(reply, bytes) else str(reply).encode()
 
 
 _SECRET_QUERY = re.compile(r"([?&](?:t|token|password)=)[^&\s\"']+", re.IGNORECASE)

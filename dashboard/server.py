@@ -17,9 +17,9 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import metrics
-from dashboard.auth import install_auth
+from dashboard.auth import CallbackPages, current_principal, install_auth
 from dashboard.push import install_push
-from dashboard.security import SharedRateLimiter, build_csp, install_headers, install_log_redaction
+from dashboard.security import build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS, SLOW_FEED_STALE_SECONDS
 from marvec.settings import Settings
@@ -31,21 +31,24 @@ STALE_HEADER = "X-Marvec-Stale"
 
 
 def install_server(
-    server: flask.Flask, settings: Settings, source: SnapshotSource, dash_app: Any = None
+    server: flask.Flask, settings: Settings, source: SnapshotSource, dash_app: Any = None,
+    callback_pages: CallbackPages | None = None,
 ) -> None:
     """Register the routes and hooks on ``server``.
 
     ``dash_app`` (the ``dash.Dash`` owning ``server``) lets the CSP allow exactly its
     inline scripts by hash; when omitted it is found through ``server``'s Dash views.
+    ``callback_pages`` places each of its callbacks on a page, whose roles the callback
+    then needs (``dashboard.auth.CallbackPages``; ``None``: every role may call them).
     Raises ``SettingsError`` (one line) when MARVEC_AUTH=required lacks a usable
     MARVEC_SECRET_KEY or MARVEC_USERS_FILE is unreadable.
     """
     _trust_proxies(server, settings)
     _install_request_metrics(server)
-    # Login limits shared by every worker and host through the source's Redis (a test
-    # stand-in without one counts in this process).
-    shared = callable(getattr(source, "client", None))
-    install_auth(server, settings, SharedRateLimiter(source.client) if shared else None)
+    # Sessions, revocations and login limits live in the source's Redis, shared by every
+    # worker and host (a test stand-in without one: nobody can log in).
+    client = getattr(source, "client", None)
+    install_auth(server, settings, client if callable(client) else None, callback_pages)
     install_headers(server, _CspFor(server, settings, dash_app))
     install_log_redaction()
     _install_not_found(server)
@@ -61,7 +64,7 @@ class _Views:
     def __init__(self, settings: Settings, source: SnapshotSource) -> None:
         self.settings = settings
         self.source = source
-        self._last_json: tuple[SnapshotResult, str] | None = None
+        self._last_json: dict[bool, tuple[SnapshotResult, str]] = {}
         client = getattr(source, "client", None)
         self._writes = WriteProbe(client) if callable(client) else None
 
@@ -86,20 +89,23 @@ class _Views:
             response.status_code = 503
             response.headers["Retry-After"] = "5"
         else:
-            response = flask.Response(self._json(result), mimetype="application/json")
+            who = current_principal()
+            with_text = who is None or who.role in TEXT_ROLES
+            response = flask.Response(self._json(result, with_text), mimetype="application/json")
             if not result.ok:
                 response.headers[STALE_HEADER] = "1"
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def _json(self, result: SnapshotResult) -> str:
-        """The snapshot's JSON, serialised once per read however many pollers ask."""
-        cached = self._last_json
+    def _json(self, result: SnapshotResult, with_text: bool) -> str:
+        """The snapshot's JSON (with or without citizen text), serialised once per read and
+        kind however many pollers ask."""
+        cached = self._last_json.get(with_text)
         if cached is not None and cached[0] is result:
             return cached[1]
         assert result.snapshot is not None
-        body = dump_snapshot(result.snapshot)
-        self._last_json = (result, body)
+        body = dump_snapshot(result.snapshot if with_text else without_complaint_text(result.snapshot))
+        self._last_json[with_text] = (result, body)
         return body
 
     def metrics(self) -> flask.Response:
@@ -112,6 +118,18 @@ class _Views:
 def dump_snapshot(snapshot: Snapshot) -> str:
     """``GET /api/v1/snapshot``'s body."""
     return snapshot.model_dump_json()
+
+
+TEXT_ROLES = frozenset({"crisis", "mayor", "admin"})
+"""Roles whose ``/api/v1/snapshot`` carries the latest complaints' citizen text
+(``complaints.latest[].text``): those of the screens that show it (crisis, mayor). The
+wall's carries none but the ticker's shortened quotes, which the wall itself shows."""
+
+
+def without_complaint_text(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with every ``complaints.latest[].text`` set to ``null``."""
+    latest = [c.model_copy(update={"text": None}) for c in snapshot.complaints.latest]
+    return snapshot.model_copy(update={"complaints": snapshot.complaints.model_copy(update={"latest": latest})})
 
 
 def health_body(result: SnapshotResult, stale_after_s: float, now: float,

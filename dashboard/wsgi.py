@@ -86,10 +86,10 @@ def serve(
 
     Gunicorn with ``workers`` processes of ``threads`` request threads each (gthread),
     plus ``streams`` threads for the screens' push streams (``dashboard.push``: each open
-    stream holds a thread; a worker takes at most ``STREAMS_PER_WORKER``). One
-    worker keeps one cache, one rate limiter and one metrics set for the whole
-    server; raise ``workers`` for CPU, at the cost of per-worker login limits (see
-    docs/security.md). The app is built before serving, so a wrong setting stops the
+    stream holds a thread; a worker takes at most ``STREAMS_PER_WORKER``). Each
+    worker keeps its own snapshot cache and metrics; login limits, sessions and token
+    revocations are shared in Redis (docs/security.md), so raise ``workers`` for CPU
+    freely. The app is built before serving, so a wrong setting stops the
     command with its one-line ``SettingsError``. ``use_gunicorn=False`` (or no
     gunicorn, e.g. on Windows) runs Werkzeug's threaded server instead.
     """

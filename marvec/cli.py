@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from marvec.errors import MarvecError, SettingsError
 from marvec.logs import setup_logging
@@ -61,10 +62,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="only what this command needs (default: all)")
     doc.add_argument("--running", action="store_true",
                      help="also ask the command's own endpoint on this host (healthchecks)")
-    tok = sub.add_parser("token", help="print a long-lived display token for a wall or kiosk")
-    tok.add_argument("--name", required=True, help="which display, e.g. wall-1")
+    tok = sub.add_parser("token", help="display tokens for walls and kiosks: issue one (--name), list, revoke",
+                         description="marvec token --name NAME [--role R] [--days D] prints a new token; "
+                                     "marvec token list; marvec token revoke NAME")
+    tok.add_argument("--name", help="which display, e.g. wall-1 (issues a new token for it)")
     tok.add_argument("--role", default="wall", choices=("wall", "mayor", "crisis", "admin"))
     tok.add_argument("--days", type=int, default=365, help="validity in days (default 365)")
+    tok_sub = tok.add_subparsers(dest="token_command", metavar="ACTION")
+    tok_sub.add_parser("list", help="every issued, unexpired token: name, role, created, expires, revoked")
+    revoke = tok_sub.add_parser("revoke", help="end every token of a display at once, on every worker and host")
+    revoke.add_argument("display", metavar="NAME")
     from marvec.apikeys import add_apikey_arguments
 
     add_apikey_arguments(sub.add_parser("apikey", help="API keys of the intake API (add, revoke, list)"))
@@ -81,11 +88,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _token(args: argparse.Namespace, settings: Settings) -> None:
-    from dashboard.auth import make_display_token
+def _token_redis(settings: Settings) -> Any:
+    """The dashboard's Redis, where display tokens are recorded and revoked."""
+    import redis
 
+    if not settings.redis_url:
+        raise SettingsError("MARVEC_REDIS_URL", "not set; display tokens are recorded in the dashboard's "
+                                                "Redis so that marvec token list / revoke can end them")
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3.0, socket_timeout=5.0)
     try:
-        token = make_display_token(settings, args.name, role=args.role, days=args.days)
+        client.ping()
+    except redis.RedisError as exc:
+        raise SettingsError("MARVEC_REDIS_URL", f"{settings.redis_url} does not answer: {exc}") from None
+    return client
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> None:
+    from dashboard.auth import issue_display_token, require_secret
+    from dashboard.sessions import list_display_tokens, revoke_display
+    from marvec.keys import Keys
+    from marvec.timeutil import iso
+
+    if args.token_command is None and not args.name:
+        raise SettingsError("--name", "required to issue a token (or: marvec token list, "
+                                      "marvec token revoke NAME)")
+    if args.token_command is None:
+        require_secret(settings)
+    client = _token_redis(settings)
+    if args.token_command == "list":
+        rows = [("NAME", "ROLE", "CREATED", "EXPIRES", "REVOKED")]
+        rows += [(r.name, r.role, iso(round(r.created)), iso(round(r.expires)),
+                  iso(round(r.revoked)) if r.revoked is not None else "-")
+                 for r in list_display_tokens(client, Keys())]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        for row in rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        return
+    if args.token_command == "revoke":
+        ended = revoke_display(client, Keys(), args.display)
+        print(f"revoked {args.display!r}: {ended} recorded token(s) ended; every token of that name issued "
+              "until now is refused on its next request", file=sys.stderr)
+        return
+    try:
+        token = issue_display_token(client, settings, args.name, role=args.role, days=args.days)
     except ValueError as exc:
         raise SettingsError("marvec token", str(exc)) from None
     print(token)

@@ -117,10 +117,35 @@ class Keys:
         return f"{self.prefix}auth:apikeys"
 
     def login_failures(self, who: str) -> str:
-        """Sorted set of one login key's recent failures (``ip:<addr>``, ``user:<name>``),
-        scored by Unix time; trimmed to the newest few and expiring with the window.
-        Shared by every dashboard worker and host."""
+        """Hash ``n`` (attempts not yet cleared by a success), ``last`` (Unix time of the
+        latest) for one login throttle key: ``pair:<user>|<addr>`` (a user name from one
+        client address; ``?`` stands for every unknown name), ``user:<name>`` (a user from
+        addresses it never logged in from), ``token:<addr>`` (bad display tokens).
+        Expires an hour after the latest attempt. Shared by every dashboard worker and host."""
         return f"{self.prefix}auth:fail:{who}"
+
+    def known_addresses(self, user: str) -> str:
+        """Sorted set of the client addresses ``user`` logged in from, scored by the Unix
+        time of the latest success there; capped, expires 180 days after the latest."""
+        return f"{self.prefix}auth:known:{user}"
+
+    def session(self, sid: str) -> str:
+        """Hash ``u`` (user or display name), ``via`` (``password``/``token``), ``at``
+        (Unix time it began) for one login session; it lives while this key does (deleted
+        at logout, expiring with the session)."""
+        return f"{self.prefix}auth:session:{sid}"
+
+    @property
+    def display_tokens(self) -> str:
+        """Hash token id -> JSON ``{name, role, created, expires}`` of every display token
+        ``marvec token`` issued (for ``marvec token list``); entries are removed once expired."""
+        return f"{self.prefix}auth:tokens"
+
+    @property
+    def revoked_displays(self) -> str:
+        """Hash display name -> Unix milliseconds of ``marvec token revoke NAME``: every
+        token of that name issued at or before then is refused."""
+        return f"{self.prefix}auth:revoked"
 
     # -- complaints ------------------------------------------------------------
     def complaint(self, complaint_id: str) -> str:

@@ -35,6 +35,9 @@ CASES = [
     (("rebuild",), {"MARVEC_KAFKA_BOOTSTRAP": CLOSED}, "MARVEC_REDIS_URL: not set"),
     (("dashboard", "--port", "0"), {"MARVEC_REDIS_URL": "redis://localhost:6379/0"}, "MARVEC_SECRET_KEY"),
     (("token", "--name", "wall-1"), {}, "MARVEC_SECRET_KEY: not set"),
+    (("token", "--name", "wall-1"), {"MARVEC_SECRET_KEY": "s" * 32}, "MARVEC_REDIS_URL: not set"),
+    (("token", "list"), {"MARVEC_REDIS_URL": f"redis://{CLOSED}/0"}, "MARVEC_REDIS_URL: redis://"),
+    (("token",), {"MARVEC_SECRET_KEY": "s" * 32}, "--name: required to issue a token"),
     (("user", "add", "ani", "--role", "mayor", "--password-stdin"), {}, "MARVEC_USERS_FILE: not set"),
 ]
 
@@ -61,8 +64,9 @@ def test_user_add_stores_a_hashed_password(tmp_path):
     assert oct(users.stat().st_mode & 0o777) == "0o600"
 
 
-def test_token_prints_a_signed_display_token():
-    done = _marvec("token", "--name", "wall-1", env={"MARVEC_SECRET_KEY": "s" * 32})
+def test_token_prints_a_signed_display_token_and_records_it(redis_server, redis_client):
+    env = {"MARVEC_SECRET_KEY": "s" * 32, "MARVEC_REDIS_URL": redis_server}
+    done = _marvec("token", "--name", "wall-1", env=env)
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     from dashboard.auth import read_display_token
@@ -70,6 +74,25 @@ def test_token_prints_a_signed_display_token():
     principal = read_display_token("s" * 32, token)
     assert principal is not None and principal.role == "wall"
     assert read_display_token("t" * 32, token) is None
+    recorded = json.loads(redis_client.hget("mv:auth:tokens", principal.token_id))
+    assert recorded["name"] == "wall-1" and recorded["role"] == "wall"
+    assert recorded["expires"] == principal.expires_at
+
+
+def test_token_list_and_revoke(redis_server, redis_client):
+    env = {"MARVEC_SECRET_KEY": "s" * 32, "MARVEC_REDIS_URL": redis_server}
+    assert _marvec("token", "--name", "lobby", env=env).returncode == 0
+    assert _marvec("token", "--name", "crisis-room", "--role", "crisis", "--days", "30", env=env).returncode == 0
+    lines = _marvec("token", "list", env=env).stdout.splitlines()
+    assert lines[0].split() == ["NAME", "ROLE", "CREATED", "EXPIRES", "REVOKED"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == {"lobby", "crisis-room"}
+    assert rows["crisis-room"][1] == "crisis" and rows["lobby"][4] == "-"
+    done = _marvec("token", "revoke", "lobby", env=env)
+    assert done.returncode == 0 and "1 recorded token(s) ended" in done.stderr, done.stderr
+    rows = {line.split()[0]: line.split() for line in _marvec("token", "list", env=env).stdout.splitlines()[1:]}
+    assert rows["lobby"][4].startswith("20") and rows["crisis-room"][4] == "-"
+    assert redis_client.hexists("mv:auth:revoked", "lobby")
 
 
 # --- MARVEC_HOST / MARVEC_PORT: where up and dashboard listen; an option still wins ---------

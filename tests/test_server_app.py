@@ -30,11 +30,14 @@ def boundaries() -> Any:
     return load_boundaries(None)
 
 
-def real_app(settings: Settings, boundaries: Any) -> dash.Dash:
+def real_app(settings: Settings, boundaries: Any, client: redis.Redis | None = None) -> dash.Dash:
+    """The real screens over a fixed snapshot; sessions in ``client`` (default: a Redis that
+    never answers, so nobody can log in)."""
     def reader(client: redis.Redis, names: Sequence[str]) -> Snapshot:
         return rich_snapshot(boundaries=boundaries)
 
-    source = SnapshotSource(lambda: redis.Redis(port=1), boundaries.names, refresh_s=60, reader=reader)
+    redis_client = client or redis.Redis(port=1)
+    source = SnapshotSource(lambda: redis_client, boundaries.names, refresh_s=60, reader=reader)
     return create_app(settings, boundaries, source)
 
 
@@ -68,9 +71,9 @@ def test_real_app_serves_health_snapshot_and_metrics(boundaries: Any) -> None:
     assert client.get("/metrics").status_code == 200
 
 
-def test_real_app_wall_token_opens_the_wall_and_its_callbacks_only(boundaries: Any) -> None:
+def test_real_app_wall_token_opens_the_wall_and_its_callbacks_only(boundaries: Any, redis_client: redis.Redis) -> None:
     settings = Settings(auth="required", secret_key=SECRET)
-    server: flask.Flask = real_app(settings, boundaries).server
+    server: flask.Flask = real_app(settings, boundaries, redis_client).server
     client = server.test_client()
     assert client.get("/wall").status_code == 302
     assert client.get("/_dash-layout").status_code == 401

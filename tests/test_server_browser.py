@@ -12,12 +12,14 @@ from typing import Any
 import dash
 import plotly.graph_objects as go
 import pytest
+import redis
 from dash import dcc, html
 from test_server import ScriptedReader, scripted_source
 from werkzeug.serving import make_server
 
 from dashboard.auth import save_user
 from dashboard.server import install_server
+from dashboard.source import SnapshotSource
 from marvec.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -37,8 +39,9 @@ SQUARE = {"type": "FeatureCollection", "features": [{
                                                      [119.42, -5.16], [119.40, -5.16], [119.40, -5.14]]]}}]}
 
 
-def screens_app(settings: Settings) -> dash.Dash:
-    """Figures of the kinds the screens use (SVG charts, MapLibre maps) and a clientside clock."""
+def screens_app(settings: Settings, sessions: redis.Redis | None = None) -> dash.Dash:
+    """Figures of the kinds the screens use (SVG charts, MapLibre maps) and a clientside clock;
+    logins recorded in ``sessions`` (default: a Redis that never answers)."""
     app = dash.Dash(__name__)
     choropleth = go.Figure(go.Choroplethmap(geojson=SQUARE, locations=["Mariso"], z=[3]))
     choropleth.update_layout(map_style="white-bg", map_center={"lat": -5.15, "lon": 119.41}, map_zoom=11)
@@ -52,7 +55,10 @@ def screens_app(settings: Settings) -> dash.Dash:
     ])
     app.clientside_callback("function(n) { return 'tick ' + n; }",
                             dash.Output("clock", "children"), dash.Input("tick", "n_intervals"))
-    install_server(app.server, settings, scripted_source(ScriptedReader()), dash_app=app)
+    source = scripted_source(ScriptedReader())
+    if sessions is not None:
+        source = SnapshotSource(lambda: sessions, ["Mariso"], refresh_s=60, reader=ScriptedReader())
+    install_server(app.server, settings, source, dash_app=app)
     return app
 
 
@@ -131,11 +137,12 @@ def test_the_csp_is_enforced(browser: Any, serve_app: Callable[[dash.Dash], str]
     assert browser.execute_script("return window.__evaluated") is None
 
 
-def test_login_form_in_a_real_browser_lands_on_the_wall(browser: Any, serve_app: Callable[[dash.Dash], str], tmp_path: Path) -> None:
+def test_login_form_in_a_real_browser_lands_on_the_wall(browser: Any, serve_app: Callable[[dash.Dash], str],
+                                                        tmp_path: Path, redis_client: redis.Redis) -> None:
     users = tmp_path / "users.json"
     save_user(users, "pusdalops", "Banjir#Tamalate", "crisis")
     settings = Settings(auth="required", secret_key="browser-test-secret-123", users_file=users)
-    base = serve_app(screens_app(settings))
+    base = serve_app(screens_app(settings, redis_client))
     browser.get(base + "/wall")
     wait_for(lambda: "/login" in browser.current_url, what="the redirect to /login")
     browser.find_element("id", "username").send_keys("pusdalops")
@@ -161,3 +168,23 @@ def test_real_screens_run_under_the_csp(browser: Any, serve_app: Callable[[dash.
     assert browser.execute_script("return window.__csp") == []
     blocked = [m for m in severe_console(browser) if "Content Security Policy" in m or "Refused" in m]
     assert blocked == []
+
+
+def test_a_wall_token_runs_the_real_wall_in_a_browser_and_gets_no_mayor(
+        browser: Any, serve_app: Callable[[dash.Dash], str], redis_client: redis.Redis) -> None:
+    """The callbacks' role checks let the real wall run (its router and data callbacks)."""
+    from test_server_app import real_app
+
+    from dashboard.auth import make_display_token
+    from geodata import load_boundaries
+
+    settings = Settings(auth="required", secret_key="browser-test-secret-123")
+    base = serve_app(real_app(settings, load_boundaries(None), redis_client))
+    browser.get(f"{base}/login/token?t={make_display_token(settings, 'lobby')}")
+    wait_for(lambda: browser.current_url.endswith("/wall"), what="landing on /wall")
+    wait_for(lambda: browser.find_elements("css selector", ".page.wall"), what="the wall rendered by the router")
+    wait_for(lambda: len(browser.find_elements("css selector", ".js-plotly-plot")) > 0, what="the wall's map")
+    time.sleep(2.0)  # a few data ticks
+    assert [m for m in severe_console(browser) if "403" in m] == [], "no callback of the wall is refused"
+    browser.get(base + "/mayor")
+    wait_for(lambda: "Access denied" in browser.page_source, what="the 403 page")
