@@ -87,7 +87,7 @@ class _Views:
             response.headers["Retry-After"] = "5"
         else:
             response = flask.Response(self._json(result), mimetype="application/json")
-            if not result.ok:
+            if not result.ok or result.stale:
                 response.headers[STALE_HEADER] = "1"
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -134,6 +134,9 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
         "status": status,
         "redis_ok": result.ok,
         "checked_at": iso(result.fetched_at),
+        # True: the latest read did not finish in time and this answer is older than two
+        # refresh periods (checked_at says how old).
+        "answer_stale": bool(getattr(result, "stale", False)),
         "error": None if result.ok else "redis unreachable",
         "writes_ok": None if not result.ok else refused is None,
         "writes_refused": refused,
