@@ -119,6 +119,7 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
     """The ``/healthz`` JSON: Redis reachability, whether it takes writes (``refused``
     names why not), and each feed's freshness at ``now``."""
     snap = result.snapshot
+    bad_keys = [{"key": k, "error": e} for k, e in getattr(result, "bad_keys", ())]
     feeds = {name: feed_health(snap, name, SLOW_FEED_STALE_SECONDS.get(name, stale_after_s), now,
                                slow=name in SLOW_FEED_STALE_SECONDS and result.ok)
              for name in _feed_names(snap)}
@@ -128,6 +129,8 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
         status = "writes_refused"
     elif any(f["stale"] for f in feeds.values()):
         status = "stale"
+    elif bad_keys:
+        status = "bad_keys"
     else:
         status = "ok"
     return {
@@ -140,6 +143,8 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
         "error": None if result.ok else "redis unreachable",
         "writes_ok": None if not result.ok else refused is None,
         "writes_refused": refused,
+        # Keys under the prefix the read could not read (wrong type): served as empty.
+        "bad_keys": bad_keys,
         "snapshot_generated_at": snap.generated_at if snap else None,
         "stale_after_s": stale_after_s,
         "feeds": feeds,

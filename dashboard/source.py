@@ -76,6 +76,8 @@ class SnapshotResult:
     fetched_at: float
     error: str | None = None
     stale: bool = False
+    bad_keys: tuple[tuple[str, str], ...] = ()
+    """(key, error) of keys the read could not read (wrong type): served as empty."""
 
 
 def make_client(url: str) -> redis.Redis:
@@ -268,7 +270,18 @@ class SnapshotSource:
         self._last_good_at = now
         metrics.SNAPSHOT_READS.labels(result="ok").inc()
         metrics.REDIS_UP.set(1)
-        return SnapshotResult(snapshot=snapshot, ok=True, fetched_at=now, error=None)
+        reader = self._snapshot_reader
+        bad = reader.bad_keys if reader is not None and self._reader is None else ()
+        previous = self._result.bad_keys if self._result is not None else ()
+        if bad != previous:  # say it when it starts or changes, not every read
+            for key, error in bad:
+                log.error("Redis key %r cannot be read (%s): served as empty, the rest of the "
+                          "snapshot is served; delete or fix the key", key, error)
+            if not bad:
+                log.info("every Redis key reads again")
+        metrics.BAD_KEYS.set(len(bad))
+        return SnapshotResult(snapshot=snapshot, ok=True, fetched_at=now, error=None,
+                              bad_keys=bad)
 
     def _failed(self, exc: Exception, now: float) -> SnapshotResult:
         self.failures += 1

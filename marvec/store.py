@@ -59,11 +59,16 @@ class SnapshotReader:
         self.client = client
         self._script = client.register_script(READ_LUA)
         self._templates = orjson.dumps(lua_templates(keys or Keys()))
+        self.bad_keys: tuple[tuple[str, str], ...] = ()
+        """(key, Redis's error) of each key the last read could not read (a key of the
+        wrong type under the prefix): read as empty, the rest served."""
 
     def raw(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The raw values for ``request`` as decoded JSON."""
-        out = self._script(keys=[], args=[self._templates, orjson.dumps(request)])
-        return orjson.loads(out)
+        """The raw values for ``request`` as decoded JSON (``bad_keys`` taken out)."""
+        out = orjson.loads(self._script(keys=[], args=[self._templates, orjson.dumps(request)]))
+        bad = out.pop("bad_keys", None) or []
+        self.bad_keys = tuple(dict.fromkeys((_text(k), _text(e)) for k, e in bad))
+        return out
 
     def read(self, kecamatan: Sequence[str], now: float | None = None,
              latest_n: int = LATEST_N) -> Snapshot:
@@ -71,6 +76,10 @@ class SnapshotReader:
         now = time.time() if now is None else now
         request = read_request(now, latest_n)
         return build_snapshot(self.raw(request), request, list(kecamatan))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 def read_snapshot(client: redis.Redis, kecamatan: Sequence[str], now: float | None = None,
