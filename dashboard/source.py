@@ -167,7 +167,10 @@ class SnapshotSource:
             current = self._result
             if current is not None and self._age(current) < 2 * self.refresh_s:
                 return current
-            return replace(current or cached, stale=True)  # type: ignore[arg-type]
+            latest = current or cached
+            if latest is not None:
+                return replace(latest, stale=True)
+            self._lock.acquire()  # nothing to answer yet: wait for the very first read
         try:
             current = self._result
             if current is not None and self._fresh(current):
