@@ -26,6 +26,7 @@ from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from marvec.timeutil import iso
 from marvec.writable import WriteProbe
+from streams.clock import clock_health
 
 STALE_HEADER = "X-Marvec-Stale"
 
@@ -120,6 +121,7 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
     names why not), and each feed's freshness at ``now``."""
     snap = result.snapshot
     bad_keys = [{"key": k, "error": e} for k, e in getattr(result, "bad_keys", ())]
+    clock = clock_health(getattr(result, "clocks", None) or {}, now)
     feeds = {name: feed_health(snap, name, SLOW_FEED_STALE_SECONDS.get(name, stale_after_s), now,
                                slow=name in SLOW_FEED_STALE_SECONDS and result.ok)
              for name in _feed_names(snap)}
@@ -131,6 +133,8 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
         status = "stale"
     elif bad_keys:
         status = "bad_keys"
+    elif clock["behind"]:
+        status = "clock_skew"
     else:
         status = "ok"
     return {
@@ -145,6 +149,8 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
         "writes_refused": refused,
         # Keys under the prefix the read could not read (wrong type): served as empty.
         "bad_keys": bad_keys,
+        # Each consumer's clock against the broker's (a slow clock refuses live events).
+        "clock": clock,
         "snapshot_generated_at": snap.generated_at if snap else None,
         "stale_after_s": stale_after_s,
         "feeds": feeds,

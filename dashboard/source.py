@@ -78,6 +78,8 @@ class SnapshotResult:
     stale: bool = False
     bad_keys: tuple[tuple[str, str], ...] = ()
     """(key, error) of keys the read could not read (wrong type): served as empty."""
+    clocks: Any = None
+    """Consumer id -> clock report JSON (``streams.clock``), as of this read."""
 
 
 def make_client(url: str) -> redis.Redis:
@@ -283,8 +285,9 @@ class SnapshotSource:
             if not bad:
                 log.info("every Redis key reads again")
         metrics.BAD_KEYS.set(len(bad))
+        clocks = dict(reader.clocks) if reader is not None and self._reader is None else {}
         return SnapshotResult(snapshot=snapshot, ok=True, fetched_at=now, error=None,
-                              bad_keys=bad)
+                              bad_keys=bad, clocks=clocks)
 
     def _failed(self, exc: Exception, now: float) -> SnapshotResult:
         self.failures += 1

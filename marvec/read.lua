@@ -88,5 +88,6 @@ r.hours = many('hour_bucket', q.hours)
 r.g_minutes = many('gauge_minute', q.gauge_minutes)
 r.g_hours = many('gauge_hour', q.gauge_hours)
 r.ticker = call('LRANGE', key('ticker'), 0, q.ticker_n - 1)
+r.clocks = hall(key('clocks'))
 r.bad_keys = bad
 return cjson.encode(r)
