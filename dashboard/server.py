@@ -240,6 +240,14 @@ def _install_not_found(server: flask.Flask) -> None:
     """Unknown paths answer 404 (JSON under ``/api/``) instead of Dash's catch-all index
     page with 200; ``/robots.txt`` keeps every crawler out of a city's war room."""
 
+    from dash.exceptions import DependencyException
+
+    # Dash raises it for an unknown /_dash-component-suites/ file: a 500 and a traceback
+    # in the log for a mistyped or probed URL. It is a 404, quietly.
+    @server.errorhandler(DependencyException)
+    def _unknown_suite(_exc: Exception) -> flask.Response:
+        return flask.Response("Not found\n", status=404, mimetype="text/plain")
+
     @server.before_request
     def _not_found() -> flask.Response | None:
         path = flask.request.path
