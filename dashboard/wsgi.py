@@ -97,7 +97,9 @@ def serve(
     worker keeps one cache, one rate limiter and one metrics set for the whole
     server; raise ``workers`` for CPU, at the cost of per-worker login limits (see
     docs/security.md). The app is built before serving, so a wrong setting stops the
-    command with its one-line ``SettingsError``. ``use_gunicorn=False`` (or no
+    command with its one-line ``SettingsError``. Gunicorn listens on a private Unix
+    socket behind ``dashboard.front``, which owns host:port and hands a worker only
+    complete requests (slow or idle clients hold no thread). ``use_gunicorn=False`` (or no
     gunicorn, e.g. on Windows) runs Werkzeug's threaded server instead.
     """
     server = build_wsgi_app(settings)
