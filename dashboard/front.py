@@ -252,8 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="marvec-dashboard-front")
     parser.add_argument("--fd", type=int, required=True, help="the bound, listening public socket")
     parser.add_argument("--upstream", required=True, help="gunicorn's Unix socket")
+    parser.add_argument("--log-format", default="text", help="MARVEC_LOG_FORMAT")
+    parser.add_argument("--log-level", default="INFO", help="MARVEC_LOG_LEVEL")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from marvec.logs import setup_logging
+
+    setup_logging(args.log_format, args.log_level)
     with contextlib.suppress(ValueError, OSError):
         import resource
 

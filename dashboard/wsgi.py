@@ -116,7 +116,7 @@ def serve(
         run_simple(host, port, server, threaded=True, use_reloader=False, use_debugger=False)
         return
 
-    front = _FrontProcess(host, port)
+    front = _FrontProcess(host, port, settings.log_format, settings.log_level)
     options = gunicorn_options(host, port, workers, threads + max(0, streams))
     # Gunicorn listens on a private Unix socket; the buffering front (dashboard.front) on
     # host:port, so slow or idle clients never hold a worker thread.
@@ -147,8 +147,9 @@ class _FrontProcess:
     front and closes its own copy, so no worker holds the public port. The front ends
     with the master (``on_exit``, or on its own when the master is gone)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, log_format: str = "text", log_level: str = "INFO") -> None:
         self.host, self.port = host, port
+        self.log = ["--log-format", log_format, "--log-level", log_level]
         self._dir = tempfile.mkdtemp(prefix="marvec-dashboard-")  # 0700: only this user
         self.upstream = os.path.join(self._dir, "gunicorn.sock")
         self.proc: subprocess.Popen[bytes] | None = None
@@ -164,7 +165,7 @@ class _FrontProcess:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "dashboard.front", "--fd", str(sock.fileno()),
-                 "--upstream", self.upstream], pass_fds=(sock.fileno(),))
+                 "--upstream", self.upstream, *self.log], pass_fds=(sock.fileno(),))
         finally:
             sock.close()
         log.info("listening on http://%s (buffering front, pid %d)", _bind(self.host, self.port),
