@@ -153,6 +153,7 @@ class _FrontProcess:
         self._dir = tempfile.mkdtemp(prefix="marvec-dashboard-")  # 0700: only this user
         self.upstream = os.path.join(self._dir, "gunicorn.sock")
         self.proc: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()  # gunicorn's workers are forks: only the master stops it
 
     def start(self, _arbiter: Any = None) -> None:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -172,6 +173,8 @@ class _FrontProcess:
                  self.proc.pid)
 
     def stop(self, _arbiter: Any = None) -> None:
+        if os.getpid() != self._owner:
+            return  # a worker exiting (its stack unwinds through serve() too)
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -179,6 +182,7 @@ class _FrontProcess:
                 proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        # After gunicorn closed (and unlinked) its socket: on_exit runs after that.
         shutil.rmtree(self._dir, ignore_errors=True)
 
 

@@ -176,6 +176,25 @@ def test_the_front_buffers_refuses_and_passes_the_client_address(redis_server: s
     proc = _start_dashboard(redis_server, port, log_path)
     try:
         _wait_up(proc, port, log_path)
+        # A worker that exits (restarted by gunicorn) leaves the front and the socket alone.
+        import re
+        worker = int(re.findall(r"Booting worker with pid: (\d+)", log_path.read_text())[0])
+        os.kill(worker, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while log_path.read_text().count("Booting worker") < 2:
+            assert time.monotonic() < deadline, "gunicorn did not replace the worker"
+            time.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if _get(port, "/healthz")[0] == 200:
+                    break
+            assert time.monotonic() < deadline, "no answer after a worker restart\n" + log_path.read_text()
+            time.sleep(0.2)
+        # Unknown static paths are 404 on the real app, never the index page nor a 500.
+        for path in ("/favicon.ico", "/assets/nope.css", "/_dash-component-suites/dash/nope.js"):
+            status, body = _get(port, path)
+            assert status == 404 and b"react-entry-point" not in body, (path, status)
         # A forged peer header is dropped: the access log shows the real address.
         assert _get(port, "/healthz", headers={PEER_HEADER: "6.6.6.6"})[0] == 200
         # A head trickled in pieces is answered once complete.
@@ -202,6 +221,7 @@ def test_the_front_buffers_refuses_and_passes_the_client_address(redis_server: s
     output = log_path.read_text()
     assert '127.0.0.1 "GET /healthz HTTP/1.1" 200' in output
     assert "6.6.6.6" not in output
+    assert "Traceback" not in output
 
 
 def test_parse_head_and_build_head() -> None:
