@@ -5,7 +5,9 @@ in the future and dead-letters it as ``future_time``. Every batch, ``ClockWatch`
 compares this host's clock with the records' broker timestamps: the smallest
 ``now - timestamp`` of a batch is the skew bound (a record is never consumed before
 it was produced, so a clock in step gives >= 0; lag only makes it larger). A negative
-skew means this host's clock is behind by at least that much. It exports
+skew means this host's clock is behind by at least that much. The timestamps are the
+topic's (``CreateTime``, the producer's clock, unless the topic says ``LogAppendTime``,
+the broker's): with NTP on every host either is a fair reference. It exports
 ``marvec_consumer_clock_skew_seconds`` and ``marvec_consumer_future_time_rejects_total``
 (when metrics are on), writes the skew to Redis (``Keys.clocks``, which ``/healthz``
 shows), and warns in the log at most once a minute. See docs/deploy.md (hosts need NTP).
