@@ -59,6 +59,12 @@ REDIS_UP = Gauge(
     multiprocess_mode="livemin",
     registry=REGISTRY,
 )
+BAD_KEYS = Gauge(
+    "marvec_dashboard_bad_keys",
+    "Redis keys the last snapshot read could not read (a key of the wrong type): served empty.",
+    multiprocess_mode="livemax",
+    registry=REGISTRY,
+)
 LOGINS = Counter(
     "marvec_dashboard_logins_total",
     "Login attempts by outcome: ok, bad_credentials, rate_limited, bad_form, bad_token.",

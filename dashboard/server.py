@@ -26,6 +26,7 @@ from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from marvec.timeutil import iso
 from marvec.writable import WriteProbe
+from streams.clock import clock_health
 
 STALE_HEADER = "X-Marvec-Stale"
 
@@ -92,7 +93,7 @@ class _Views:
             who = current_principal()
             with_text = who is None or who.role in TEXT_ROLES
             response = flask.Response(self._json(result, with_text), mimetype="application/json")
-            if not result.ok:
+            if not result.ok or result.stale:
                 response.headers[STALE_HEADER] = "1"
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -137,6 +138,8 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
     """The ``/healthz`` JSON: Redis reachability, whether it takes writes (``refused``
     names why not), and each feed's freshness at ``now``."""
     snap = result.snapshot
+    bad_keys = [{"key": k, "error": e} for k, e in getattr(result, "bad_keys", ())]
+    clock = clock_health(getattr(result, "clocks", None) or {}, now)
     feeds = {name: feed_health(snap, name, SLOW_FEED_STALE_SECONDS.get(name, stale_after_s), now,
                                slow=name in SLOW_FEED_STALE_SECONDS and result.ok)
              for name in _feed_names(snap)}
@@ -146,15 +149,26 @@ def health_body(result: SnapshotResult, stale_after_s: float, now: float,
         status = "writes_refused"
     elif any(f["stale"] for f in feeds.values()):
         status = "stale"
+    elif bad_keys:
+        status = "bad_keys"
+    elif clock["behind"]:
+        status = "clock_skew"
     else:
         status = "ok"
     return {
         "status": status,
         "redis_ok": result.ok,
         "checked_at": iso(result.fetched_at),
+        # True: the latest read did not finish in time and this answer is older than two
+        # refresh periods (checked_at says how old).
+        "answer_stale": bool(getattr(result, "stale", False)),
         "error": None if result.ok else "redis unreachable",
         "writes_ok": None if not result.ok else refused is None,
         "writes_refused": refused,
+        # Keys under the prefix the read could not read (wrong type): served as empty.
+        "bad_keys": bad_keys,
+        # Each consumer's clock against the broker's (a slow clock refuses live events).
+        "clock": clock,
         "snapshot_generated_at": snap.generated_at if snap else None,
         "stale_after_s": stale_after_s,
         "feeds": feeds,
@@ -243,6 +257,14 @@ ROBOTS = "User-agent: *\nDisallow: /\n"
 def _install_not_found(server: flask.Flask) -> None:
     """Unknown paths answer 404 (JSON under ``/api/``) instead of Dash's catch-all index
     page with 200; ``/robots.txt`` keeps every crawler out of a city's war room."""
+
+    from dash.exceptions import DependencyException
+
+    # Dash raises it for an unknown /_dash-component-suites/ file: a 500 and a traceback
+    # in the log for a mistyped or probed URL. It is a 404, quietly.
+    @server.errorhandler(DependencyException)
+    def _unknown_suite(_exc: Exception) -> flask.Response:
+        return flask.Response("Not found\n", status=404, mimetype="text/plain")
 
     @server.before_request
     def _not_found() -> flask.Response | None:

@@ -12,7 +12,9 @@ The reads never depend on how many call:
   After an idle spell the first caller reads (as on demand) and wakes the thread.
 
 A read in flight never stacks: while it runs, other callers get the previous result at
-once (or, before the very first result exists, wait for that one read). When Redis does
+once if it is younger than two ``refresh_s``; an older one (after an idle spell) or none
+makes them wait for that read, up to ``STALE_WAIT_S``, and an answer that is still old
+then comes marked ``stale``. When Redis does
 not answer, the last good snapshot is kept (marked ``redis_ok=False``) and the next
 interval simply tries again, so the source recovers on its own. ``version`` counts
 changes of what a screen would show (a new snapshot content, or Redis lost/back);
@@ -26,7 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import redis
@@ -46,6 +48,10 @@ BACKGROUND_REFRESH_S = 0.2
 """How often ``marvec dashboard``'s per-worker source re-reads Redis while screens or API
 callers are active (``refresh_every_s``; at most ``MARVEC_REFRESH_MS``)."""
 
+STALE_WAIT_S = 2.5
+"""How long a caller whose cached answer is older than two refresh periods waits for the
+read in flight (a dead Redis costs ~2 x ``SOCKET_TIMEOUT_S``) before it answers stale."""
+
 IDLE_AFTER_S = 5.0
 """The background refresher stops after this long without a caller."""
 
@@ -60,13 +66,20 @@ class SnapshotResult:
     ``snapshot`` is the last good snapshot (``None`` until one was ever read);
     ``ok`` is False when the latest read failed (Redis unreachable right now);
     ``fetched_at`` is the Unix time of the latest read attempt; ``error`` says why it
-    failed (``None`` when ``ok``).
+    failed (``None`` when ``ok``). ``stale`` is True when the answer is older than two
+    refresh periods because a read in flight did not finish within ``STALE_WAIT_S``
+    (the answer is never older than that without saying so).
     """
 
     snapshot: Snapshot | None
     ok: bool
     fetched_at: float
     error: str | None = None
+    stale: bool = False
+    bad_keys: tuple[tuple[str, str], ...] = ()
+    """(key, error) of keys the read could not read (wrong type): served as empty."""
+    clocks: Any = None
+    """Consumer id -> clock report JSON (``streams.clock``), as of this read."""
 
 
 def make_client(url: str) -> redis.Redis:
@@ -145,8 +158,21 @@ class SnapshotSource:
         cached = self._result
         if cached is not None and self._fresh(cached):
             return cached
-        if not self._lock.acquire(blocking=cached is None):
-            return cached  # type: ignore[return-value]  # another thread is reading: no stacking
+        if cached is not None and self._age(cached) < 2 * self.refresh_s:
+            # Young enough: while another thread reads, answer it at once (no stacking).
+            if not self._lock.acquire(blocking=False):
+                return cached
+        # Older than two refresh periods (after an idle spell) or none yet: wait for the
+        # read in flight rather than answer something old; if even that does not come in
+        # time, the answer says it is stale.
+        elif not self._lock.acquire(timeout=STALE_WAIT_S):
+            current = self._result
+            if current is not None and self._age(current) < 2 * self.refresh_s:
+                return current
+            latest = current or cached
+            if latest is not None:
+                return replace(latest, stale=True)
+            self._lock.acquire()  # nothing to answer yet: wait for the very first read
         try:
             current = self._result
             if current is not None and self._fresh(current):
@@ -217,6 +243,10 @@ class SnapshotSource:
         age = self._clock() - result.fetched_at
         return 0 <= age < self.refresh_s
 
+    def _age(self, result: SnapshotResult) -> float:
+        age = self._clock() - result.fetched_at
+        return age if age >= 0 else float("inf")  # a clock stepped back: treat as old
+
     def _refresh(self) -> SnapshotResult:
         started = time.perf_counter()
         now = self._clock()
@@ -245,7 +275,19 @@ class SnapshotSource:
         self._last_good_at = now
         metrics.SNAPSHOT_READS.labels(result="ok").inc()
         metrics.REDIS_UP.set(1)
-        return SnapshotResult(snapshot=snapshot, ok=True, fetched_at=now, error=None)
+        reader = self._snapshot_reader
+        bad = reader.bad_keys if reader is not None and self._reader is None else ()
+        previous = self._result.bad_keys if self._result is not None else ()
+        if bad != previous:  # say it when it starts or changes, not every read
+            for key, error in bad:
+                log.error("Redis key %r cannot be read (%s): served as empty, the rest of the "
+                          "snapshot is served; delete or fix the key", key, error)
+            if not bad:
+                log.info("every Redis key reads again")
+        metrics.BAD_KEYS.set(len(bad))
+        clocks = dict(reader.clocks) if reader is not None and self._reader is None else {}
+        return SnapshotResult(snapshot=snapshot, ok=True, fetched_at=now, error=None,
+                              bad_keys=bad, clocks=clocks)
 
     def _failed(self, exc: Exception, now: float) -> SnapshotResult:
         self.failures += 1

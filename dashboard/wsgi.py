@@ -9,11 +9,18 @@ anyone asks, whatever the number of screens (``dashboard.source``).
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 import flask
 
+from dashboard.front import PeerFromFront
 from dashboard.push import STREAMS_PER_WORKER
 from dashboard.security import install_log_redaction
 from dashboard.source import BACKGROUND_REFRESH_S, SnapshotSource
@@ -90,7 +97,9 @@ def serve(
     worker keeps its own snapshot cache and metrics; login limits, sessions and token
     revocations are shared in Redis (docs/security.md), so raise ``workers`` for CPU
     freely. The app is built before serving, so a wrong setting stops the
-    command with its one-line ``SettingsError``. ``use_gunicorn=False`` (or no
+    command with its one-line ``SettingsError``. Gunicorn listens on a private Unix
+    socket behind ``dashboard.front``, which owns host:port and hands a worker only
+    complete requests (slow or idle clients hold no thread). ``use_gunicorn=False`` (or no
     gunicorn, e.g. on Windows) runs Werkzeug's threaded server instead.
     """
     server = build_wsgi_app(settings)
@@ -107,16 +116,74 @@ def serve(
         run_simple(host, port, server, threaded=True, use_reloader=False, use_debugger=False)
         return
 
+    front = _FrontProcess(host, port, settings.log_format, settings.log_level)
+    options = gunicorn_options(host, port, workers, threads + max(0, streams))
+    # Gunicorn listens on a private Unix socket; the buffering front (dashboard.front) on
+    # host:port, so slow or idle clients never hold a worker thread.
+    options["bind"] = [f"unix:{front.upstream}"]
+    options["when_ready"] = front.start
+    options["on_exit"] = front.stop
+
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
-            for key, value in gunicorn_options(host, port, workers, threads + max(0, streams)).items():
+            for key, value in options.items():
                 if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
                     self.cfg.set(key, value)
 
-        def load(self) -> flask.Flask:
-            return server
+        def load(self) -> Any:
+            return PeerFromFront(server)
 
-    _Gunicorn().run()
+    try:
+        _Gunicorn().run()
+    finally:
+        front.stop()
+
+
+class _FrontProcess:
+    """The ``dashboard.front`` process in front of gunicorn's Unix socket.
+
+    Started by gunicorn's master once it listens (``when_ready``): the master binds
+    host:port (a port in use stops the command with one line), hands the socket to the
+    front and closes its own copy, so no worker holds the public port. The front ends
+    with the master (``on_exit``, or on its own when the master is gone)."""
+
+    def __init__(self, host: str, port: int, log_format: str = "text", log_level: str = "INFO") -> None:
+        self.host, self.port = host, port
+        self.log = ["--log-format", log_format, "--log-level", log_level]
+        self._dir = tempfile.mkdtemp(prefix="marvec-dashboard-")  # 0700: only this user
+        self.upstream = os.path.join(self._dir, "gunicorn.sock")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._owner = os.getpid()  # gunicorn's workers are forks: only the master stops it
+
+    def start(self, _arbiter: Any = None) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        try:
+            sock = socket.create_server((self.host.strip("[]"), self.port), family=family,
+                                        backlog=4096)
+        except OSError as exc:
+            raise SystemExit(f"marvec dashboard: error: cannot listen on "
+                             f"{_bind(self.host, self.port)}: {exc.strerror or exc}") from None
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dashboard.front", "--fd", str(sock.fileno()),
+                 "--upstream", self.upstream, *self.log], pass_fds=(sock.fileno(),))
+        finally:
+            sock.close()
+        log.info("listening on http://%s (buffering front, pid %d)", _bind(self.host, self.port),
+                 self.proc.pid)
+
+    def stop(self, _arbiter: Any = None) -> None:
+        if os.getpid() != self._owner:
+            return  # a worker exiting (its stack unwinds through serve() too)
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        # After gunicorn closed (and unlinked) its socket: on_exit runs after that.
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:

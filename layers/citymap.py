@@ -10,14 +10,13 @@ near-flood complaints, incidents.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 
-from layers.fmt import Translate, fmt_idr_compact, fmt_int
+from layers.fmt import Translate, fmt_idr_compact, fmt_int, plot_text
 from layers.mapframe import Box, MapFrame
 from layers.mappoints import (
     Points,
@@ -100,7 +99,7 @@ def label_sizes(frame: MapFrame, scale: float, base: float = LABEL_BASE) -> list
 def label_name(frame: MapFrame, name: str) -> str:
     """The name as drawn: a small district's two-word name on two lines (narrower, so the
     crowded old town's labels do not run into each other)."""
-    escaped = html.escape(name)
+    escaped = plot_text(name)
     if frame.label_weight.get(name, 1.0) < SMALL_DISTRICT and " " in name:
         return escaped.replace(" ", "<br>", 1)
     return escaped
@@ -165,7 +164,7 @@ def _polygon(frame: MapFrame, name: str, layers: MapLayers, fill: str, hover: bo
     return go.Scatter(
         x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, name=name,
         line=layers.border(name), hoveron="fills" if hover else "points",
-        hoverinfo="text" if hover else "skip", text=name, customdata=[name] * len(xs),
+        hoverinfo="text" if hover else "skip", text=plot_text(name), customdata=[name] * len(xs),
     )
 
 

@@ -181,3 +181,14 @@ def label(tr: Translate, group: str, code: str | None) -> str:
     key = f"{group}.{code}"
     text = tr(key)
     return code.replace("_", " ") if text == key else text
+
+
+def plot_text(value: str) -> str:
+    """``value`` made safe for plotly's text and hover strings, shown as written.
+
+    Plotly reads a small HTML subset there (``<a href>``, ``<span style>``, ``<b>``, ``<br>``):
+    a kecamatan name from a boundaries file or any other outside text could inject a
+    link or 60 px text. ``&``, ``<`` and ``>`` are escaped; quotes are not, because plotly
+    does not decode ``&quot;`` (a name with a quote would show the entity: escaped twice).
+    """
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from layers.fmt import Translate, label
+from layers.fmt import Translate, label, plot_text
 from layers.geo import flood_complaints
 from layers.mapframe import MapFrame
 from layers.palette import NEAR_FLOOD, PRIORITY, SEVERITY
@@ -37,7 +36,7 @@ def complaint_points(snapshot: Snapshot, frame: MapFrame, tr: Translate, scale: 
         pts.y.append(y)
         pts.color.append(PRIORITY.get(c.priority, PRIORITY["normal"]))
         pts.size.append(round(8 * scale, 1))
-        pts.hover.append(f"{label(tr, 'cat', c.category)} · {html.escape(c.kecamatan or '')}")
+        pts.hover.append(f"{label(tr, 'cat', c.category)} · {plot_text(c.kecamatan or '')}")
         pts.ids.append(c.complaint_id)
     return pts
 
@@ -84,7 +83,7 @@ def incident_points(incidents: Sequence[Incident], frame: MapFrame, tr: Translat
         pts.size.append(round((14 + 6 * i.severity) * scale, 1))
         pts.text.append(str(i.severity))
         pts.hover.append(
-            f"{label(tr, 'hazard', i.hazard)} · {html.escape(i.kecamatan or '')} · {label(tr, 'istatus', i.status)}"
+            f"{label(tr, 'hazard', i.hazard)} · {plot_text(i.kecamatan or '')} · {label(tr, 'istatus', i.status)}"
         )
         pts.ids.append(i.incident_id)
     return pts

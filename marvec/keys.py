@@ -267,6 +267,12 @@ class Keys:
         """Sorted set of survey topics scored by the time of their newest survey event."""
         return f"{self.prefix}p:topics"
 
+    @property
+    def clocks(self) -> str:
+        """Hash consumer id -> JSON ``{"skew_s", "future_time_rejects", "at"}``: each
+        consumer's clock against the broker's record timestamps (``streams.clock``)."""
+        return f"{self.prefix}clocks"
+
     # -- trends and ticker -----------------------------------------------------
     def minute_bucket(self, minute: int) -> str:
         """Hash of flow counters for Unix minute ``minute`` (event time); kept 25 h."""
@@ -322,6 +328,6 @@ def lua_templates(keys: Keys) -> dict[str, str]:
     for name in ("offsets", "meta", "complaint_totals", "open_by_kecamatan", "open_by_category",
                  "open_by_opd", "open_by_kecamatan_category", "due", "latest_open", "opds",
                  "active_incidents", "disaster_totals", "active_by_hazard",
-                 "active_by_kecamatan", "ticker", "awareness_topics"):
+                 "active_by_kecamatan", "ticker", "awareness_topics", "clocks"):
         out[name] = getattr(keys, name)
     return out

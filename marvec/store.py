@@ -59,11 +59,19 @@ class SnapshotReader:
         self.client = client
         self._script = client.register_script(READ_LUA)
         self._templates = orjson.dumps(lua_templates(keys or Keys()))
+        self.clocks: dict[str, str] = {}
+        """Consumer id -> its clock report (JSON, ``streams.clock``), as of the last read."""
+        self.bad_keys: tuple[tuple[str, str], ...] = ()
+        """(key, Redis's error) of each key the last read could not read (a key of the
+        wrong type under the prefix): read as empty, the rest served."""
 
     def raw(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The raw values for ``request`` as decoded JSON."""
-        out = self._script(keys=[], args=[self._templates, orjson.dumps(request)])
-        return orjson.loads(out)
+        """The raw values for ``request`` as decoded JSON (``bad_keys`` taken out)."""
+        out = orjson.loads(self._script(keys=[], args=[self._templates, orjson.dumps(request)]))
+        self.clocks = pairs_of(out.pop("clocks", None) or [])
+        bad = out.pop("bad_keys", None) or []
+        self.bad_keys = tuple(dict.fromkeys((_text(k), _text(e)) for k, e in bad))
+        return out
 
     def read(self, kecamatan: Sequence[str], now: float | None = None,
              latest_n: int = LATEST_N) -> Snapshot:
@@ -71,6 +79,17 @@ class SnapshotReader:
         now = time.time() if now is None else now
         request = read_request(now, latest_n)
         return build_snapshot(self.raw(request), request, list(kecamatan))
+
+
+def pairs_of(flat: Any) -> dict[str, str]:
+    """A HGETALL reply (flat list, or ``{}`` when empty) as a dict."""
+    if not isinstance(flat, list):
+        return {}
+    return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat) - 1, 2)}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
 def read_snapshot(client: redis.Redis, kecamatan: Sequence[str], now: float | None = None,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -26,6 +28,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from marvec.keys import Keys, partition_id
 from marvec.settings import Settings
+from streams.clock import ClockWatch
 from streams.deadletter import drain_outbox
 from streams.decode import Locator, Record, decode_batch
 from streams.sink import EpochChanged, FoldResult, RedisFold, RedisLost, WritesRefused
@@ -96,6 +99,8 @@ class Consumer:
         # One Redis apply in flight while the loop polls and decodes the next batch.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold")
         self._pending: tuple[list[Record], float, Future[FoldResult]] | None = None
+        self.clock = ClockWatch(client, f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+                                self.keys)
         self.refused: WritesRefused | None = None
         """Why Redis refuses this consumer's writes right now (None: it takes them)."""
         self._refused_said = 0.0
@@ -151,7 +156,7 @@ class Consumer:
         # With a batch in flight, take only what is already fetched: don't sit on it.
         wait = 0 if self._pending is not None else self.settings.poll_timeout_ms
         polled = self.kafka.poll(timeout_ms=wait, max_records=self.settings.batch_max_records)
-        return [Record(r.topic, r.partition, r.offset, r.value)
+        return [Record(r.topic, r.partition, r.offset, r.value, r.timestamp)
                 for batch in polled.values() for r in batch]
 
     def step(self, stop: threading.Event | None = None) -> FoldResult:
@@ -160,6 +165,10 @@ class Consumer:
         records = self._poll()
         now = time.time()
         verdicts = decode_batch(records, self.feed_of, now, self.locator) if records else None
+        if verdicts:
+            self.clock.metrics = self.metrics
+            self.clock.observe([r.timestamp for r in records],
+                               sum(v.reason == "future_time" for v in verdicts), now)
         try:
             result = self._finish()
         except (RedisLost, EpochChanged) as exc:

@@ -36,6 +36,8 @@ class Record:
     partition: int
     offset: int
     value: bytes
+    timestamp: int | None = None
+    """The broker's record timestamp (ms), when known (``streams.clock``)."""
 
 
 @dataclass(slots=True)

@@ -35,6 +35,14 @@ class ConsumerMetrics:
                                 ["cause"], registry=r)
         self.refused = Gauge("marvec_consumer_writes_refused",
                              "1 while Redis refuses this consumer's writes", registry=r)
+        self.clock_skew = Gauge(
+            "marvec_consumer_clock_skew_seconds",
+            "This host's clock minus the newest broker record timestamp of the last batch "
+            "(negative: this clock is behind; positive: ahead, or lag)", registry=r)
+        self.future_time = Counter(
+            "marvec_consumer_future_time_rejects",
+            "Events refused as future_time (more than 10 min ahead of this host's clock)",
+            registry=r)
 
     def serve(self, port: int) -> None:
         start_http_server(port, registry=self.registry)

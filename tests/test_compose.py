@@ -118,7 +118,7 @@ def env_file_keys(path: Path, commented: bool) -> dict[str, str]:
 # --- the stack -------------------------------------------------------------------------
 
 def test_the_stack_is_kafka_redis_topics_consumers_dashboard_and_a_demo_simulator(services):
-    assert set(services) == {"kafka", "redis"} | MARVEC_SERVICES
+    assert set(services) == {"kafka", "redis", "proxy"} | MARVEC_SERVICES
     assert {n for n, s in services.items() if s.get("build") == "."} == MARVEC_SERVICES
     assert services["kafka"]["image"].startswith("apache/kafka:3.9.")
     assert services["redis"]["image"].startswith("redis:7")
@@ -153,6 +153,7 @@ def test_start_up_order_waits_for_healthy_services_and_finished_topics(services)
         "consumer": {"kafka": "service_healthy", "redis": "service_healthy",
                      "topics": "service_completed_successfully"},
         "dashboard": {"redis": "service_healthy"},
+        "proxy": {"dashboard": "service_started"},
         "simulator": {"kafka": "service_healthy", "topics": "service_completed_successfully"},
         **{n: {"kafka": "service_healthy", "topics": "service_completed_successfully"}
            for n in SOURCE_SERVICES},
@@ -228,7 +229,13 @@ def test_commands_are_marvec_commands_it_accepts(services):
     assert (dash.command, dash.host, dash.port, dash.workers) == ("dashboard", None, None, 4)
     listen = settings_of(services["dashboard"]["environment"])  # MARVEC_HOST / MARVEC_PORT
     assert (listen.host, listen.port) == ("0.0.0.0", 8050)
-    assert services["dashboard"]["ports"] == [f"127.0.0.1:8050:{listen.port}"]
+    assert "ports" not in services["dashboard"] and services["dashboard"]["expose"] == [str(listen.port)]
+    # Clients reach it through the buffering proxy only (slow clients hold no worker thread).
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["127.0.0.1:8050:8080"] and proxy["image"].startswith("nginx:")
+    conf = (ROOT / "deploy/nginx/marvec.conf").read_text()
+    assert f"server dashboard:{listen.port};" in conf and "listen 8080;" in conf
+    assert "client_header_timeout 10s;" in conf and "proxy_request_buffering on;" in conf
     check = services["dashboard"]["healthcheck"]["test"]
     assert check[:2] == ["CMD", "marvec"] and parse_marvec(check[2:]).scope == "dashboard"
     assert parse_marvec(check[2:]).running  # asks /healthz on MARVEC_PORT

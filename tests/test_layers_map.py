@@ -207,3 +207,21 @@ def test_incidents_view_frames_the_incidents_with_margin(frame, snap):
         x, y = frame.project(i.lon, i.lat)
         assert view[0] < x < view[2] and view[1] < y < view[3]
     assert incidents_view(frame, []) == frame.bounds
+
+
+def test_a_boundaries_files_names_reach_hover_and_labels_escaped_once():
+    """A name with a link and a 60 px span (from MARVEC_BOUNDARIES) was injected into the
+    district's hover text; a name with quotes showed ``&quot;`` (escaped twice)."""
+    evil = '<a href="https://evil.example">Klik</a><span style="font-size:60px">X</span>'
+    quoted = 'Ujung "Lama" O\'Neil & Co'
+    gj = {"features": [square(evil, 119.4, -5.1), square(quoted, 119.42, -5.1),
+                       square("y", 119.44, -5.1)]}
+    frame = build_frame(gj)
+    layers = map_layers(None, frame, "complaints", TR)
+    fig = city_map_figure(frame, layers, interactive="pan")
+    hover = {t.customdata[0]: t.text for t in fig.data[:3]}
+    for text in (hover[evil], layers.labels[0]):
+        assert "<a" not in text and "<span" not in text and "&lt;a href=" in text
+    assert hover[quoted] == 'Ujung "Lama" O\'Neil &amp; Co'
+    assert layers.labels[1].startswith('Ujung "Lama" O\'Neil &amp; Co')
+    assert "&quot;" not in layers.labels[1] and "&#x27;" not in layers.labels[1]

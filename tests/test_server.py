@@ -141,6 +141,37 @@ def test_healthz_is_200_with_each_feeds_freshness_when_redis_answers(redis_clien
     assert body["status"] == "stale"
 
 
+@pytest.mark.integration
+def test_a_key_of_the_wrong_type_is_named_and_the_rest_is_served(
+        redis_client: redis.Redis, redis_server: str, caplog: pytest.LogCaptureFixture) -> None:
+    """One wrong-type key under the prefix used to fail read.lua whole (every dashboard
+    down); now the read names it (log, /healthz, metric) and serves the rest."""
+    from marvec.keys import Keys
+
+    keys = Keys()
+    redis_client.hset(keys.feed("complaints"), mapping={"accepted": 7, "rejected": 2})
+    redis_client.hset(keys.open_by_category, mapping={"roads": 3})
+    redis_client.set(keys.complaint_totals, "not a hash")      # HGETALL: WRONGTYPE
+    redis_client.hset(keys.due, "x", "1")                      # ZCOUNT: WRONGTYPE
+    client = client_for(SnapshotSource(redis_server, KEC, refresh_s=1))
+    with caplog.at_level("ERROR", logger="dashboard.source"):
+        health = client.get("/healthz")
+        snap = client.get("/api/v1/snapshot")
+    assert health.status_code == 200 and snap.status_code == 200
+    body = health.get_json()
+    assert body["redis_ok"] is True
+    named = {b["key"] for b in body["bad_keys"]}
+    assert named == {keys.complaint_totals, keys.due}
+    assert all("WRONGTYPE" in b["error"] for b in body["bad_keys"])
+    data = snap.get_json()
+    assert data["feeds"]["complaints"]["accepted"] == 7
+    assert data["complaints"]["by_category"].get("roads") == 3
+    assert STALE_HEADER not in snap.headers
+    assert keys.complaint_totals in caplog.text and keys.due in caplog.text
+    assert "marvec_dashboard_bad_keys 2.0" in client.get("/metrics").get_data(as_text=True)
+    redis_client.delete(keys.complaint_totals, keys.due)
+
+
 def test_healthz_marks_only_the_silent_feed_stale() -> None:
     reader = ScriptedReader(rich_snapshot(silent={"economy": 900}))
     body = client_for(scripted_source(reader), stale_after_seconds=300).get("/healthz").get_json()

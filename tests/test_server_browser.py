@@ -188,3 +188,39 @@ def test_a_wall_token_runs_the_real_wall_in_a_browser_and_gets_no_mayor(
     assert [m for m in severe_console(browser) if "403" in m] == [], "no callback of the wall is refused"
     browser.get(base + "/mayor")
     wait_for(lambda: "Access denied" in browser.page_source, what="the 403 page")
+
+
+def test_kecamatan_names_render_on_the_map_as_text_in_a_real_browser(
+        browser: Any, serve_app: Callable[[dash.Dash], str]) -> None:
+    """Names from a boundaries file: no injected link or 60 px text in the drawn map,
+    and quotes shown as quotes (not ``&quot;``)."""
+    from dashboard.i18n import translator
+    from layers.citymap import city_map_figure, map_layers
+    from layers.mapframe import build_frame
+
+    evil = '<a href="https://evil.example">Klik</a><span style="font-size:60px">X</span>'
+    quoted = 'Ujung "Lama" O\'Neil & Co'
+
+    def square(name: str, x: float) -> dict[str, Any]:
+        ring = [[x, -5.1], [x + 0.01, -5.1], [x + 0.01, -5.11], [x, -5.11], [x, -5.1]]
+        return {"type": "Feature", "properties": {"kecamatan": name},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+    frame = build_frame({"features": [square(evil, 119.4), square(quoted, 119.42)]})
+    figure = city_map_figure(frame, map_layers(None, frame, "complaints", translator("en")),
+                             interactive="pan")
+    app = dash.Dash(__name__)
+    app.layout = html.Div([dcc.Graph(id="map", figure=figure)])
+    install_server(app.server, Settings(auth="open"), scripted_source(ScriptedReader()), dash_app=app)
+    browser.get(serve_app(app) + "/")
+    texts = wait_for(lambda: browser.execute_script(
+        "return Array.from(document.querySelectorAll('#map svg text.textpoint, #map svg g.textpoint text'))"
+        ".map(t => t.textContent)"), what="the map's labels")
+    drawn = " | ".join(texts)
+    assert browser.execute_script("return document.querySelectorAll('#map svg a').length") == 0
+    assert 'font-size: 60px' not in browser.execute_script(
+        "return document.querySelector('#map svg').outerHTML")
+    assert '<a href="https://evil.example">Klik</a>' in drawn, drawn  # shown as the text it is
+    assert 'Ujung "Lama" O\'Neil & Co' in drawn.replace("\u00a0", " ") or \
+        ('Ujung' in drawn and '"Lama"' in drawn and "O'Neil & Co" in drawn), drawn
+    assert "&quot;" not in drawn and "&amp;" not in drawn and "&#x27;" not in drawn

@@ -339,3 +339,46 @@ def test_wait_for_change_wakes_on_a_new_snapshot() -> None:
     waited = time.monotonic() - started
     source.close()
     assert now > seen and waited < 0.5
+
+
+@pytest.mark.integration
+def test_the_first_answers_after_an_idle_spell_are_never_the_old_cached_one(
+        redis_client: redis.Redis, redis_server: str) -> None:
+    """The refresher woken by the first caller must not let the others get the answer
+    cached before the idle spell (seen: ``checked_at`` minutes old, ``redis_ok`` just
+    after Redis was wiped): every answer is younger than two refresh periods or says
+    it is stale."""
+    from marvec.keys import Keys
+
+    feed_key = Keys().feed("complaints")
+    source = SnapshotSource(redis_server, KEC, refresh_s=0.5, refresh_every_s=0.1,
+                            idle_after_s=0.2)
+    try:
+        old_answers = 0
+        for round_ in range(15):
+            redis_client.hset(feed_key, "accepted", round_)
+            source.get()
+            time.sleep(1.5)  # the refresher stops; the cache grows older than 2 periods
+            redis_client.hset(feed_key, "accepted", 1000 + round_)
+            asked = time.time()
+            for result in hammer(source, 8):
+                if getattr(result, "stale", False):
+                    continue
+                assert asked - result.fetched_at < 2 * source.refresh_s
+                if result.snapshot.feeds["complaints"].accepted != 1000 + round_:
+                    old_answers += 1
+        assert old_answers == 0, f"{old_answers} answers were the one cached before the idle spell"
+    finally:
+        source.close()
+        redis_client.delete(feed_key)
+
+
+def test_a_read_that_hangs_makes_old_answers_say_they_are_stale() -> None:
+    clock, reader = Clock(), CountingReader()
+    source = SnapshotSource(unused_client, KEC, refresh_s=1.0, reader=reader, clock=clock)
+    source.get()
+    reader.delay = 4.0  # longer than STALE_WAIT_S
+    clock.now += 60
+    results = hammer(source, 5)
+    old = [r for r in results if r.snapshot.complaints.open == 1]
+    assert old and all(r.stale for r in old), "an old answer must say it is stale"

@@ -81,3 +81,20 @@ class ScreenContext:
             self._last = snapshot
         fresh = freshness(snapshot, ok, now, self.settings.stale_after_seconds)
         return Read(snapshot, ok, now, fresh, error)
+
+
+SCALE_MIN, SCALE_MAX = 1.0, 3.0
+"""The screen scale the page sends (window height / 1080, ``marvec.js``) stays in this range."""
+
+
+def clamp_scale(value: Any) -> float:
+    """The ``scale`` a callback received, made safe: a finite number clamped to
+    [``SCALE_MIN``, ``SCALE_MAX``]; anything else (NaN, infinities, a list, a string,
+    a boolean, ``None``) is 1. A crafted callback request cannot size the map absurdly
+    or make the callback fail."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 1.0
+    number = float(value)
+    if not math.isfinite(number):
+        return 1.0
+    return min(SCALE_MAX, max(SCALE_MIN, number))

@@ -13,7 +13,7 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
-from dashboard.components.context import Read, ScreenContext
+from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.shell import (
     create_banner,
@@ -136,7 +136,7 @@ def register(app: Dash, screen: ScreenContext) -> None:
     def refresh(n: int, push: Any, hazards: list[str] | None, kecamatan: list[str] | None,
                 lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
-        code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
+        code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
         chosen = (_choice(hazards), _choice(kecamatan))
         values, hashes = cached_page_outputs(
             screen.views, ("crisis", code, size, *chosen), read, screen.frame, KEYS,

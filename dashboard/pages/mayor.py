@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
-from dashboard.components.context import Read, ScreenContext
+from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.shell import (
     create_banner,
@@ -170,7 +170,7 @@ def register(app: Dash, screen: ScreenContext) -> None:
                 shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
         chosen = selected if selected in screen.names else None
-        code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
+        code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
         values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen), read, screen.frame, KEYS,
                                              lambda: render(screen, read, code, size, chosen), shown)
         return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]

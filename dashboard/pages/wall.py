@@ -14,7 +14,7 @@ from dash import Dash, Output, State, html
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
-from dashboard.components.context import Read, ScreenContext
+from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.shell import (
     create_banner,
@@ -159,7 +159,7 @@ def register(app: Dash, screen: ScreenContext) -> None:
     )
     def refresh(n: int, push: Any, lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
-        code, size = normalize(lang, screen.settings.lang), float(scale or 1.0)
+        code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
         values, hashes = cached_page_outputs(screen.views, ("wall", code, size), read, screen.frame, KEYS,
                                              lambda: render(screen, read, code, size), shown)
         return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]
