@@ -44,7 +44,7 @@ from geodata import load_boundaries
 from marvec.contract import FEEDS
 from marvec.embedded import free_port
 from streams.decode import Record, decode_batch
-from streams.simulate import Simulator
+from streams.sources.sim.simulate import Simulator
 from streams.sink import RedisFold
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_web_args(dash)
     dash.add_argument("--workers", type=int, default=2, help="web worker processes (default 2)")
     sim = sub.add_parser("simulate", help="realistic synthetic Makassar events into Kafka")
-    from streams.simulate import add_simulate_arguments
+    from streams.sources.sim.simulate import add_simulate_arguments
 
     add_simulate_arguments(sim)
     from streams.sources.cli import add_source_arguments
@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         consume(settings)
     elif args.command == "simulate":
-        from streams.simulate import run_simulate
+        from streams.sources.sim.simulate import run_simulate
 
         sim_log = logging.getLogger("marvec.simulate")
         run_simulate(settings, rate=args.rate, duration=args.duration, seed=args.seed,

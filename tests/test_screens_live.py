@@ -36,7 +36,7 @@ from marvec.embedded import start_embedded_redis
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from streams.consumer import Consumer
-from streams.simulate import Simulator
+from streams.sources.sim.simulate import Simulator
 from tests.test_screens_rig import (
     BROWSER,
     AppServer,

@@ -34,8 +34,8 @@ from marvec.contract import (
 from marvec.contract import (
     LIVE_FEEDS as FEEDS,  # the simulator does not produce publicinfo yet
 )
-from streams import simdata
-from streams.simulate import INVALID_KINDS, SimMessage, Simulator, add_simulate_arguments
+from streams.sources.sim import data as simdata
+from streams.sources.sim.simulate import INVALID_KINDS, SimMessage, Simulator, add_simulate_arguments
 
 START = 1_768_000_000.0  # 2026-01-10 07:06 WITA: rainy season, morning
 GEODATA = Path(__file__).resolve().parents[1].parent / "shared" / "geodata"
@@ -457,7 +457,7 @@ def test_a_bad_invalid_ratio_is_refused() -> None:
 def test_run_simulate_sends_every_feed_to_kafka(make_settings: Any) -> None:
     from helpers import read_topic
 
-    from streams.simulate import run_simulate
+    from streams.sources.sim.simulate import run_simulate
 
     settings = make_settings(partitions=1)
     lines: list[str] = []

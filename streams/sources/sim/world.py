@@ -1,4 +1,4 @@
-"""The simulated city: complaints and markets (incidents are in ``sim_hazards``).
+"""The simulated city: complaints and markets (incidents are in ``hazards``).
 
 Pure and deterministic for a given ``random.Random``: no clock, no I/O. Each ``step(t)``
 returns one event ``(feed, key, ms, body)`` at event time ``t`` (Unix seconds); ``ms`` is
@@ -23,7 +23,7 @@ from itertools import accumulate
 from typing import Any, Generic, TypeVar
 
 from marvec.contract import COMMODITIES, PRIORITIES, SLA_SECONDS, WITA
-from streams import simdata as D
+from streams.sources.sim import data as D
 
 T = TypeVar("T")
 Body = dict[str, Any]

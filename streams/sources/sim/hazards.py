@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from marvec.contract import WITA
-from streams import simdata as D
-from streams.sim_world import Body, Desk, Entity, hour_activity, in_box, jitter, picker
+from streams.sources.sim import data as D
+from streams.sources.sim.world import Body, Desk, Entity, hour_activity, in_box, jitter, picker
 
 _HAZARD = {season: picker(weights) for season, weights in D.HAZARD_WEIGHTS.items()}
 _FLOOD_PLACES = picker({p: p.weight for p in D.PLACES if "flood" in p.tags})

@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 
 from marvec.contract import LIVE_FEEDS
-from streams import simdata as D
-from streams.sim_hazards import IncidentBoard
-from streams.sim_world import Body, ComplaintDesk, Economy, Event, Picker, Stamp, feed_mix, in_box
+from streams.sources.sim import data as D
+from streams.sources.sim.hazards import IncidentBoard
+from streams.sources.sim.world import Body, ComplaintDesk, Economy, Event, Picker, Stamp, feed_mix, in_box
 
 VALID, DUPLICATE = "valid", "duplicate"
 INVALID_KINDS = ("invalid_json", "schema", "outside_city", "too_large", "future_time")
