@@ -1,7 +1,11 @@
 """``marvec simulate``: realistic synthetic Makassar feeds for demos, tests and benchmarks.
 
 ``Simulator`` is pure and deterministic (a seed and event times in, messages out);
-``run_simulate`` is the thin shell that paces it into Kafka."""
+``run_simulate`` is the thin shell that paces it into Kafka through the shared
+``FeedProducer``. By default it is the city in real time (``advance``); ``--rate R`` is
+the load mode (``next_batch``): the city's own events topped up with its traffic mix to R
+events a second. docs/sources/simulator.md describes both.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,27 @@ import orjson
 
 from marvec.contract import LIVE_FEEDS
 from streams.sources.sim import data as D
-from streams.sources.sim.hazards import IncidentBoard
-from streams.sources.sim.world import Body, ComplaintDesk, Economy, Event, Picker, Stamp, feed_mix, in_box
+from streams.sources.sim.hazards import IncidentBoard, rainy_season
+from streams.sources.sim.world import (
+    Body,
+    ComplaintDesk,
+    Economy,
+    Event,
+    Picker,
+    PublicInfo,
+    Stamp,
+    Timeline,
+    feed_mix,
+    hour_activity,
+    in_box,
+)
 
 VALID, DUPLICATE = "valid", "duplicate"
 INVALID_KINDS = ("invalid_json", "schema", "outside_city", "too_large", "future_time")
 LATE_RATIO = RESEND_RATIO = 0.004
+LOAD_OPEN_COMPLAINTS = 1000
+"""Load mode: above this many open complaints, an extra complaint event is a progress
+note on an open one rather than a new complaint (lifecycles keep their real pace)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,72 +60,142 @@ class SimMessage:
 
 
 class Simulator:
-    """A deterministic stream of Makassar feed messages.
+    """A deterministic stream of Makassar feed messages, in event time from ``start``.
 
-    ``history()`` is the backlog before ``start`` (open complaints from past days, some
-    overdue; active incidents); ``next_batch(now, n)`` gives ``n`` messages with event times
-    spread evenly up to ``now``: about 45% complaints (by the hour), 45% economy, 10%
-    disasters; ``invalid_ratio`` of them invalid, the five kinds equally often; 0.4% late
-    (after newer events of their entity) and 0.4% resent.
+    ``history()`` is the backlog before ``start``: the complaints of the last 30 days and
+    the incidents of the last 3 still open at ``start``, with their events so far.
+    ``advance(now)`` is the city itself: every event that happens up to ``now``
+    (complaints, price rounds, QRIS reports, incidents, posts and surveys at their rates;
+    docs/sources/simulator.md). ``next_batch(now, n)`` is the load mode: the same city's
+    events topped up to ``n`` messages with extra traffic of its mix (45% complaints by
+    the hour, 45% economy, 10% disasters, 1% posts). Either way ``invalid_ratio`` of the
+    messages are invalid, the five kinds equally often; 0.4% arrive late (after newer
+    events of their entity) and 0.4% are resent.
     """
 
     def __init__(self, seed: int, start: float, invalid_ratio: float = 0.0) -> None:
         if not 0.0 <= invalid_ratio <= 1.0:
             raise ValueError(f"invalid_ratio must be in 0..1, got {invalid_ratio}")
         self.seed, self.invalid_ratio, self.rng = seed, invalid_ratio, random.Random(seed)
-        rng = self.rng
-        self.complaints = ComplaintDesk(rng, str(seed))
-        self.disasters = IncidentBoard(rng, str(seed), seed)
-        self.economy = Economy(rng, str(seed), start)
-        self._step: dict[str, Callable[[float], Event]] = {
-            "complaints": self.complaints.step, "economy": self.economy.step, "disasters": self.disasters.step}
+        rng, tag, tl = self.rng, str(seed), Timeline()
+        self.timeline = tl
+        self.complaints = ComplaintDesk(rng, tag, tl)
+        self.disasters = IncidentBoard(rng, tag, tl)
+        self.economy = Economy(rng, tag, start, tl)
+        self.publicinfo = PublicInfo(rng, tag, tl)
         self.clock, self.horizon, self._stamp, self._count = start, start, Stamp(), 0
         self._held: list[tuple[float, int, SimMessage]] = []
-        past = self.complaints.backlog(start, 500, 3 * 86_400)
-        past += self.disasters.backlog(start, int(self.disasters.target(start)) + 2, 6 * 3600)
+        self._debt = 0
+        past = self.complaints.backlog(start, 30, self.complaints.rate)
+        past += self.disasters.backlog(start, 3, self.disasters.rate)
         self._history = [self._encode(ev) for ev in sorted(past, key=lambda ev: ev[2])]
+        for part in (self.complaints, self.disasters, self.economy, self.publicinfo):
+            part.arrive(start)
+        self._late_s = (300.0, 10_800.0)  # the city: a phone offline for minutes or hours
 
     def history(self) -> list[SimMessage]:
         """The backlog: events before ``start``, in time order. Send these first."""
         return list(self._history)
 
-    def next_batch(self, now: float, n: int) -> list[SimMessage]:
-        """``n`` messages with event times spread evenly over (clock, now]."""
-        t0 = self.clock
-        now = max(now, t0)
+    def advance(self, now: float) -> list[SimMessage]:
+        """The city: every message with an event time in (clock, now], in time order."""
+        now = max(now, self.clock)
         self.horizon = max(self.horizon, now)
-        span, mix, held, out = (now - t0) / max(n, 1), feed_mix(now), self._held, []
-        for i in range(1, n + 1):
-            t = t0 + span * i
-            if held and held[0][0] <= t:
-                out.append(heapq.heappop(held)[2])
-            else:
-                out.append(self._one(t, mix))
+        out: list[SimMessage] = []
+        for ev in self.timeline.until(now):
+            self._release(ev[2] / 1000, out)
+            self._city(ev, out)
+        self._release(now, out)
         self.clock = now
         return out
 
-    def backfill(self, end: float, rate: float, chunk: int = 5000) -> Iterator[list[SimMessage]]:
-        """Batches covering (clock, end] at ``rate`` events per second of event time."""
+    def next_batch(self, now: float, n: int) -> list[SimMessage]:
+        """Load mode: the city's messages up to ``now`` topped up with extra traffic to ``n``,
+        the extra ones spread evenly over (clock, now]."""
+        t0 = self.clock
+        now = max(now, t0)
+        self.horizon = max(self.horizon, now)
+        span, mix, debt = (now - t0) / max(n, 1), feed_mix(now), self._debt
+        out: list[SimMessage] = []
+        self._late_s = (2.0, 120.0)
+        for i in range(1, n + 1):
+            t = t0 + span * i
+            before = len(out)
+            for ev in self.timeline.until(t):
+                self._release(ev[2] / 1000, out)
+                self._city(ev, out)
+            self._release(t, out)
+            debt += len(out) - before
+            if debt > 0:  # the city's own messages take this slot
+                debt -= 1
+                continue
+            self._one(t, mix, out)
+        self._debt = debt  # the city's messages beyond this batch's n take the next batch's slots
+        if n <= 0:
+            out = self.advance(now)
+        self.clock = now
+        return out
+
+    def backfill(self, end: float, rate: float | None = None, chunk: int = 5000) -> Iterator[list[SimMessage]]:
+        """Batches covering (clock, end]: the city hour by hour, or at ``rate`` events per
+        second of event time (the load mode)."""
         self.horizon = max(self.horizon, end)
+        if rate is None:
+            while self.clock < end:
+                yield self.advance(min(end, self.clock + 3600))
+            return
         left = int(max(0.0, end - self.clock) * rate)
         while left > 0:
             n = min(chunk, left)
             left -= n
             yield self.next_batch(end if left == 0 else self.clock + n / rate, n)
 
-    def _one(self, t: float, mix: Picker[str]) -> SimMessage:
+    def _release(self, t: float, out: list[SimMessage]) -> None:
+        held = self._held
+        while held and held[0][0] <= t:
+            out.append(heapq.heappop(held)[2])
+
+    def _city(self, ev: Event, out: list[SimMessage]) -> None:
+        """One event of the city, maybe late or resent; now and then invalid messages with it."""
+        t, rng = ev[2] / 1000, self.rng
+        p = min(self.invalid_ratio, 0.99)
+        while p and rng.random() < p:
+            out.append(self._invalid(t))
+        self._valid(self._encode(ev), t, out)
+
+    def _one(self, t: float, mix: Picker[str], out: list[SimMessage]) -> None:
+        """One extra message of the load mix at ``t``."""
+        if self.rng.random() < self.invalid_ratio:
+            out.append(self._invalid(t))
+            return
+        if not self._valid(self._encode(self._extra(mix(self.rng), t)), t, out):
+            self._one(t, mix, out)
+
+    def _valid(self, msg: SimMessage, t: float, out: list[SimMessage]) -> bool:
+        """Send ``msg`` (False: it is held back, to arrive late), maybe to be resent."""
         rng = self.rng
-        if rng.random() < self.invalid_ratio:
-            return self._invalid(t)
-        msg = self._encode(self._step[mix(rng)](t))
         u = rng.random()
         if u < LATE_RATIO:  # held back: newer events of the same entity go first
-            heapq.heappush(self._held, (t + rng.uniform(2, 120), self._count, msg))
-            return self._one(t, mix)
+            heapq.heappush(self._held, (t + rng.uniform(*self._late_s), self._count, msg))
+            return False
+        out.append(msg)
         if u < LATE_RATIO + RESEND_RATIO:  # the producer will send it again
             dup = SimMessage(msg.feed, msg.key, msg.value, DUPLICATE)
             heapq.heappush(self._held, (t + rng.uniform(0.5, 30), self._count, dup))
-        return msg
+        return True
+
+    def _extra(self, feed: str, t: float) -> Event:
+        if feed == "complaints":
+            desk = self.complaints
+            if desk.active >= LOAD_OPEN_COMPLAINTS and (ev := desk.repeat(t)) is not None:
+                return ev
+            return desk.start(desk.new(t))
+        if feed == "disasters":
+            rain = 6.0 if rainy_season(t) else 0.0
+            return self.disasters.step(t, 3 + 3 * hour_activity(t) + rain)
+        if feed == "publicinfo":
+            return self.publicinfo.post(t)[0]
+        return self.economy.step(t)
 
     def _encode(self, ev: Event) -> SimMessage:
         feed, key, ms, body = ev
@@ -170,18 +259,20 @@ _GARBAGE: tuple[Callable[[random.Random, bytes], bytes], ...] = (
 
 
 # --- the I/O shell ----------------------------------------------------------------------
-_PROGRESS_EVERY_S, _BACKFILL_MAX_EVENTS = 5.0, 100_000
+_PROGRESS_EVERY_S, _BACKFILL_MAX_EVENTS, _FLUSH_EVERY = 5.0, 100_000, 5000
 
 
-def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``marvec simulate``."""
+def add_simulate_arguments(parser: argparse.ArgumentParser, backfill_hours: float = 0.0) -> None:
+    """The options of ``marvec simulate`` (``marvec up`` passes its own backfill default)."""
     add = parser.add_argument
-    add("--rate", type=float, default=20.0, help="events per second (<= 0: as fast as possible)")
+    add("--rate", type=float, default=None,
+        help="load mode: this many events per second, the city's traffic mix topped up "
+             "(<= 0: as fast as possible); default: the city in real time, ~16,000 events a day")
     add("--duration", type=_number(0, math.inf), help="stop after this many seconds (default: never)")
     add("--seed", type=int, default=None, help="random seed, for a replayable stream")
     add("--invalid-ratio", type=_number(0, 1), default=0.0, help="share of invalid messages, 0..1")
-    add("--backfill-hours", type=_number(0, math.inf), default=0.0,
-        help="first send this many hours of history, as fast as possible")
+    add("--backfill-hours", type=_number(0, math.inf), default=backfill_hours,
+        help=f"first send this many hours of history, as fast as possible (default {backfill_hours:g})")
 
 
 def _number(lo: float, hi: float) -> Callable[[str], float]:
@@ -199,70 +290,83 @@ def _number(lo: float, hi: float) -> Callable[[str], float]:
 
 
 class _Sender:
-    """Sends messages to their feed's topic and counts them by feed, label and failure."""
+    """Sends messages through the shared ``FeedProducer``, counting them by feed and label;
+    every ``_FLUSH_EVERY`` messages it waits for the broker (backpressure, and the
+    producer's list of pending deliveries stays short)."""
 
-    def __init__(self, producer: Any, topics: dict[str, str]) -> None:
-        self.producer, self.topics = producer, topics
+    def __init__(self, producer: Any, log: Callable[[str], None]) -> None:
+        self.producer, self.log, self.unflushed = producer, log, 0
         self.feeds, self.labels = Counter[str](), Counter[str]()
-        self.sent, self.failed, self.first_error = 0, 0, ""
+
+    @property
+    def sent(self) -> int:
+        return int(self.producer.sent)
 
     def send(self, batch: list[SimMessage]) -> None:
-        send, topics = self.producer.send, self.topics
-        self.sent += len(batch)
+        send = self.producer.send
         for m in batch:
-            key = m.key.encode() if m.key is not None else None
-            send(topics[m.feed], value=m.value, key=key).add_errback(self._failed)
+            send(m.feed, m.value, key=m.key)
             self.feeds[m.feed] += 1
             self.labels[m.label] += 1
+        self.unflushed += len(batch)
+        if self.unflushed >= _FLUSH_EVERY:
+            self.flush()
 
-    def _failed(self, exc: BaseException) -> None:
-        self.failed += 1
-        self.first_error = self.first_error or repr(exc)
+    def flush(self, timeout: float = 5.0) -> None:
+        from streams.sources.producer import DeliveryFailed
+
+        self.unflushed = 0
+        try:
+            self.producer.flush(timeout=timeout)
+        except DeliveryFailed as exc:  # counted in ``failed``; the simulator goes on
+            self.log(f"simulate: {exc}")
 
 
-def run_simulate(settings: Any, rate: float, duration: float | None, seed: int | None,
-                 invalid_ratio: float, backfill_hours: float = 0.0,
+def run_simulate(settings: Any, rate: float | None = None, duration: float | None = None,
+                 seed: int | None = None, invalid_ratio: float = 0.0, backfill_hours: float = 0.0,
                  log: Callable[[str], None] = print, *, stop: threading.Event | None = None,
                  backfill_rate: float | None = None) -> dict[str, Any]:
     """Send simulated feeds to Kafka until ``duration`` ends, Ctrl-C, SIGTERM or ``stop``.
 
-    ``rate`` is events per second (<= 0: as fast as possible). ``backfill_hours`` of history
-    go first, as fast as possible, at ``backfill_rate`` events per second of event time
-    (default ``rate``, at most 100,000 events). Returns the seed and the counts per feed and
-    label. An unreachable broker is a ``SettingsError``.
+    ``rate`` None is the city in real time; a number is the load mode, that many events per
+    second (<= 0: as fast as possible). ``backfill_hours`` of history go first, as fast as
+    possible: the city's own history, or in the load mode ``backfill_rate`` events per
+    second of event time (default ``rate``, at most 100,000 events). Returns the seed and
+    the counts per feed and label. An unreachable broker is a ``SettingsError``.
     """
-    from kafka import KafkaProducer  # only the shell needs Kafka
-
     from marvec.topics import ensure_topics
+    from streams.sources.producer import FeedProducer
 
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     stop = stop or threading.Event()
     ensure_topics(settings)
-    producer = KafkaProducer(**settings.kafka_client_options(), linger_ms=20, acks=1,
-                             enable_idempotence=False)  # acks=1 rules it out; say so, no warning
-    sender, began, restore = _Sender(producer, settings.topics), time.monotonic(), _on_sigterm(stop)
-    log(f"simulate: seed {seed}, rate {rate:g}/s, invalid ratio {invalid_ratio:g}")
+    producer = FeedProducer(settings, linger_ms=20, acks=1)
+    sender, began, restore = _Sender(producer, log), time.monotonic(), _on_sigterm(stop)
+    mode = "the city in real time" if rate is None else f"load mode, {rate:g} events/s"
+    log(f"simulate: seed {seed}, {mode}, invalid ratio {invalid_ratio:g}")
     try:
         sim = Simulator(seed, time.time() - backfill_hours * 3600, invalid_ratio)
         sender.send(sim.history())
         if backfill_hours > 0:
-            _backfill(sim, sender, backfill_hours, backfill_rate or rate, stop, log)
+            _backfill(sim, sender, backfill_hours, rate if backfill_rate is None else backfill_rate,
+                      stop, log)
         _live(sim, sender, rate, duration, stop, log)
     except KeyboardInterrupt:
         log("simulate: interrupted")
     finally:
         restore()
-        producer.flush(timeout=10)
         producer.close(timeout=5)
     invalid = sum(sender.labels[k] for k in INVALID_KINDS)
-    log(f"simulate: done, sent {sender.sent} ({invalid} invalid), {sender.failed} failed {sender.first_error}")
+    log(f"simulate: done, sent {sender.sent} ({invalid} invalid), {producer.failed} failed "
+        f"{producer.first_error}")
     return {"seed": seed, "sent": sender.sent, "seconds": round(time.monotonic() - began, 3),
-            "feeds": dict(sender.feeds), "labels": dict(sender.labels), "failed": sender.failed}
+            "feeds": dict(sender.feeds), "labels": dict(sender.labels), "failed": producer.failed}
 
 
-def _backfill(sim: Simulator, sender: _Sender, hours: float, rate: float, stop: threading.Event,
+def _backfill(sim: Simulator, sender: _Sender, hours: float, rate: float | None, stop: threading.Event,
               log: Callable[[str], None]) -> None:
-    rate = min(rate if rate > 0 else 20.0, _BACKFILL_MAX_EVENTS / (hours * 3600))
+    if rate is not None:
+        rate = min(rate if rate > 0 else 20.0, _BACKFILL_MAX_EVENTS / (hours * 3600))
     for batch in sim.backfill(time.time(), rate):
         sender.send(batch)
         if stop.is_set():
@@ -270,24 +374,31 @@ def _backfill(sim: Simulator, sender: _Sender, hours: float, rate: float, stop: 
     log(f"simulate: backfilled {hours:g} h, {sender.sent} messages")
 
 
-def _live(sim: Simulator, sender: _Sender, rate: float, duration: float | None,
+def _live(sim: Simulator, sender: _Sender, rate: float | None, duration: float | None,
           stop: threading.Event, log: Callable[[str], None]) -> None:
-    """Token bucket on the monotonic clock; a progress line every ~5 s."""
+    """The city each ~0.5 s, or (load mode) a token bucket on the monotonic clock; a
+    progress line every ~5 s (every ~60 s for the city)."""
     start = last = report = time.monotonic()
     tokens, sent_at_report = 0.0, sender.sent
+    every = _PROGRESS_EVERY_S if rate is not None else 60.0
     while not stop.is_set() and (duration is None or last - start < duration):
         now = time.monotonic()
-        tokens = min(tokens + (now - last) * rate, max(rate, 1.0)) if rate > 0 else 5000.0
-        last, n = now, int(tokens)
-        if n == 0:
-            stop.wait(min(0.05, (1 - tokens) / rate))
-            continue
-        sender.send(sim.next_batch(time.time(), n))
-        tokens -= n
-        if now - report >= _PROGRESS_EVERY_S:
+        if rate is None:
+            last = now
+            sender.send(sim.advance(time.time()))
+            stop.wait(0.5)
+        else:
+            tokens = min(tokens + (now - last) * rate, max(rate, 1.0)) if rate > 0 else 5000.0
+            last, n = now, int(tokens)
+            if n == 0:
+                stop.wait(min(0.05, (1 - tokens) / rate))
+                continue
+            sender.send(sim.next_batch(time.time(), n))
+            tokens -= n
+        if now - report >= every:
             invalid = sum(v for k, v in sender.labels.items() if k in INVALID_KINDS)
             speed = (sender.sent - sent_at_report) / (now - report)
-            log(f"simulate: sent {sender.sent} ({speed:.0f}/s), invalid {invalid}")
+            log(f"simulate: sent {sender.sent} ({speed:.1f}/s), invalid {invalid}")
             report, sent_at_report = now, sender.sent
 
 
