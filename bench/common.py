@@ -19,7 +19,7 @@ from marvec.contract import FEEDS
 from marvec.embedded import start_embedded_kafka, start_embedded_redis
 from marvec.settings import Settings
 from marvec.topics import ensure_topics
-from streams.simulate import Simulator
+from streams.sources.sim.simulate import Simulator
 
 
 @contextmanager

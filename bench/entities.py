@@ -24,7 +24,7 @@ import orjson
 import shapely
 from shapely.geometry import shape
 
-from streams import simdata as D
+from streams.sources.sim import data as D
 
 BOUNDARIES = Path("/work/shared/geodata/makassar_kecamatan_from_kelurahan.geojson")
 KELURAHAN = BOUNDARIES.with_name("makassar_kelurahan.geojson")

@@ -3,7 +3,7 @@
     python bench/latency.py [--markers 50] [--rate 2000] [--refresh-ms 1000]
 
 One ``marvec consume`` process folds a paced 2,000 events/s stream (a producer thread
-runs ``streams.simulate.Simulator`` at wall-clock time). Every ~2 s a marker is
+runs ``streams.sources.sim.simulate.Simulator`` at wall-clock time). Every ~2 s a marker is
 produced: a QRIS transactions report of Rp 100 T (``MARKER_IDR``), which lifts
 today's transaction amount by an unmistakable step. Three observers record when
 each step becomes visible:

@@ -44,8 +44,8 @@ from geodata import load_boundaries
 from marvec.contract import FEEDS
 from marvec.embedded import free_port
 from streams.decode import Record, decode_batch
-from streams.simulate import Simulator
 from streams.sink import RedisFold
+from streams.sources.sim.simulate import Simulator
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 DAY = 86400

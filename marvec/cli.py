@@ -41,16 +41,18 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="the whole stack on this machine (embedded broker/Redis if unset)")
     _add_web_args(up)
     up.add_argument("--no-simulate", action="store_true", help="do not run the feed simulator")
-    up.add_argument("--rate", type=float, default=20.0, help="simulated events per second (default 20)")
-    up.add_argument("--backfill-hours", type=float, default=6.0,
-                    help="hours of simulated history produced at start (default 6)")
+    up.add_argument("--rate", type=float, default=None,
+                    help="simulator load mode: events per second (default: the city in real time)")
+    up.add_argument("--backfill-hours", type=float, default=192.0,
+                    help="hours of simulated history produced at start (default 192: eight days, "
+                         "so that yesterday and seven days ago have data)")
     up.add_argument("--consumers", type=int, default=1, help="consumer processes (default 1)")
     sub.add_parser("consume", help="the consumers alone, against the configured Kafka and Redis")
     dash = sub.add_parser("dashboard", help="the web app alone")
     _add_web_args(dash)
     dash.add_argument("--workers", type=int, default=2, help="web worker processes (default 2)")
     sim = sub.add_parser("simulate", help="realistic synthetic Makassar events into Kafka")
-    from streams.simulate import add_simulate_arguments
+    from streams.sources.sim.simulate import add_simulate_arguments
 
     add_simulate_arguments(sim)
     from streams.sources.cli import add_source_arguments
@@ -168,7 +170,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         consume(settings)
     elif args.command == "simulate":
-        from streams.simulate import run_simulate
+        from streams.sources.sim.simulate import run_simulate
 
         sim_log = logging.getLogger("marvec.simulate")
         run_simulate(settings, rate=args.rate, duration=args.duration, seed=args.seed,

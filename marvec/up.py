@@ -126,8 +126,8 @@ def _spawn_all(stack: Stack, env: dict[str, str], args: argparse.Namespace) -> N
         url = env.get(f"MARVEC_{name.strip().upper()}_URL")
         stack.spawn(f"source-{name}", [*me, "source", name.strip(), *(["--url", url] if url else [])], env)
     if not args.no_simulate:
-        stack.spawn("simulator", [*me, "simulate", "--rate", str(args.rate),
-                                  "--backfill-hours", str(args.backfill_hours)], env)
+        rate = [] if args.rate is None else ["--rate", str(args.rate)]
+        stack.spawn("simulator", [*me, "simulate", *rate, "--backfill-hours", str(args.backfill_hours)], env)
 
 
 def up(settings: Settings, args: argparse.Namespace) -> int:

@@ -182,7 +182,7 @@ def live_stack(hours: float, rate: float, seed: int) -> Iterator[tuple[Any, Any]
     from dashboard.source import SnapshotSource
     from marvec.embedded import start_embedded_kafka, start_embedded_redis
     from marvec.topics import ensure_topics
-    from streams.simulate import Simulator
+    from streams.sources.sim.simulate import Simulator
 
     with tempfile.TemporaryDirectory(prefix="marvec-shots-") as run_dir, \
             start_embedded_kafka(None, Path(run_dir)) as kafka, start_embedded_redis(None, Path(run_dir)) as red:

@@ -19,10 +19,12 @@ import orjson
 import pytest
 
 from marvec.contract import (
+    CHANNELS,
     COMMODITIES,
     COMPLAINT_CATEGORIES,
     COMPLAINT_STATUSES,
     ECONOMY_KINDS,
+    FEEDS,
     HAZARDS,
     INCIDENT_STATUSES,
     MAX_FUTURE_SECONDS,
@@ -31,11 +33,13 @@ from marvec.contract import (
     SLA_SECONDS,
     UNITS,
 )
-from marvec.contract import (
-    LIVE_FEEDS as FEEDS,  # the simulator does not produce publicinfo yet
+from streams.sources.sim import data as simdata
+from streams.sources.sim.simulate import (
+    INVALID_KINDS,
+    SimMessage,
+    Simulator,
+    add_simulate_arguments,
 )
-from streams import simdata
-from streams.simulate import INVALID_KINDS, SimMessage, Simulator, add_simulate_arguments
 
 START = 1_768_000_000.0  # 2026-01-10 07:06 WITA: rainy season, morning
 GEODATA = Path(__file__).resolve().parents[1].parent / "shared" / "geodata"
@@ -122,6 +126,20 @@ class Checker:
             return None if ok else "schema"
         ok = (_text(obj.get("report_id"), 128) and _text(obj.get("merchant_category"), 64)
               and _int(obj.get("count"), 0) and _int(obj.get("amount_idr"), 0))
+        return (None if ok else "schema") or self._located(obj, False) or self._in_city(obj)
+
+    def _publicinfo(self, obj: dict[str, Any]) -> str | None:
+        if obj.get("kind") == "post":
+            ok = (_text(obj.get("opd"), 32) and obj.get("channel") in CHANNELS
+                  and _text(obj.get("post_id"), 128)
+                  and all(_int(obj[k], 0) for k in ("reach", "engagements") if k in obj))
+            return None if ok else "schema"
+        if obj.get("kind") != "survey":
+            return "schema"
+        counts = [obj.get(k) for k in ("aware", "want_to_know", "not_interested")]
+        ok = (_text(obj.get("survey_id"), 128) and _text(obj.get("topic"), 64)
+              and _int(obj.get("respondents"), 1) and all(_int(c, 0) for c in counts)
+              and sum(counts) == obj["respondents"])
         return (None if ok else "schema") or self._located(obj, False) or self._in_city(obj)
 
     def _disasters(self, obj: dict[str, Any]) -> str | None:
@@ -215,7 +233,7 @@ def test_every_valid_message_follows_the_contract(city: Any) -> None:
 
 def test_messages_are_keyed_by_their_entity() -> None:
     key_field = {"complaints": ("complaint_id",), "disasters": ("incident_id",),
-                 "economy": ("market", "report_id")}
+                 "economy": ("market", "report_id"), "publicinfo": ("post_id", "survey_id")}
     for _, msg in run(Simulator(2, START), seconds=300, rate=50):
         body = orjson.loads(msg.value)
         assert msg.key in [body.get(f) for f in key_field[msg.feed]]
@@ -257,19 +275,23 @@ def test_most_events_update_existing_entities_and_populations_stay_bounded() -> 
     complaints = bodies(stream, "complaints")
     new = sum(b["status"] == "received" for b in complaints)
     assert new < 0.45 * len(complaints)
-    assert 200 <= sim.complaints.active <= 800
+    # load mode: new complaints until 1,000 are open, then progress notes on open ones
+    # (a real lifecycle takes hours to days; the city alone keeps ~1,100 open)
+    assert 200 <= sim.complaints.active <= 1500
     assert 3 <= sim.disasters.active <= 40
     prices = sum(b["kind"] == "price" for b in bodies(stream, "economy"))
     assert prices > 0.4 * len(bodies(stream, "economy"))
 
 
 def test_feed_mix_over_a_day_is_about_45_45_10() -> None:
+    # at 5 events/s, not 2: the city's own ~16,000 a day (mostly QRIS reports) ride in the
+    # load and would tilt the mix towards economy at a lower rate
     sim = Simulator(6, START)
-    counts = Counter(m.feed for batch in sim.backfill(START + 86_400, rate=2.0) for m in batch)
+    counts = Counter(m.feed for batch in sim.backfill(START + 86_400, rate=5.0) for m in batch)
     total = sum(counts.values())
-    assert abs(total - 2 * 86_400) < 10
-    assert abs(counts["complaints"] / total - 0.45) < 0.02
-    assert abs(counts["economy"] / total - 0.45) < 0.02
+    assert abs(total - 5 * 86_400) < 50
+    assert abs(counts["complaints"] / total - 0.45) < 0.035
+    assert abs(counts["economy"] / total - 0.45) < 0.035
     assert abs(counts["disasters"] / total - 0.10) < 0.01
 
 
@@ -286,16 +308,20 @@ def test_the_backlog_has_open_and_overdue_complaints() -> None:
     open_ = [c for c in latest.values() if c["status"] in ("received", "assigned", "in_progress")]
     overdue = [c for c in open_ if datetime.fromisoformat(c["at"]).timestamp()
                + SLA_SECONDS[c["priority"]] < START]
-    assert len(open_) == sim.complaints.active > 100
+    assert len(open_) == sim.complaints.active > 500  # ~420 a day, open for a day or more
     assert 5 <= len(overdue) < 0.3 * len(open_)
-    assert sim.disasters.active >= 3
+    incidents = {orjson.loads(m.value)["incident_id"] for m in sim.history() if m.feed == "disasters"}
+    assert len(incidents) == sim.disasters.active  # a quiet morning may have none
 
 
 # --- invalid messages -------------------------------------------------------------------
 
 def test_invalid_messages_of_every_kind_carry_the_reason_the_consumer_will_give(city: Any) -> None:
     checker = Checker(city)
-    stream = run(Simulator(8, START, invalid_ratio=0.2), seconds=1000, rate=20)[-20_000:]
+    whole = run(Simulator(8, START, invalid_ratio=0.2), seconds=1000, rate=20)
+    for now, m in whole[:-20_000]:  # the checker must see what came before (originals of resends)
+        checker.verdict(m, now)
+    stream = whole[-20_000:]
     labels = Counter(m.label for _, m in stream)
     invalid = sum(labels[k] for k in INVALID_KINDS)
     assert abs(invalid / len(stream) - 0.2) < 0.02
@@ -436,7 +462,7 @@ def test_options_have_the_documented_defaults_and_check_the_ratio(
     add_simulate_arguments(parser)
     args = parser.parse_args([])
     assert (args.rate, args.duration, args.seed, args.invalid_ratio, args.backfill_hours) == (
-        20.0, None, None, 0.0, 0.0)
+        None, None, None, 0.0, 0.0)  # the city in real time
     args = parser.parse_args(["--rate", "500", "--duration", "3", "--seed", "7",
                               "--invalid-ratio", "0.05", "--backfill-hours", "6"])
     assert (args.rate, args.duration, args.seed, args.invalid_ratio, args.backfill_hours) == (
@@ -457,7 +483,7 @@ def test_a_bad_invalid_ratio_is_refused() -> None:
 def test_run_simulate_sends_every_feed_to_kafka(make_settings: Any) -> None:
     from helpers import read_topic
 
-    from streams.simulate import run_simulate
+    from streams.sources.sim.simulate import run_simulate
 
     settings = make_settings(partitions=1)
     lines: list[str] = []

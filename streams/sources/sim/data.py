@@ -162,19 +162,61 @@ class Commodity(NamedTuple):
     spikes_per_day: float
 
 
-# Volatility per DOMAIN.md (rice ~2%, oil ~8%, shallots ~18%, chillies 22-25%).
-# Spikes (+15..50%, halving in 3 h) are more frequent than in reality, so that a demo sees one.
+# Bases checked against DOMAIN.md ("typical Makassar prices": cabai rawit Rp 60-90k/kg,
+# bawang merah 30-40k, beras premium ~15k, eggs ~53k a tray of 30, i.e. ~28k/kg); the rest
+# from PIHPS' Makassar levels of 2024-2025. Daily volatility per DOMAIN.md (rice ~2%, oil ~8%,
+# shallots ~18%, chillies 22-25%). Spikes (+15..40%, halving in 12 h) are rare: a chilli or
+# shallot spike every week or two, the others a few times a year.
 COMMODITY_SPECS: Final = {
-    "beras": Commodity("kg", 14_500, 0.02, 0.2),
-    "gula_pasir": Commodity("kg", 18_000, 0.03, 0.2),
-    "minyak_goreng": Commodity("liter", 18_000, 0.08, 0.5),
-    "daging_ayam": Commodity("kg", 38_000, 0.06, 0.5),
-    "daging_sapi": Commodity("kg", 140_000, 0.03, 0.2),
-    "telur_ayam": Commodity("kg", 30_000, 0.05, 0.5),
-    "cabai_merah": Commodity("kg", 45_000, 0.22, 3.0),
-    "cabai_rawit": Commodity("kg", 55_000, 0.25, 3.5),
-    "bawang_merah": Commodity("kg", 40_000, 0.18, 2.0),
-    "bawang_putih": Commodity("kg", 42_000, 0.07, 0.5),
+    "beras": Commodity("kg", 15_000, 0.02, 0.01),
+    "gula_pasir": Commodity("kg", 18_000, 0.03, 0.01),
+    "minyak_goreng": Commodity("liter", 18_000, 0.08, 0.02),
+    "daging_ayam": Commodity("kg", 37_000, 0.06, 0.03),
+    "daging_sapi": Commodity("kg", 135_000, 0.03, 0.01),
+    "telur_ayam": Commodity("kg", 28_000, 0.05, 0.02),
+    "cabai_merah": Commodity("kg", 50_000, 0.22, 0.08),
+    "cabai_rawit": Commodity("kg", 70_000, 0.25, 0.1),
+    "bawang_merah": Commodity("kg", 35_000, 0.18, 0.06),
+    "bawang_putih": Commodity("kg", 40_000, 0.07, 0.02),
+}
+# A price collector's rounds at each market (WITA hour, +-25 min): every commodity each time.
+PRICE_ROUNDS: Final = (6.5, 10.0, 13.5)
+
+# Complaints a day over all channels: DOMAIN.md's call centre 112 alone takes 100-700
+# calls a day, most of them emergencies that are not complaints; LAPOR!, the apps, social
+# media and walk-ins add the rest. 420 a day (~150,000 a year) for 1.48 million people.
+COMPLAINTS_PER_DAY: Final = 420.0
+# Median hours from received to resolved by priority (lognormal, sigma 0.8), before the
+# agency's pace and office hours; the contract's due times are 24 h, 3, 7 and 14 days.
+RESOLVE_MEDIAN_H: Final = {"urgent": 3.0, "high": 10.0, "normal": 30.0, "low": 80.0}
+REJECT_MEDIAN_H: Final = 20.0
+# How slow each agency is against the median (1 = typical): the emergency services are
+# quick, the civil registry (KTP-el, KK) chronically late (DOMAIN.md: "sudah 2 bulan").
+OPD_PACE: Final = {
+    "DAMKAR": 0.4, "BPBD": 0.6, "DINKES": 0.6, "PLN": 0.7, "DLH": 0.8, "SATPOLPP": 0.9,
+    "PDAM": 1.0, "DISHUB": 1.1, "DPU": 1.4, "DISDIK": 1.5, "DINSOS": 1.8, "DUKCAPIL": 4.0,
+}
+# Agencies that act round the clock; the others work 08-17 WITA.
+ROUND_THE_CLOCK: Final = frozenset({"DAMKAR", "BPBD", "PLN", "PDAM"})
+
+# Public information (contract section 7): posts a day per channel over all OPDs, the
+# median final reach of a post, and who posts (DISKOMINFO runs the city's own accounts).
+POSTS_PER_DAY: Final = {"instagram": 8.0, "facebook": 6.0, "tiktok": 3.0, "x": 3.0,
+                        "youtube": 0.5, "website": 4.0, "other": 1.0}
+REACH_MEDIAN: Final = {"instagram": 4_000, "facebook": 2_500, "tiktok": 9_000, "x": 600,
+                       "youtube": 1_500, "website": 900, "other": 300}
+POSTING_OPDS: Final = {
+    "DISKOMINFO": 6.0, "DINKES": 1.5, "DLH": 1.2, "BPBD": 1.0, "DISHUB": 1.0, "DPU": 0.8,
+    "SATPOLPP": 0.6, "DISDIK": 0.8, "DINSOS": 0.5, "DUKCAPIL": 0.4, "PDAM": 0.5, "DAMKAR": 0.4,
+}
+# Awareness surveys: rounds a day (each covers every kecamatan), topics with their weight
+# and (aware, want_to_know, not_interested) shares; Makaverse's are the city's own 2022
+# figures (DOMAIN.md: 8% / 56% / 36%), the others invented around them.
+SURVEY_ROUNDS_PER_DAY: Final = 0.4
+SURVEY_TOPICS: Final = {
+    "makaverse": (2.0, (0.08, 0.56, 0.36)),
+    "lontara_plus": (1.0, (0.22, 0.48, 0.30)),
+    "sampah_terpilah": (1.0, (0.35, 0.40, 0.25)),
 }
 
 CHANNELS: Final = {"lapor": 0.34, "call112": 0.18, "anrong": 0.22, "sosmed": 0.16, "walkin": 0.10}
@@ -253,7 +295,19 @@ STATUS_TEXTS: Final = {
                  "Data laporan tidak lengkap, silakan lapor ulang."),
 }
 
-# Hazard mix per season (DOMAIN.md): floods Nov-Mar, fires and wind all year.
+# Incidents a day by hazard and season (DOMAIN.md: floods Nov-Mar, fires and wind all
+# year; house fires about one a day in a city this size). Floods come with storms
+# (``STORMS_PER_DAY``), extreme weather, wind and fallen trees more often during one.
+HAZARDS_PER_DAY: Final = {
+    "rainy": {"fire": 0.8, "tidal_flood": 0.25, "strong_wind": 0.3, "tree_fall": 1.0,
+              "extreme_weather": 0.15, "earthquake": 0.25, "building_collapse": 0.05,
+              "landslide": 0.02, "other": 0.2, "flood": 0.6},
+    "dry": {"fire": 1.4, "tidal_flood": 0.2, "strong_wind": 0.2, "tree_fall": 0.2,
+            "extreme_weather": 0.03, "earthquake": 0.25, "building_collapse": 0.05,
+            "landslide": 0.01, "other": 0.2, "flood": 0.02},
+}
+STORMS_PER_DAY: Final = {"rainy": 0.4, "dry": 0.03}
+# Hazard mix per season, for the load mode's extra incidents.
 HAZARD_WEIGHTS: Final = {
     "rainy": {"flood": 0.40, "tidal_flood": 0.10, "fire": 0.17, "strong_wind": 0.08,
               "tree_fall": 0.10, "extreme_weather": 0.06, "earthquake": 0.03,
