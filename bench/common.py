@@ -75,7 +75,8 @@ sys.exit(main(["consume"]))
 
 
 def consume_process(settings: Settings, redis_url: str, db: int = 0,
-                    fetch_max_wait_ms: int | None = None, boundaries: Path | None = None) -> subprocess.Popen:
+                    fetch_max_wait_ms: int | None = None, boundaries: Path | None = None,
+                    extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """A real ``marvec consume`` process against ``settings``' topics.
 
     ``fetch_max_wait_ms``: a what-if run of the same command with the Kafka consumer's
@@ -87,6 +88,7 @@ def consume_process(settings: Settings, redis_url: str, db: int = 0,
            "MARVEC_KAFKA_SESSION_TIMEOUT_MS": "6000",
            **{f"MARVEC_TOPIC_{f.upper()}": t for f, t in settings.topics.items()},
            "MARVEC_TOPIC_DEADLETTER": settings.topic_deadletter}
+    env.update(extra_env or {})
     if boundaries is not None:
         env["MARVEC_BOUNDARIES"] = str(boundaries)
     if fetch_max_wait_ms is not None:
