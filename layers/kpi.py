@@ -103,8 +103,11 @@ def sparkline_values(snapshot: Snapshot | None, names: tuple[str, ...]) -> list[
     return []
 
 
-def _value(snapshot: Snapshot, key: str) -> float:
+def _value(snapshot: Snapshot, key: str) -> float | None:
     if key == "economy.price_alerts":
+        # Unknown, not 0, while no staple has a price seven days ago (contract 3).
+        if not any(p.change_7d_pct is not None for p in snapshot.economy.prices.values()):
+            return None
         return float(len(price_alerts(snapshot)))
     return float(snapshot.kpis()[key])
 
@@ -123,7 +126,7 @@ def kpi_view(spec: KpiSpec, snapshot: Snapshot | None, fresh: Freshness) -> KpiV
     if snapshot is None:
         return KpiView(spec, None, None, "ok", [], True, status.since, [])
     value = _value(snapshot, spec.key)
-    lvl = level(value, spec.warn, spec.alert)
+    lvl = "ok" if value is None else level(value, spec.warn, spec.alert)
     if spec.key == "disasters.active" and crisis_incidents(snapshot):
         lvl = "alert"
     return KpiView(

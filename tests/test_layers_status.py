@@ -169,3 +169,13 @@ def test_sparkline_prefers_hourly_series_and_scales_bars(snap):
     assert [b.style["height"] for b in bars] == ["2%", "50%", "100%"]
     assert sparkline([]).className == "spark empty"
     assert sparkline_values(snap, ("no.such.series",)) == []
+
+
+def test_price_spikes_unknown_without_a_price_seven_days_ago(snap):
+    """No staple has a price a week ago: the tile says "–", not 0 (contract 3)."""
+    prices = {c: p.model_copy(update={"change_7d_pct": None}) for c, p in snap.economy.prices.items()}
+    fresh_stack = snap.model_copy(update={"economy": snap.economy.model_copy(update={"prices": prices})})
+    view = kpi_view(KPI_BY_KEY["economy.price_alerts"], fresh_stack, freshness(fresh_stack, True, NOW, 300))
+    assert view.value is None
+    assert view.level == "ok"
+    assert "–" in text_of(kpi_tile(view, TR))
