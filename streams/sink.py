@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -90,12 +91,19 @@ def refusal(exc: redis.exceptions.ResponseError) -> WritesRefused | None:
     for cls, cause in _REFUSAL_CLASSES:  # redis-py strips these codes off the message
         if isinstance(exc, cls):
             return WritesRefused(cause, f"{_CODE[cause]} {text.split('script:', 1)[0].strip()}"[:240])
-    # a pipeline's error reads "Command # 3 (HGETALL mv:c:id:x) of pipeline caused error: ..."
+    # a pipeline's error reads "Command # 3 (HGETALL mv:c:id:x) of pipeline caused error: ...";
+    # a write refused inside a script, on Redis 7: "Error running script (call to f_...):
+    # @user_script:125: @user_script: 125: -OOM command not allowed ..."
     head = text.rsplit("caused error: ", 1)[-1]
-    code = REFUSALS.get(head.split(" ", 1)[0].upper())
-    if code is None:
-        return None
-    return WritesRefused(code, text.split("script:", 1)[0].strip()[:240])
+    for m in _CODE_AT.finditer(head):
+        code = REFUSALS.get(m.group(1))
+        if code is not None:
+            return WritesRefused(code, head[m.start(1):].split(" script:", 1)[0].strip()[:240])
+    return None
+
+
+_CODE_AT = re.compile(r"(?:^|:\s|\s-)([A-Z]{3,12})\b")
+"""An error code where Redis puts one: first, after ": ", or as "-CODE" inside a script error."""
 
 
 @dataclass(frozen=True, slots=True)
