@@ -108,7 +108,7 @@ def _incident(iid: str, status: str, severity: int) -> bytes:
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     return orjson.dumps({"event_id": f"{iid}-{status}-{uuid.uuid4().hex[:6]}", "occurred_at": now,
                          "source": "bpbd", "incident_id": iid, "status": status, "hazard": "flood",
-                         "severity": severity, "kecamatan": "Tallo"})
+                         "severity": severity, "location": {"lat": -5.1435, "lon": 119.4075}})
 
 
 def webhook_latency(bootstrap: str, redis_url: str, markers: int, rate: float) -> dict[str, Any]:
