@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 import flask
@@ -24,7 +23,7 @@ from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS, SLOW_FEED_STALE_SECONDS
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
-from marvec.timeutil import iso
+from marvec.timeutil import iso, parse_iso
 from marvec.writable import WriteProbe
 from streams.clock import clock_health
 
@@ -183,11 +182,11 @@ def feed_health(snap: Snapshot | None, feed: str, stale_after_s: float, now: flo
     last_event = stats.last_event_at if stats else None
     last_applied = stats.last_applied_at if stats else None
     silent: float | None = None
-    applied_ts = _parse_ts(last_applied)
+    applied_ts = parse_iso(last_applied)
     if applied_ts is not None:
         silent = round(max(0.0, now - applied_ts), 1)
     elif stats is not None and stats.silent_for_s is not None and snap is not None:
-        generated = _parse_ts(snap.generated_at) or now
+        generated = parse_iso(snap.generated_at) or now
         silent = round(stats.silent_for_s + max(0.0, now - generated), 1)
     return {
         "last_event_at": last_event,
@@ -203,15 +202,6 @@ def _feed_names(snap: Snapshot | None) -> list[str]:
     if snap is not None:
         names += [name for name in snap.feeds if name not in names]
     return names
-
-
-def _parse_ts(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).timestamp()
-    except ValueError:
-        return None
 
 
 BODY_LIMITS = (("/login", 16 * 1024), ("/api/v1/events/", 1024 * 1024),

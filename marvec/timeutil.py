@@ -27,6 +27,17 @@ def iso(ts: float) -> str:
     return f"{base[:19]}.{micros:06d}".rstrip("0") + base[19:]
 
 
+def parse_iso(value: str | None) -> float | None:
+    """An RFC 3339 time as written by ``iso`` (or any ISO 8601 with an offset) as Unix
+    time; None for None, empty or unreadable text."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
 def day_start(ts: float) -> float:
     """Unix time of 00:00 WITA on the day of ``ts``."""
     d = datetime.fromtimestamp(ts, WITA)

@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from marvec.alerts.rules import Rule
 from marvec.contract import LIVE_FEEDS
 from marvec.snapshot import Snapshot
-from marvec.timeutil import iso
+from marvec.timeutil import iso, parse_iso
 
 __all__ = ["KEEP_RESOLVED_S", "Step", "fingerprint", "step", "summary", "values"]
 
@@ -31,15 +30,6 @@ Names = Callable[[str, str, str], str]
 
 def _plain(_lang: str, _label: str, value: str) -> str:
     return value
-
-
-def _ts(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
 
 
 def values(snap: Snapshot, measure: str, now: float) -> Iterable[tuple[dict[str, str], float]]:
@@ -58,7 +48,7 @@ def values(snap: Snapshot, measure: str, now: float) -> Iterable[tuple[dict[str,
     elif measure == "disasters.affected_people":
         yield {}, float(d.affected_people)
     elif measure == "feed.silent_s":
-        generated = _ts(snap.generated_at) or now
+        generated = parse_iso(snap.generated_at) or now
         for feed in LIVE_FEEDS:
             stats = snap.feeds.get(feed)
             if stats is not None and stats.silent_for_s is not None:  # never heard: unknown
@@ -145,6 +135,6 @@ def step(states: dict[str, dict[str, Any]], rules: list[Rule], snap: Snapshot, n
             new = {**old, "status": "resolved", "ends_at": iso(now)}
             changes[fp] = new
             transitions.append(new)
-        elif old["status"] == "resolved" and now - (_ts(old.get("ends_at")) or now) > KEEP_RESOLVED_S:
+        elif old["status"] == "resolved" and now - (parse_iso(old.get("ends_at")) or now) > KEEP_RESOLVED_S:
             changes[fp] = None
     return Step(changes, transitions)
