@@ -102,3 +102,6 @@ def test_build_wsgi_app_wires_settings_boundaries_source_and_screens(redis_clien
     assert health.status_code == 200 and health.get_json()["redis_ok"] is True
     assert client.get("/api/v1/snapshot").get_json()["kecamatan"] == list(load_boundaries(None).names)
     assert client.get("/wall").status_code == 200
+    loop = server.extensions["marvec_alerts"]
+    assert loop.service is not None, "the worker joined alert evaluation on its first request"
+    loop.service.stop()  # it would otherwise go on evaluating against the session's Redis
