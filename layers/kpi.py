@@ -92,14 +92,16 @@ def price_alerts(snapshot: Snapshot | None, pct: float = PRICE_ALERT_PCT) -> lis
     return sorted(up, key=lambda cp: -(cp[1].change_7d_pct or 0))
 
 
-def sparkline_values(snapshot: Snapshot | None, names: tuple[str, ...]) -> list[float]:
-    """The first trend series present: per hour (24 h) preferred, else per minute."""
+def sparkline_values(snapshot: Snapshot | None, names: tuple[str, ...]) -> list[float | None]:
+    """The first trend series with a known value: per hour (24 h) preferred, else per
+    minute. ``None`` marks a bucket before the data began (drawn as unknown, not as 0)."""
     if snapshot is None:
         return []
     for table in (snapshot.trends.hours, snapshot.trends.minutes):
         for name in names:
-            if table.get(name):
-                return [float(v) for v in table[name]]
+            series = table.get(name)
+            if series and any(v is not None for v in series):
+                return [None if v is None else float(v) for v in series]
     return []
 
 

@@ -24,18 +24,22 @@ PCT_SHOWN_BELOW = 100.0
 a doubling the absolute change says it, and the line must leave room for "vs kemarin"."""
 
 
-def sparkline(values: Sequence[float], bars: int = 24, filling: bool = False) -> html.Div:
+def sparkline(values: Sequence[float | None], bars: int = 24, filling: bool = False) -> html.Div:
     """The last ``bars`` values as CSS bars (height in % of the largest); empty when none.
 
-    ``filling``: the newest bar is a bucket still filling up (this hour's count so far),
-    drawn as an outline so ten minutes into the hour does not read as a collapse.
+    ``None`` (a bucket before the data began) is a dotted baseline, class ``unknown``: not
+    a bar of zero. ``filling``: the newest bar is a bucket still filling up (this hour's
+    count so far), drawn as an outline so ten minutes into the hour does not read as a
+    collapse.
     """
     shown = list(values)[-bars:]
-    top = max(shown, default=0)
+    top = max((v for v in shown if v is not None), default=0)
     # Bare divs (styled as ``.spark > div``): 24 bars x 9 tiles go over the wire on change.
-    children = [html.Div(style={"height": f"{_height(v, top)}%"}) for v in shown]
-    if filling and children:
-        children[-1] = html.Div(style={"height": f"{_height(shown[-1], top)}%"}, className="filling")
+    children = [html.Div(className="unknown") if v is None else html.Div(style={"height": f"{_height(v, top)}%"})
+                for v in shown]
+    last = shown[-1] if shown else None
+    if filling and last is not None:
+        children[-1] = html.Div(style={"height": f"{_height(last, top)}%"}, className="filling")
     return html.Div(children, className="spark" if shown else "spark empty", role="presentation")
 
 

@@ -18,6 +18,9 @@ class FeedStats(_Model):
     accepted: int = 0
     rejected: int = 0
     duplicates: int = 0
+    first_event_at: str | None = None
+    """Event time of the oldest accepted event: the feed has data from then on (before it,
+    Marvec does not know; trends and comparisons treat that time as unknown, not zero)."""
     last_event_at: str | None = None
     """Event time (``occurred_at``) of the newest accepted event."""
     last_applied_at: str | None = None
@@ -153,13 +156,14 @@ class Trends(_Model):
     ``minute_starts``/``hour_starts`` are RFC 3339 bucket starts, oldest first; each
     series has one value per bucket. Flow series count events whose event time falls in
     the bucket; gauge series (``*.open``, ``*.active``...) are the last value sampled in it
-    (carried forward when nothing was sampled).
+    (carried forward when nothing was sampled). A bucket before the series had data (the
+    feed's ``first_event_at``, the first gauge sample) is ``null``: unknown, not zero.
     """
 
     minute_starts: list[str] = Field(default_factory=list)
     hour_starts: list[str] = Field(default_factory=list)
-    minutes: dict[str, list[float]] = Field(default_factory=dict)
-    hours: dict[str, list[float]] = Field(default_factory=dict)
+    minutes: dict[str, list[float | None]] = Field(default_factory=dict)
+    hours: dict[str, list[float | None]] = Field(default_factory=dict)
 
 
 class TickerItem(_Model):

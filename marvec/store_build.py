@@ -81,7 +81,8 @@ def _feeds(raw: list[Any], now: float) -> dict[str, FeedStats]:
         applied = _opt_float(d.get("last_applied_ts"))
         out[name] = FeedStats(
             accepted=_int(d, "accepted"), rejected=_int(d, "rejected"),
-            duplicates=_int(d, "duplicates"), last_event_at=_iso(d.get("last_event_ts")),
+            duplicates=_int(d, "duplicates"), first_event_at=_iso(d.get("first_event_ts")),
+            last_event_at=_iso(d.get("last_event_ts")),
             last_applied_at=_iso(applied),
             silent_for_s=None if applied is None else round(max(0.0, now - applied), 1),
         )
@@ -250,29 +251,74 @@ def _publicinfo(raw: dict[str, Any]) -> PublicInfo:
                       awareness=aware)
 
 
-def _series(buckets: list[Any], fields: dict[str, str], carry: bool) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {name: [] for name in fields.values()}
+# The feed each series counts; a bucket that ends before the feed's first event is unknown.
+SERIES_FEED = {"complaints": "complaints", "economy": "economy", "disasters": "disasters",
+               "c:": "complaints", "e:": "economy", "d:": "disasters"}
+
+
+def data_since(raw: dict[str, Any]) -> tuple[dict[str, float | None], bool]:
+    """Feed -> event time of its oldest accepted event (``None``: no data yet), and whether
+    the store predates ``first_event_ts`` (data, but no feed knows when it began: then the
+    older rules apply until ``marvec rebuild``)."""
+    out: dict[str, float | None] = {}
+    accepted = False
+    for name, flat in zip(FEEDS, raw["feeds"], strict=True):
+        d = pairs(flat)
+        out[name] = _opt_float(d.get("first_event_ts"))
+        accepted = accepted or _int(d, "accepted") > 0
+    return out, accepted and not any(v is not None for v in out.values())
+
+
+def _feed_of(field: str) -> str:
+    return SERIES_FEED.get(field) or SERIES_FEED.get(field[:2], "")
+
+
+def _flows(buckets: list[Any], starts: list[int], width: int,
+           since: dict[str, float | None], legacy: bool) -> dict[str, list[float | None]]:
+    """Counts per bucket; ``None`` for a bucket that ended before its feed had data."""
+    out: dict[str, list[float | None]] = {name: [] for name in FLOW_SERIES.values()}
+    for start, flat in zip(starts, buckets, strict=True):
+        d = pairs(flat)
+        for f, name in FLOW_SERIES.items():
+            first = since.get(_feed_of(f))
+            if f in d:
+                out[name].append(float(d[f]))
+            elif legacy:
+                out[name].append(0.0)  # a store from before first_event_ts: as it was
+            elif first is None or (start + 1) * width <= first:
+                out[name].append(None)
+            else:
+                out[name].append(0.0)
+    return out
+
+
+def _gauges(buckets: list[Any]) -> dict[str, list[float | None]]:
+    """Last sample per bucket, carried forward; ``None`` until the first sample."""
+    out: dict[str, list[float | None]] = {name: [] for name in GAUGE_SERIES.values()}
     for flat in buckets:
         d = pairs(flat)
-        for f, name in fields.items():
+        for f, name in GAUGE_SERIES.items():
             if f in d:
                 out[name].append(float(d[f]))
             else:
-                out[name].append(out[name][-1] if carry and out[name] else 0.0)
+                out[name].append(out[name][-1] if out[name] else None)
     return out
 
 
 def _trends(raw: dict[str, Any], req: dict[str, Any]) -> Trends:
-    minutes = _series(raw["minutes"], FLOW_SERIES, carry=False)
-    minutes |= _series(raw["g_minutes"][:60], GAUGE_SERIES, carry=True)
-    hours = _series(raw["hours"][-24:], FLOW_SERIES, carry=False)
-    hours |= _series(raw["g_hours"][-24:], GAUGE_SERIES, carry=True)
+    since, legacy = data_since(raw)
+    minutes = _flows(raw["minutes"], req["minutes"], 60, since, legacy) | _gauges(raw["g_minutes"][:60])
+    hours = (_flows(raw["hours"][-24:], req["hours"][-24:], 3600, since, legacy)
+             | _gauges(raw["g_hours"][-24:]))
     return Trends(minute_starts=[iso(m * 60) for m in req["minutes"]],
                   hour_starts=[iso(h * 3600) for h in req["hours"][-24:]],
                   minutes=minutes, hours=hours)
 
 
 def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
+    """KPI values at this time yesterday, only where Marvec knows them: a gauge sampled
+    then, or a day's flow whose feed had data before yesterday began (the same hours
+    compared, all of them covered). Anything else is left out: shown as "–"."""
     now = req["now"]
     out: dict[str, float] = {}
     gauge: dict[str, str] = {}
@@ -280,26 +326,29 @@ def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
         gauge |= pairs(flat)
     if not gauge:
         gauge = pairs(raw["g_hours"][23]) if len(raw["g_hours"]) > 23 else {}
-    names = {"c:open": "complaints.open", "c:overdue": "complaints.overdue",
-             "d:active": "disasters.active", "d:affected": "disasters.affected_people",
-             "d:displaced": "disasters.displaced"}
-    for src, dst in names.items():
+    for src, dst in GAUGE_SERIES.items():
         if src in gauge:
             out[dst] = float(gauge[src])
     start_h = int(day_start(now - 86400) // 3600)
     end_h = int((now - 86400) // 3600)
     flows = {"c:received": "complaints.received_today", "c:resolved": "complaints.resolved_today",
              "e:tx_count": "economy.tx_count_today", "e:tx_amount": "economy.tx_amount_today"}
+    since, legacy = data_since(raw)
     sums = dict.fromkeys(flows.values(), 0.0)
-    covered = False  # only when the data reaches back before yesterday began
+    legacy_covered = False  # a store without first_event_ts: data reaching back before yesterday
     for h, flat in zip(req["hours"], raw["hours"], strict=True):
         d = pairs(flat)
-        covered = covered or (h < start_h and bool(d))
+        legacy_covered = legacy_covered or (h < start_h and bool(d))
         if start_h <= h <= end_h:
             for src, v in d.items():
                 if src in flows:
                     sums[flows[src]] += float(v)
-    return out | sums if covered else out
+    for src, dst in flows.items():
+        first = since.get(_feed_of(src))
+        covered = first <= start_h * 3600 if first is not None else legacy and legacy_covered
+        if covered:
+            out[dst] = sums[dst]
+    return out
 
 
 def _ticker(raw: dict[str, Any]) -> list[TickerItem]:

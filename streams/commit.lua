@@ -14,7 +14,7 @@
 --   Redis argument per word): an array of
 --   1 {partition, applied offset as read or ''}...  2 {entity key, version as read or ''}...
 --   3 {hash key, field, value as read or ''}...     4 {seen key, {event ids that must be absent}}...
---   5 {feed key, newest occurred_at}...             6 {hash key, field, increment}... (counters;
+--   5 {feed key, newest occurred_at, oldest}...             6 {hash key, field, increment}... (counters;
 --   one that would pass 64 bits is left as it is and counted)   7 {command words}...
 --   then the commands whose words are bytes (dead letters: a message's original bytes,
 --   which MessagePack's str cannot carry): n, then n words, to the end.
@@ -136,6 +136,8 @@ end
 for _, f in ipairs(P[5]) do
   local cur = tonumber(redis.call('HGET', f[1], 'last_event_ts'))
   if cur == nil or tonumber(f[2]) > cur then redis.call('HSET', f[1], 'last_event_ts', f[2]) end
+  local first = tonumber(redis.call('HGET', f[1], 'first_event_ts'))
+  if first == nil or tonumber(f[3]) < first then redis.call('HSET', f[1], 'first_event_ts', f[3]) end
   redis.call('HSET', f[1], 'last_applied_ts', ARGV[2])
 end
 

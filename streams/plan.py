@@ -115,6 +115,9 @@ class Plan:
     """Guard: seen-set key -> event ids that must still be absent."""
     feed_last: dict[str, float] = field(default_factory=dict)
     """Feed key -> newest ``occurred_at`` accepted (kept only if newer than stored)."""
+    feed_first: dict[str, float] = field(default_factory=dict)
+    """Feed key -> oldest ``occurred_at`` accepted (kept only if older than stored): from
+    when the feed has data, so that hours before it read as unknown, not as zero."""
     gauges: bool = False
     accepted: int = 0
     duplicates: int = 0
@@ -358,6 +361,8 @@ class Planner:
         self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
         if t > self.plan.feed_last.get(fk, -math.inf):
             self.plan.feed_last[fk] = t
+        if t < self.plan.feed_first.get(fk, math.inf):
+            self.plan.feed_first[fk] = t
         self.plan.accepted += 1
 
     # -- the writes ---------------------------------------------------------------------

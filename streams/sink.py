@@ -211,7 +211,7 @@ class RedisFold:
         args.insert(5, msgspec.msgpack.encode((
             [(tp, "" if o is None else str(o)) for tp, o in plan.offsets.items()],
             plan.entities, plan.cells, list(plan.unseen.items()),
-            [(fk, fmt(t)) for fk, t in plan.feed_last.items()],
+            [(fk, fmt(t), fmt(plan.feed_first[fk])) for fk, t in plan.feed_last.items()],
             [cmd[1:] for cmd in plan.checked], plain)))
         try:
             res = self._script(keys=keys, args=args)

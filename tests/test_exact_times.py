@@ -76,3 +76,21 @@ def test_two_status_events_in_one_second_keep_the_newer_fraction_even_when_it_ar
                               "occurred_at": iso(sec + 0.5)}),
     ], now)
     assert redis_client.hget("mv:c:id:C-8", "st") == b"assigned"
+
+
+def test_each_feed_remembers_when_its_data_began_across_batches(redis_client):
+    now = time.time()
+    base = float(int(now) - 7200)
+    _apply(redis_client, [
+        ("complaints", 0, 0, {**complaint("C-10", "received", 0), "occurred_at": iso(base + 60.5)}),
+        ("complaints", 0, 1, {**complaint("C-11", "received", 0), "occurred_at": iso(base + 0.25)}),
+    ], now)
+    assert snap(redis_client, now).feeds["complaints"].first_event_at == iso(base + 0.25)
+    # A later batch with an older event moves it back; a newer one leaves it.
+    _apply(redis_client, [
+        ("complaints", 0, 2, {**complaint("C-12", "received", 0), "occurred_at": iso(base + 900)}),
+        ("complaints", 1, 0, {**complaint("C-13", "received", 0), "occurred_at": iso(base - 30)}),
+    ], now)
+    s = snap(redis_client, now)
+    assert s.feeds["complaints"].first_event_at == iso(base - 30)
+    assert s.feeds["economy"].first_event_at is None  # no data: unknown

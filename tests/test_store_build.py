@@ -53,25 +53,67 @@ def test_the_day_on_day_change_compares_with_yesterdays_median():
     assert p.change_7d_pct is None
 
 
-def test_yesterday_flows_are_given_only_when_the_data_reaches_back_before_yesterday():
-    req = read_request(NOW)
+def with_feeds(raw: dict[str, Any], first: dict[str, float]) -> dict[str, Any]:
+    """``raw`` whose feeds accepted data from ``first[feed]`` on (event time)."""
+    raw["feeds"] = [["accepted", "5", "first_event_ts", repr(first[f])] if f in first else []
+                    for f in FEEDS]
+    return raw
+
+
+def fill_yesterday(raw: dict[str, Any], req: dict[str, Any]) -> int:
+    """4 complaints and Rp 1,000 in every hour of yesterday up to this time; the hours."""
     start_h = int(day_start(NOW - 86400) // 3600)
-    raw = empty_raw(req)
     for idx, h in enumerate(req["hours"]):
         if start_h <= h <= int((NOW - 86400) // 3600):
             raw["hours"][idx] = ["c:received", "4", "e:tx_amount", "1000"]
-    s = build_snapshot(raw, req, [])
-    assert "complaints.received_today" not in s.yesterday  # history starts yesterday: unknown
-    raw["hours"][req["hours"].index(start_h - 1)] = ["complaints", "1"]
-    s = build_snapshot(raw, req, [])
-    hours = int((NOW - 86400) // 3600) - start_h + 1
+    return int((NOW - 86400) // 3600) - start_h + 1
+
+
+def test_yesterday_flows_are_given_only_when_the_feed_had_data_before_yesterday_began():
+    req = read_request(NOW)
+    yesterday = day_start(NOW - 86400)
+    raw = empty_raw(req)
+    hours = fill_yesterday(raw, req)
+    # The stack started yesterday at 01:00: yesterday's count so far misses an hour.
+    s = build_snapshot(with_feeds(raw, {"complaints": yesterday + 3600, "economy": yesterday - 60}), req, [])
+    assert "complaints.received_today" not in s.yesterday  # partial yesterday: unknown ("–")
+    assert s.yesterday["economy.tx_amount_today"] == 1000 * hours  # economy began before: known
+    s = build_snapshot(with_feeds(raw, {"complaints": yesterday, "economy": yesterday}), req, [])
     assert s.yesterday["complaints.received_today"] == 4 * hours
-    assert s.yesterday["economy.tx_amount_today"] == 1000 * hours
+    # A fresh stack: no feed has data before today.
+    s = build_snapshot(with_feeds(empty_raw(req), {"complaints": NOW - 600}), req, [])
+    assert not {"complaints.received_today", "economy.tx_amount_today"} & set(s.yesterday)
+
+
+def test_a_store_from_before_first_event_ts_keeps_the_older_rule():
+    req = read_request(NOW)
+    start_h = int(day_start(NOW - 86400) // 3600)
+    raw = empty_raw(req)
+    hours = fill_yesterday(raw, req)
+    raw["feeds"] = [["accepted", "5"] for _ in FEEDS]  # data, but no first_event_ts
+    assert "complaints.received_today" not in build_snapshot(raw, req, []).yesterday
+    raw["hours"][req["hours"].index(start_h - 1)] = ["complaints", "1"]  # data before yesterday
+    assert build_snapshot(raw, req, []).yesterday["complaints.received_today"] == 4 * hours
+
+
+def test_hours_before_the_data_began_are_unknown_not_zero():
+    req = read_request(NOW)
+    raw = empty_raw(req)
+    h_now = int(NOW // 3600)
+    raw["hours"][-1] = ["c:received", "9", "complaints", "9"]
+    raw["g_hours"][-2] = ["c:open", "40"]
+    s = build_snapshot(with_feeds(raw, {"complaints": (h_now - 2) * 3600 + 1800}), req, [])
+    received = s.trends.hours["complaints.received"]
+    assert received[-1] == 9 and received[-2] == 0 and received[-3] == 0  # covered, quiet: 0
+    assert received[:-3] == [None] * 21  # ended before the first complaint: unknown
+    assert s.trends.hours["complaints.open"][-3:] == [None, 40, 40]  # no sample yet, then carried
+    assert s.trends.hours["economy.tx_count"] == [None] * 24  # a feed without data: unknown
+    assert s.feeds["complaints"].first_event_at is not None
 
 
 def test_gauge_series_carry_forward_and_flow_series_do_not():
     req = read_request(NOW)
-    raw = empty_raw(req)
+    raw = with_feeds(empty_raw(req), {"complaints": req["minutes"][0] * 60})
     raw["g_minutes"][0] = ["c:open", "7"]
     raw["minutes"][0] = ["complaints", "3"]
     s = build_snapshot(raw, req, [])
