@@ -53,28 +53,24 @@ def fmt_idr(value: float | None, lang: str = "id") -> str:
     return f"Rp {fmt_int(value, lang)}"
 
 
-def fmt_idr_short(value: float | None, lang: str = "id") -> str:
-    """Short rupiah for tiles: ``1234567`` -> ``Rp 1,2 jt``; ``3.4e9`` -> ``Rp 3,4 M``.
+def fmt_price(value: float | None, unit: str | None, lang: str = "id") -> str:
+    """A staple's price with what it is per: ``Rp 14.200/kg``, ``Rp 18.500/liter``."""
+    if value is None:
+        return DASH
+    return f"{fmt_idr(value, lang)}/{unit}" if unit else fmt_idr(value, lang)
 
-    Below a thousand the full amount is shown. One decimal, dropped when it is zero
-    (``Rp 2 jt``), and never rounded up into the next unit's territory silently:
-    ``999.960`` becomes ``Rp 1 jt``, not ``Rp 1.000 rb``.
+
+def fmt_idr_short(value: float | None, lang: str = "id") -> str:
+    """Short rupiah for tiles and sheets: ``fmt_idr_compact`` with ``Rp`` in front.
+
+    One rule per magnitude everywhere (three significant digits): ``5_660_000_000`` is
+    ``Rp 5,66 M`` on the wall's tile, on the mayor's sheet and (without ``Rp``) on the
+    map; ``1_234_567`` is ``Rp 1,23 jt``.
     """
     if value is None:
         return DASH
     sign = "-" if value < 0 else ""
-    amount = abs(value)
-    units = _SHORT_UNITS.get(lang, _SHORT_UNITS["id"])
-    for i, (size, suffix) in enumerate(units):
-        scaled = round(amount / size, 1)
-        if scaled >= 1:
-            if scaled >= 1000 and i > 0:
-                size, suffix = units[i - 1]
-                scaled = round(amount / size, 1)
-            text = fmt_dec(scaled, 0 if scaled == int(scaled) else 1, lang)
-            sep = "" if lang == "en" else " "
-            return f"{sign}Rp {text}{sep}{suffix}"
-    return f"{sign}Rp {fmt_int(amount, lang)}"
+    return f"{sign}Rp {fmt_idr_compact(abs(value), lang)}"
 
 
 def fmt_idr_compact(value: float | None, lang: str = "id") -> str:
@@ -95,6 +91,17 @@ def fmt_idr_compact(value: float | None, lang: str = "id") -> str:
                 text = text.rstrip("0").rstrip("." if lang == "en" else ",")
             return f"{'-' if value < 0 else ''}{text} {suffix}".replace(" ", "" if lang == "en" else " ")
     return fmt_int(value, lang)
+
+
+def fmt_count(value: float | None, unit: str, tr: Translate, lang: str = "id") -> str:
+    """``12 aduan`` / ``1 complaint``: the number with its unit, singular for exactly one
+    (``unit.<unit>.one`` where the language has a singular; Indonesian has none)."""
+    if value is None:
+        return DASH
+    key = f"unit.{unit}"
+    if value == 1 and tr(key + ".one") != key + ".one":
+        key += ".one"
+    return f"{fmt_int(value, lang)} {tr(key)}"
 
 
 def fmt_pct(value: float | None, digits: int = 1, lang: str = "id", signed: bool = True) -> str:

@@ -9,10 +9,10 @@ from dash import html
 from layers.fmt import (
     Translate,
     fmt_age,
-    fmt_idr,
     fmt_idr_compact,
     fmt_int,
     fmt_pct,
+    fmt_price,
     label,
     parse_time,
 )
@@ -64,7 +64,7 @@ def price_lines(snap: Snapshot, tr: Translate, lang: str, limit: int = 7) -> htm
         alert = change is not None and change > PRICE_ALERT_PCT
         lines.append(html.Div([
             html.Span(label(tr, "commodity", commodity), className="price-name"),
-            html.Span(fmt_idr(price.latest_idr, lang), className="price-value"),
+            html.Span(fmt_price(price.latest_idr, price.unit, lang), className="price-value"),
             html.Span(fmt_pct(change, 1, lang), className="price-change " + ("up-alert" if alert else
                       "up" if (change or 0) > 0 else "down")),
         ], className="price-line" + (" alert" if alert else "")))

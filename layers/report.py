@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from dash import html
 
 from layers.dom import tagged
-from layers.fmt import DASH, Translate, fmt_dec, fmt_idr, fmt_int, fmt_pct, label
+from layers.fmt import DASH, Translate, fmt_dec, fmt_int, fmt_pct, fmt_price, label
 from layers.kpi import PRICE_ALERT_PCT
 from marvec.snapshot import OpdStats, Snapshot
 
 SLA_WARN = 0.8
 """Share of complaints resolved within SLA below which an OPD's cell turns amber."""
 SLA_ALERT = 0.6
+
+
+UNASSIGNED = ""
+"""``OpdRow.opd`` of the row of complaints no OPD has yet ("belum didisposisi")."""
 
 
 @dataclass(frozen=True)
@@ -25,12 +29,15 @@ class OpdRow:
 def opd_ranking(snapshot: Snapshot | None) -> list[OpdRow]:
     """OPDs worst first: most overdue, then lowest within-SLA share, then most open.
 
-    An unknown SLA share sorts as if it were perfect, so missing data never pushes an
-    OPD to the top by itself.
+    The complaints not yet assigned to any OPD are a row of their own (``UNASSIGNED``),
+    ranked by the same rule: first when they are the worst. An unknown SLA share sorts
+    as if it were perfect, so missing data never pushes an OPD to the top by itself.
     """
     if snapshot is None:
         return []
     rows = [OpdRow(k, v) for k, v in snapshot.complaints.by_opd.items()]
+    if snapshot.complaints.unassigned is not None:
+        rows.append(OpdRow(UNASSIGNED, snapshot.complaints.unassigned))
     return sorted(rows, key=lambda r: (
         -r.stats.overdue,
         r.stats.within_sla_share if r.stats.within_sla_share is not None else 1.0,
@@ -63,13 +70,14 @@ def resolution_time(hours: float | None, tr: Translate, lang: str) -> str:
 def _opd_tr(row: OpdRow, lang: str, tr: Translate) -> html.Tr:
     s = row.stats
     median = resolution_time(s.median_resolution_h, tr, lang)
+    name = row.opd if row.opd != UNASSIGNED else tr("opd.unassigned")
     return tagged(html.Tr([
-        html.Td(row.opd, className="name"),
+        html.Td(name, className="name" + ("" if row.opd else " unassigned")),
         html.Td(fmt_int(s.open, lang), className="num"),
         html.Td(fmt_int(s.overdue, lang), className="num" + (" tone-alert" if s.overdue else "")),
         html.Td(median, className="num"),
         _sla_cell(s.within_sla_share, lang),
-    ]), opd=row.opd)
+    ]), opd=row.opd or "-")
 
 
 def report_card(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
@@ -83,12 +91,13 @@ def report_card(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Tab
     return html.Table([head, html.Tbody([_opd_tr(r, lang, tr) for r in rows])], className="table report-card")
 
 
-def _top_market(by_market: dict[str, float], tr: Translate, lang: str) -> html.Div | None:
-    """Where the staple is dearest: ``tertinggi Pasar Daya Rp 15.100`` (market names are text)."""
+def _top_market(by_market: dict[str, float], tr: Translate, lang: str,
+                unit: str | None = None) -> html.Div | None:
+    """Where the staple is dearest: ``tertinggi Pasar Daya Rp 15.100/kg`` (market names are text)."""
     if len(by_market) < 2:
         return None
     market, price = max(by_market.items(), key=lambda mp: (mp[1], mp[0]))
-    return html.Div(f"{tr('price.highest')} {market} {fmt_idr(price, lang)}", className="sub muted")
+    return html.Div(f"{tr('price.highest')} {market} {fmt_price(price, unit, lang)}", className="sub muted")
 
 
 def price_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
@@ -105,8 +114,9 @@ def price_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Tab
             change.append(html.Span(tr("price.alert"), className="badge alert"))
         tone = "alert" if alert else "bad" if (p.change_7d_pct or 0) > 0 else "good" if (p.change_7d_pct or 0) < 0 else "flat"
         body.append(tagged(html.Tr([
-            html.Td([label(tr, "commodity", commodity), _top_market(p.by_market, tr, lang)], className="name"),
-            html.Td(fmt_idr(p.latest_idr, lang), className="num"),
+            html.Td([label(tr, "commodity", commodity), _top_market(p.by_market, tr, lang, p.unit)],
+                    className="name"),
+            html.Td(fmt_price(p.latest_idr, p.unit, lang), className="num"),
             html.Td(change, className=f"num tone-{tone}"),
             html.Td(fmt_int(p.markets, lang), className="num"),
         ], className="alert" if alert else ""), commodity=commodity))

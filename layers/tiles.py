@@ -10,6 +10,7 @@ from layers.dom import tagged
 from layers.fmt import (
     DASH,
     Translate,
+    fmt_count,
     fmt_idr_compact,
     fmt_idr_short,
     fmt_int,
@@ -87,7 +88,7 @@ def detail_line(view: KpiView, tr: Translate, lang: str) -> html.Div | None:
         return None
     if view.spec.key == "economy.tx_amount_today":
         count = view.detail[0][1]
-        return html.Div(f"{fmt_int(count, lang)} {tr('unit.transactions')}", className="tile-detail")
+        return html.Div(fmt_count(count, "transactions", tr, lang), className="tile-detail")
     parts = [f"{label(tr, 'commodity', c)} {fmt_pct(p, 0, lang)}" for c, p in view.detail[:3]]
     return html.Div(" · ".join(parts), className="tile-detail wrap")
 

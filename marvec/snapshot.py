@@ -59,6 +59,9 @@ class Complaints(_Model):
     by_kecamatan: dict[str, int] = Field(default_factory=dict)
     by_category: dict[str, int] = Field(default_factory=dict)
     by_opd: dict[str, OpdStats] = Field(default_factory=dict)
+    unassigned: OpdStats | None = None
+    """Open complaints no OPD has been assigned yet ("belum didisposisi"), counted like an
+    OPD so the report card can show them as a row of their own; ``None`` when none."""
     by_kecamatan_category: dict[str, dict[str, int]] = Field(default_factory=dict)
     latest: list[ComplaintPoint] = Field(default_factory=list)
     """Newest open complaints (map points and ticker), newest first."""
@@ -73,6 +76,8 @@ class Price(_Model):
     """Change of the median against yesterday's median (each market's last price of the
     WITA day before), in percent; null when no market had a price yesterday."""
     by_market: dict[str, float] = Field(default_factory=dict)
+    unit: str | None = None
+    """What the price is per (``kg`` or ``liter``): the unit most markets report."""
 
 
 class Transactions(_Model):

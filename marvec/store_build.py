@@ -105,8 +105,15 @@ def _opd_stats(entry: list[Any], open_by_opd: dict[str, str]) -> OpdStats:
 
 def _complaints(raw: dict[str, Any], names: list[str]) -> Complaints:
     by_opd_flat = pairs(raw["c_opd"])
-    by_opd = {e[0]: _opd_stats(e, by_opd_flat) for e in raw["opds"] if e[0] != "-"}
-    by_opd = {k: v for k, v in by_opd.items() if v.open or v.resolved}
+    stats = {e[0]: _opd_stats(e, by_opd_flat) for e in raw["opds"] if e[0] != "-"}
+    by_opd = {k: v for k, v in stats.items() if v.open or v.resolved}
+    total_open = _int(pairs(raw["c_totals"]), "open")
+    overdue = int(raw["c_overdue"])
+    # Every open complaint is in the totals; those with an OPD also in open_by_opd and
+    # due_by_opd, so what is left is exactly the unassigned ones.
+    left_open = total_open - sum(_int(by_opd_flat, o) for o in by_opd_flat if o != "-")
+    left_overdue = overdue - sum(v.overdue for v in stats.values())
+    unassigned = OpdStats(open=left_open, overdue=max(0, left_overdue)) if left_open > 0 else None
     kc: dict[str, dict[str, int]] = {}
     for field, n in pairs(raw["c_kc"]).items():
         kec, _, cat = field.partition("|")
@@ -115,11 +122,11 @@ def _complaints(raw: dict[str, Any], names: list[str]) -> Complaints:
     today = pairs(raw["c_today"])
     cats = {c: 0 for c in COMPLAINT_CATEGORIES} | {k: int(v) for k, v in pairs(raw["c_cat"]).items()}
     return Complaints(
-        open=_int(pairs(raw["c_totals"]), "open"), overdue=int(raw["c_overdue"]),
+        open=total_open, overdue=overdue,
         received_today=_int(today, "received"), resolved_today=_int(today, "resolved"),
         by_kecamatan={n: 0 for n in names} | {k: int(v) for k, v in pairs(raw["c_kec"]).items() if int(v)},
         by_category={k: v for k, v in cats.items() if v or k in COMPLAINT_CATEGORIES},
-        by_opd=dict(sorted(by_opd.items())), by_kecamatan_category=kc,
+        by_opd=dict(sorted(by_opd.items())), unassigned=unassigned, by_kecamatan_category=kc,
         latest=[_point(cid, vals) for cid, vals in raw["latest"] if vals[0]],
     )
 
@@ -133,6 +140,12 @@ def _point(cid: str, v: list[Any]) -> ComplaintPoint:
 
 def _market_prices(flat: Any) -> dict[str, float]:
     return {m: float(v.split("|")[1]) for m, v in pairs(flat).items()}
+
+
+def _unit(flat: Any) -> str | None:
+    """The unit most markets' latest prices are per (``<t>|<price>|<unit>``)."""
+    units = [v.split("|")[2] for v in pairs(flat).values() if v.count("|") >= 2]
+    return max(sorted(set(units)), key=units.count) if units else None
 
 
 def median(values: list[float]) -> float:
@@ -157,7 +170,7 @@ def _prices(raw: dict[str, Any]) -> dict[str, Price]:
                 change = round((latest / median(list(old.values())) - 1) * 100, 1)
                 break
         out[c] = Price(latest_idr=latest, markets=len(markets), change_7d_pct=change, change_1d_pct=change_1d,
-                       by_market=dict(sorted(markets.items())))
+                       by_market=dict(sorted(markets.items())), unit=_unit(flat))
     return out
 
 

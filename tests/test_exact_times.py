@@ -94,3 +94,23 @@ def test_each_feed_remembers_when_its_data_began_across_batches(redis_client):
     s = snap(redis_client, now)
     assert s.feeds["complaints"].first_event_at == iso(base - 30)
     assert s.feeds["economy"].first_event_at is None  # no data: unknown
+
+
+def test_open_complaints_without_an_opd_are_counted_as_unassigned(redis_client):
+    now = time.time()
+    _apply(redis_client, [
+        ("complaints", 0, 0, complaint("C-20", "received", 86400 * 8, now=now)),  # overdue, no OPD
+        ("complaints", 0, 1, complaint("C-21", "received", 600, now=now)),
+        ("complaints", 0, 2, complaint("C-22", "received", 86400 * 8, now=now, opd="DPU")),
+        ("complaints", 0, 3, complaint("C-23", "received", 600, now=now, opd="DLH")),
+    ], now)
+    c = snap(redis_client, now).complaints
+    assert c.open == 4 and c.overdue == 2
+    assert c.unassigned is not None and (c.unassigned.open, c.unassigned.overdue) == (2, 1)
+    assert {k: (v.open, v.overdue) for k, v in c.by_opd.items()} == {"DLH": (1, 0), "DPU": (1, 1)}
+    _apply(redis_client, [  # assigning both leaves none unassigned
+        ("complaints", 0, 4, complaint("C-20", "assigned", 60, now=now, opd="DPU")),
+        ("complaints", 0, 5, complaint("C-21", "assigned", 60, now=now, opd="DLH")),
+    ], now)
+    c = snap(redis_client, now).complaints
+    assert c.unassigned is None and c.by_opd["DPU"].overdue == 2

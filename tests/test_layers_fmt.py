@@ -51,9 +51,9 @@ def test_fmt_idr_full():
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (1_234_567, "Rp 1,2 jt"),
+    (1_234_567, "Rp 1,23 jt"),
     (2_000_000, "Rp 2 jt"),
-    (4_812_350_000, "Rp 4,8 M"),
+    (4_812_350_000, "Rp 4,81 M"),
     (1.5e12, "Rp 1,5 T"),
     (45_000, "Rp 45 rb"),
     (850, "Rp 850"),
@@ -65,8 +65,17 @@ def test_fmt_idr_short_indonesian_units(value, text):
 
 
 def test_fmt_idr_short_english_units():
-    assert fmt_idr_short(1_234_567, "en") == "Rp 1.2M"
-    assert fmt_idr_short(4_812_350_000, "en") == "Rp 4.8B"
+    assert fmt_idr_short(1_234_567, "en") == "Rp 1.23M"
+    assert fmt_idr_short(4_812_350_000, "en") == "Rp 4.81B"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_one_amount_reads_the_same_on_every_screen(lang):
+    # The wall's tile and the mayor's sheet use fmt_idr_short, the map and legend
+    # fmt_idr_compact: the number itself must be the same (Rp 5,66 M, never Rp 6 M).
+    for value in (5_660_000_000, 5_000_000_000, 1_234_567, 999_960, 45_500, 135_600_000, 812):
+        assert fmt_idr_short(value, lang) == f"Rp {fmt_idr_compact(value, lang)}"
+    assert fmt_idr_short(5_660_000_000) == "Rp 5,66 M"
 
 
 @pytest.mark.parametrize(("value", "text"), [

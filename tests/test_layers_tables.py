@@ -94,6 +94,22 @@ def test_opd_ties_on_overdue_break_on_sla_share():
     assert [r.opd for r in opd_ranking(snap)] == ["B", "A", "C"]
 
 
+def test_unassigned_complaints_are_a_row_of_their_own_first_when_worst():
+    from marvec.snapshot import OpdStats
+    snap = rich_snapshot(NOW)
+    worst = max(v.overdue for v in snap.complaints.by_opd.values())
+    c = snap.complaints.model_copy(update={"unassigned": OpdStats(open=247, overdue=worst + 3)})
+    snap = snap.model_copy(update={"complaints": c})
+    ranked = opd_ranking(snap)
+    assert ranked[0].opd == "" and ranked[0].stats.open == 247
+    rows = report_card(snap, TR, "id").children[1].children
+    assert text_of(rows[0]).startswith("Belum didisposisi247")
+    assert text_of(report_card(snap, translator("en"), "en").children[1].children[0]).startswith("Not yet assigned")
+    c = snap.complaints.model_copy(update={"unassigned": OpdStats(open=2, overdue=0)})
+    ranked = opd_ranking(snap.model_copy(update={"complaints": c}))
+    assert ranked[0].opd != "" and "" in [r.opd for r in ranked]  # a row, not first when not worst
+
+
 def test_price_table_flags_rises_over_ten_percent(snap):
     table = price_table(snap, TR, "id")
     rows = table.children[1].children
