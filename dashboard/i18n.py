@@ -34,6 +34,7 @@ _UI: dict[str, tuple[str, str]] = {
     "kpi.economy.tx_amount_today": ("Transaksi hari ini", "Transactions today"),
     "kpi.economy.price_alerts": ("Harga naik >10%", "Prices up >10%"),
     "kpi.window.economy.price_alerts": ("bahan pokok, dalam 7 hari", "staples, over 7 days"),
+    "kpi.unknown.economy.price_alerts": ("belum ada harga 7 hari lalu", "no price from 7 days ago yet"),
     "kpi.vs_yesterday": ("vs kemarin", "vs yesterday"),
     "kpi.no_yesterday": ("kemarin: –", "yesterday: –"),
     "unit.transactions": ("transaksi", "transactions"),

@@ -62,6 +62,9 @@ def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
     if view.stale:
         text = tr("fresh.last").format(time=view.since) if view.since else tr("fresh.nodata")
         return html.Div(text, className="tile-sub stale-note")
+    why = "kpi.unknown." + view.spec.key
+    if view.value is None and tr(why) != why:  # "–" says nothing by itself: say why
+        return html.Div(tr(why), className="tile-sub muted unknown-why")
     if not view.spec.compare:
         return html.Div(tr("kpi.window." + view.spec.key), className="tile-sub muted")
     d = view.delta

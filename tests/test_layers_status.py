@@ -153,7 +153,7 @@ def test_tile_text_is_formatted_indonesian(snap):
     fresh = freshness(snap, True, NOW, 300)
     tile = kpi_tile(kpi_view(KPI_BY_KEY["economy.tx_amount_today"], snap, fresh), TR)
     text = text_of(tile)
-    assert "Transaksi hari ini" in text and "Rp 4,8 M" in text and "38.417 transaksi" in text
+    assert "Transaksi hari ini" in text and "Rp 4,81 M" in text and "38.417 transaksi" in text
     assert tile.to_plotly_json()["props"]["data-kpi"] == "economy.tx_amount_today"
 
 
@@ -179,3 +179,22 @@ def test_price_spikes_unknown_without_a_price_seven_days_ago(snap):
     assert view.value is None
     assert view.level == "ok"
     assert "–" in text_of(kpi_tile(view, TR))
+    assert "belum ada harga 7 hari lalu" in text_of(kpi_tile(view, TR))  # and says why
+    assert "no price from 7 days ago yet" in text_of(kpi_tile(view, translator("en"), "en"))
+
+
+def test_unknown_hours_are_drawn_as_unknown_not_as_zero_bars():
+    bars = sparkline([None, None, 4, 0, 8]).children
+    assert [getattr(b, "className", None) for b in bars[:2]] == ["unknown", "unknown"]
+    assert [b.style["height"] for b in bars[2:]] == ["50%", "2%", "100%"]
+    assert sparkline([None, 3], filling=True).children[-1].className == "filling"
+    assert sparkline([3, None], filling=True).children[-1].className == "unknown"
+
+
+def test_a_fresh_stack_shows_a_dash_for_yesterday_not_a_delta(snap):
+    """Data began this morning: yesterday is unknown, the tile says so ("kemarin: –")."""
+    today_only = snap.model_copy(update={"yesterday": {}})
+    view = kpi_view(KPI_BY_KEY["complaints.received_today"], today_only, freshness(today_only, True, NOW, 300))
+    assert view.delta is None
+    text = text_of(kpi_tile(view, TR))
+    assert "kemarin: –" in text and "▲" not in text and "▼" not in text
