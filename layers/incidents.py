@@ -79,7 +79,7 @@ def timeline_steps(incident: Incident) -> list[TimelineStep]:
     listed one by one they bury the status history the crisis team reads.
     """
     steps: list[TimelineStep] = []
-    for e in sorted(incident.timeline, key=lambda e: parse_time(e.at) or 0.0):
+    for e in sorted(incident.timeline or [], key=lambda e: parse_time(e.at) or 0.0):
         sev = () if e.severity is None else (e.severity,)
         if steps and steps[-1].status == e.status:
             last = steps[-1]

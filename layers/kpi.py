@@ -62,7 +62,7 @@ class KpiView:
     value: float | None
     yesterday: float | None
     level: str
-    spark: list[float]
+    spark: list[float | None]
     stale: bool
     since: str | None
     detail: list[tuple[str, float]]

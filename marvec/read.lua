@@ -4,7 +4,8 @@
 -- ARGV[1] key templates (JSON, marvec.keys.lua_templates)
 -- ARGV[2] request (JSON): now, feeds[], commodities[], days{today, yesterday, week[]},
 --         minutes[], hours[], gauge_minutes[], gauge_hours[], yesterday_minute,
---         yesterday_hour, latest_n, ticker_n, resolutions_n, timeline_n
+--         yesterday_hour, latest_n, ticker_n, resolutions_n, timeline_n, opds_n,
+--         markets_n, incidents_n (the bounds: see marvec/store.py)
 
 local q = cjson.decode(ARGV[2])
 
@@ -47,10 +48,29 @@ r.c_kc = hall(key('open_by_kecamatan_category'))
 r.c_overdue = call('ZCOUNT', key('due'), '-inf', now_ex)
 r.c_today = hall(key('complaint_day', q.days.today))
 
-r.opds = {}
+-- OPDs: every one's open and overdue counts (cheap: contract 3 lists them all), and
+-- the resolutions of the worst opds_n only (most overdue, then most open), so that
+-- thousands of OPD codes do not cost thousands of list reads.
+local open_of = {}
+for i = 1, #r.c_opd, 2 do open_of[r.c_opd[i]] = tonumber(r.c_opd[i + 1]) or 0 end
+local cands, overdue_sum = {}, 0
 for _, opd in ipairs(call('SMEMBERS', key('opds'))) do
-  r.opds[#r.opds + 1] = {opd, call('ZCOUNT', key('due_by_opd', opd), '-inf', now_ex),
-                         call('LRANGE', key('resolutions', opd), 0, q.resolutions_n - 1)}
+  local od = call('ZCOUNT', key('due_by_opd', opd), '-inf', now_ex)
+  overdue_sum = overdue_sum + od
+  cands[#cands + 1] = {opd, od, open_of[opd] or 0}
+end
+table.sort(cands, function(a, b)
+  if a[2] ~= b[2] then return a[2] > b[2] end
+  if a[3] ~= b[3] then return a[3] > b[3] end
+  return a[1] < b[1]
+end)
+r.opds, r.opds_overdue = {}, overdue_sum
+for i, c in ipairs(cands) do
+  if i <= q.opds_n then
+    r.opds[#r.opds + 1] = {c[1], c[2], call('LRANGE', key('resolutions', c[1]), 0, q.resolutions_n - 1)}
+  elseif c[3] > 0 or c[2] > 0 then
+    r.opds[#r.opds + 1] = {c[1], c[2], false}  -- counted; resolution stats not read
+  end
 end
 
 r.latest = {}
@@ -59,22 +79,84 @@ for _, id in ipairs(call('ZREVRANGE', key('latest_open'), 0, q.latest_n - 1)) do
                                             'st', 'cat', 'pr', 'k', 'lat', 'lon', 't', 'txt', 'opd')}
 end
 
+-- Prices: the median across markets computed here (contract 3: the mean of the middle
+-- two for an even count), so that thousands of markets cost a bounded answer: the
+-- count, the median, the unit most markets use and the markets_n dearest.
+local function summary(flat, top_n)
+  local vals, units, rows = {}, {}, {}
+  for i = 2, #flat, 2 do
+    local v = flat[i]
+    local bar = string.find(v, '|', 1, true)
+    local t, p, u = nil, nil, nil
+    if bar then
+      local bar2 = string.find(v, '|', bar + 1, true)
+      t = tonumber(string.sub(v, 1, bar - 1))
+      p = tonumber(string.sub(v, bar + 1, (bar2 or 0) - 1))
+      if bar2 and top_n then u = string.sub(v, bar2 + 1) end
+    end
+    if p then
+      vals[#vals + 1] = p
+      if top_n then rows[#rows + 1] = {flat[i - 1], p} end
+      if u and u ~= '' then units[u] = (units[u] or 0) + 1 end
+    end
+  end
+  if #vals == 0 then return {} end
+  table.sort(vals)
+  local n = #vals
+  local med = vals[math.floor((n + 1) / 2)]
+  if n % 2 == 0 then med = (vals[n / 2] + vals[n / 2 + 1]) / 2 end
+  local out = {n = n, median = string.format('%.17g', med)}
+  if top_n then
+    local unit, best = nil, -1
+    for u, c in pairs(units) do
+      if c > best or (c == best and u < unit) then unit, best = u, c end
+    end
+    out.unit = unit
+    table.sort(rows, function(a, b)
+      if a[2] ~= b[2] then return a[2] > b[2] end
+      return a[1] < b[1]
+    end)
+    local top = {}
+    for i = 1, math.min(top_n, #rows) do top[i] = {rows[i][1], string.format('%.17g', rows[i][2])} end
+    out.top = top
+  end
+  return out
+end
+
 r.prices, r.prices_week, r.prices_yesterday = {}, {}, {}
 for i, c in ipairs(q.commodities) do
-  r.prices[i] = hall(key('price', c))
-  r.prices_yesterday[i] = hall(key('price_day', c, q.days.yesterday))
+  r.prices[i] = summary(hall(key('price', c)), q.markets_n)
+  r.prices_yesterday[i] = summary(hall(key('price_day', c, q.days.yesterday)))
   r.prices_week[i] = {}
-  for j, d in ipairs(q.days.week) do r.prices_week[i][j] = hall(key('price_day', c, d)) end
+  for j, d in ipairs(q.days.week) do  -- 7 days ago, else 6, else 8: the first with prices
+    r.prices_week[i][j] = summary(hall(key('price_day', c, d)))
+    if r.prices_week[i][j].n then break end
+  end
 end
 r.tx_today = hall(key('tx_day', q.days.today))
 
 r.d_totals = hall(key('disaster_totals'))
 r.d_hazard = hall(key('active_by_hazard'))
 r.d_kec = hall(key('active_by_kecamatan'))
-r.incidents = {}
+-- Active incidents: all of them (contract 3 lists the active ones), ranked on two
+-- fields (severity, then oldest first); only the incidents_n first with their
+-- timelines (a Marvec addition), so that a thousand incidents cost one hash each.
+local inc = {}
 for _, id in ipairs(call('SMEMBERS', key('active_incidents'))) do
-  r.incidents[#r.incidents + 1] = {id, hall(key('incident', id)),
-                                   call('LRANGE', key('timeline', id), -q.timeline_n, -1)}
+  local h = call('HMGET', key('incident', id), 'sev', 'first', 't')
+  inc[#inc + 1] = {id, tonumber(h[1]) or 1, tonumber(h[2]) or tonumber(h[3]) or 0}
+end
+table.sort(inc, function(a, b)
+  if a[2] ~= b[2] then return a[2] > b[2] end
+  if a[3] ~= b[3] then return a[3] < b[3] end
+  return a[1] < b[1]
+end)
+r.incidents = {}
+for i, e in ipairs(inc) do
+  local id = e[1]
+  local tl = false
+  if i <= q.incidents_n then tl = call('LRANGE', key('timeline', id), -q.timeline_n, -1) end
+  r.incidents[#r.incidents + 1] = {id, hall(key('incident', id)), tl}
 end
 
 r.p_days = many('posts_day', q.days.last7)

@@ -32,7 +32,9 @@ class FeedStats(_Model):
 class OpdStats(_Model):
     open: int = 0
     overdue: int = 0
-    resolved: int = 0
+    resolved: int | None = 0
+    """Resolutions in the report card's window; ``None`` for an OPD beyond the worst 100
+    (its resolutions are not read, so its median and SLA share are unknown too)."""
     """Resolutions in the recent window the report card covers."""
     median_resolution_h: float | None = None
     within_sla_share: float | None = None
@@ -76,6 +78,7 @@ class Price(_Model):
     """Change of the median against yesterday's median (each market's last price of the
     WITA day before), in percent; null when no market had a price yesterday."""
     by_market: dict[str, float] = Field(default_factory=dict)
+    """Each market's latest price: the 50 dearest at most (``markets`` counts all)."""
     unit: str | None = None
     """What the price is per (``kg`` or ``liter``): the unit most markets report."""
 
@@ -118,7 +121,8 @@ class Incident(_Model):
     magnitude: float | None = None
     depth_km: float | None = None
     water_level_cm: float | None = None
-    timeline: list[TimelineEntry] = Field(default_factory=list)
+    timeline: list[TimelineEntry] | None = Field(default_factory=list)
+    """Status changes, oldest first; ``None`` beyond the 200 most severe incidents (not read)."""
 
 
 class Disasters(_Model):

@@ -27,6 +27,17 @@ TICKER_N = 40
 RESOLUTIONS_N = 200
 TOPICS_N = 20
 """Survey topics in a snapshot at most (the most recently surveyed)."""
+# Bounds on what one read returns, whatever the cardinality a source throws at Marvec
+# (bench/cardinality.py): the totals stay exact, the lists hold the worst/dearest first
+# and say how many more there are.
+OPDS_N = 100
+"""OPDs whose resolution stats are read (the most overdue, then the most open); every
+OPD's open and overdue counts are read whatever their number."""
+MARKETS_N = 50
+"""Markets in each price's ``by_market`` at most (the dearest); ``markets`` counts all
+and the median covers all (computed in Redis)."""
+INCIDENTS_N = 200
+"""Active incidents whose timeline is read (most severe, then oldest); all are listed."""
 
 
 def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
@@ -49,6 +60,9 @@ def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
         "resolutions_n": RESOLUTIONS_N,
         "timeline_n": TIMELINE_LEN,
         "topics_n": TOPICS_N,
+        "opds_n": OPDS_N,
+        "markets_n": MARKETS_N,
+        "incidents_n": INCIDENTS_N,
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -91,6 +91,8 @@ def _feeds(raw: list[Any], now: float) -> dict[str, FeedStats]:
 
 def _opd_stats(entry: list[Any], open_by_opd: dict[str, str]) -> OpdStats:
     opd, overdue, res = entry
+    if res is False:  # beyond the worst OPDS_N: counted, its resolutions not read
+        return OpdStats(open=_int(open_by_opd, opd), overdue=int(overdue), resolved=None)
     durations, within = [], 0
     for item in res:
         seconds, ok, _ = item.split("|")
@@ -106,13 +108,13 @@ def _opd_stats(entry: list[Any], open_by_opd: dict[str, str]) -> OpdStats:
 def _complaints(raw: dict[str, Any], names: list[str]) -> Complaints:
     by_opd_flat = pairs(raw["c_opd"])
     stats = {e[0]: _opd_stats(e, by_opd_flat) for e in raw["opds"] if e[0] != "-"}
-    by_opd = {k: v for k, v in stats.items() if v.open or v.resolved}
+    by_opd = {k: v for k, v in stats.items() if v.open or v.overdue or v.resolved}
     total_open = _int(pairs(raw["c_totals"]), "open")
     overdue = int(raw["c_overdue"])
     # Every open complaint is in the totals; those with an OPD also in open_by_opd and
     # due_by_opd, so what is left is exactly the unassigned ones.
     left_open = total_open - sum(_int(by_opd_flat, o) for o in by_opd_flat if o != "-")
-    left_overdue = overdue - sum(v.overdue for v in stats.values())
+    left_overdue = overdue - int(raw.get("opds_overdue") or 0)
     unassigned = OpdStats(open=left_open, overdue=max(0, left_overdue)) if left_open > 0 else None
     kc: dict[str, dict[str, int]] = {}
     for field, n in pairs(raw["c_kc"]).items():
@@ -138,39 +140,40 @@ def _point(cid: str, v: list[Any]) -> ComplaintPoint:
                           occurred_at=iso(float(t)), text=shorten(txt or None), opd=opd or None)
 
 
-def _market_prices(flat: Any) -> dict[str, float]:
-    return {m: float(v.split("|")[1]) for m, v in pairs(flat).items()}
-
-
-def _unit(flat: Any) -> str | None:
-    """The unit most markets' latest prices are per (``<t>|<price>|<unit>``)."""
-    units = [v.split("|")[2] for v in pairs(flat).values() if v.count("|") >= 2]
-    return max(sorted(set(units)), key=units.count) if units else None
+def _summary(v: Any) -> tuple[int, float | None]:
+    """(markets counted, median) of one of ``read.lua``'s price summaries."""
+    if not v or not isinstance(v, dict) or not v.get("n"):
+        return 0, None
+    return int(v["n"]), float(v["median"])
 
 
 def median(values: list[float]) -> float:
-    """Median; for an even count the mean of the two middle values (contract 3)."""
+    """Median; for an even count the mean of the two middle values (contract 3; the read
+    computes it in Redis the same way, see ``read.lua``)."""
     return float(statistics.median(values))
+
+
+def _change(latest: float, before: float | None) -> float | None:
+    return None if before is None else round((latest / before - 1) * 100, 1)
 
 
 def _prices(raw: dict[str, Any]) -> dict[str, Price]:
     out = {}
-    for c, flat, week, yesterday in zip(COMMODITIES, raw["prices"], raw["prices_week"],
-                                        raw["prices_yesterday"], strict=True):
-        markets = _market_prices(flat)
-        if not markets:
+    for c, now_s, week, yesterday in zip(COMMODITIES, raw["prices"], raw["prices_week"],
+                                         raw["prices_yesterday"], strict=True):
+        markets, latest = _summary(now_s)
+        if latest is None:
             continue
-        latest = median(list(markets.values()))
-        before = _market_prices(yesterday)
-        change_1d = round((latest / median(list(before.values())) - 1) * 100, 1) if before else None
         change = None
         for day in week:
-            old = _market_prices(day)
-            if old:
-                change = round((latest / median(list(old.values())) - 1) * 100, 1)
+            _, old = _summary(day)
+            if old is not None:
+                change = _change(latest, old)
                 break
-        out[c] = Price(latest_idr=latest, markets=len(markets), change_7d_pct=change, change_1d_pct=change_1d,
-                       by_market=dict(sorted(markets.items())), unit=_unit(flat))
+        top = now_s.get("top") or []
+        out[c] = Price(latest_idr=latest, markets=markets, change_7d_pct=change,
+                       change_1d_pct=_change(latest, _summary(yesterday)[1]),
+                       by_market=dict(sorted((m, float(p)) for m, p in top)), unit=now_s.get("unit"))
     return out
 
 
@@ -187,10 +190,10 @@ def _economy(raw: dict[str, Any], names: list[str]) -> Economy:
     )
 
 
-def _incident(iid: str, flat: Any, timeline: list[str]) -> Incident:
+def _incident(iid: str, flat: Any, timeline: list[str] | Literal[False]) -> Incident:
     s = pairs(flat)
     entries = []
-    for item in timeline:
+    for item in timeline or []:
         t, st, sev = item.split("|")
         entries.append((float(t), st, _opt_int(sev)))
     entries.sort(key=lambda e: e[0])
@@ -203,7 +206,8 @@ def _incident(iid: str, flat: Any, timeline: list[str]) -> Incident:
         injured=_opt_int(s.get("inj")), deaths=_opt_int(s.get("dth")),
         magnitude=_opt_float(s.get("mag")), depth_km=_opt_float(s.get("dep")),
         water_level_cm=_opt_float(s.get("wl")),
-        timeline=[TimelineEntry(at=iso(t), status=st, severity=sev) for t, st, sev in entries],
+        timeline=None if timeline is False else [
+            TimelineEntry(at=iso(t), status=st, severity=sev) for t, st, sev in entries],
     )
 
 

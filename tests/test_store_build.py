@@ -16,8 +16,8 @@ def empty_raw(req: dict[str, Any]) -> dict[str, Any]:
     n = len(COMMODITIES)
     return {"feeds": [[] for _ in FEEDS], "c_totals": [], "c_kec": [], "c_cat": [], "c_opd": [],
             "c_kc": [], "c_overdue": 0, "c_today": [], "opds": [], "latest": [],
-            "prices": [[] for _ in range(n)], "prices_week": [[[], [], []] for _ in range(n)],
-            "prices_yesterday": [[] for _ in range(n)],
+            "prices": [{} for _ in range(n)], "prices_week": [[{}, {}, {}] for _ in range(n)],
+            "prices_yesterday": [{} for _ in range(n)],
             "tx_today": [], "d_totals": [], "d_hazard": [], "d_kec": [], "incidents": [],
             "minutes": [[] for _ in req["minutes"]], "hours": [[] for _ in req["hours"]],
             "g_minutes": [[] for _ in req["gauge_minutes"]],
@@ -33,11 +33,13 @@ def test_prices_take_the_median_across_markets_and_the_7_day_change():
     req = read_request(NOW)
     raw = empty_raw(req)
     i = COMMODITIES.index("cabai_rawit")
-    raw["prices"][i] = ["Pasar Terong", "1|66000|kg", "Pasar Daya", "2|54000|kg"]
-    raw["prices_week"][i][0] = ["Pasar Terong", "1|50000"]
+    raw["prices"][i] = {"n": 2, "median": "60000", "unit": "kg",
+                        "top": [["Pasar Terong", "66000"], ["Pasar Daya", "54000"]]}
+    raw["prices_week"][i][0] = {"n": 1, "median": "50000"}
     s = build_snapshot(raw, req, ["Tallo"])
     p = s.economy.prices["cabai_rawit"]
-    assert (p.latest_idr, p.markets, p.change_7d_pct) == (60000, 2, 20.0)
+    assert (p.latest_idr, p.markets, p.change_7d_pct, p.unit) == (60000, 2, 20.0, "kg")
+    assert p.by_market == {"Pasar Daya": 54000, "Pasar Terong": 66000}
     assert p.change_1d_pct is None  # no market had a price yesterday: unknown, not 0
     assert set(s.economy.prices) == {"cabai_rawit"}
 
@@ -46,8 +48,8 @@ def test_the_day_on_day_change_compares_with_yesterdays_median():
     req = read_request(NOW)
     raw = empty_raw(req)
     i = COMMODITIES.index("bawang_merah")
-    raw["prices"][i] = ["Pasar Terong", "1|36000|kg", "Pasar Daya", "2|40000|kg"]
-    raw["prices_yesterday"][i] = ["Pasar Terong", "1|30000", "Pasar Daya", "2|34000", "Pasar Pabaeng", "3|32000"]
+    raw["prices"][i] = {"n": 2, "median": "38000", "unit": "kg", "top": []}
+    raw["prices_yesterday"][i] = {"n": 3, "median": "32000"}
     p = build_snapshot(raw, req, ["Tallo"]).economy.prices["bawang_merah"]
     assert p.change_1d_pct == 18.8  # 38,000 against 32,000
     assert p.change_7d_pct is None
