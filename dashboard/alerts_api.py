@@ -23,37 +23,16 @@ from dashboard.auth import current_principal
 from marvec.alerts.evaluate import KEEP_RESOLVED_S
 from marvec.alerts.rules import load_rules
 from marvec.alerts.service import AlertService
-from marvec.alerts.store import LEVELS, AlertStore
+from marvec.alerts.store import LEVELS, AlertStore, alerts_view
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 
-__all__ = ["ACK_ROLES", "LEVEL_ROLES", "NOTE_ROLES", "alerts_view", "install_alerts"]
+__all__ = ["ACK_ROLES", "LEVEL_ROLES", "NOTE_ROLES", "install_alerts"]
 
 ACK_ROLES = frozenset({"crisis", "mayor", "admin"})
 LEVEL_ROLES = frozenset({"crisis", "admin"})
 NOTE_ROLES = frozenset({"crisis", "mayor", "admin"})
 MAX_TEXT = 1000
-_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-
-
-def alerts_view(states: dict[str, dict[str, Any]], acks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The API's list: firing (most severe, then newest first), then resolved (newest first)."""
-    out = []
-    for fp, st in states.items():
-        if st["status"] == "pending":
-            continue
-        ack = acks.get(fp) or {}
-        out.append({"fingerprint": fp, "rule": st["rule"], "status": st["status"],
-                    "severity": st["severity"], "labels": st["labels"], "value": st.get("value"),
-                    "summary": st["summary"], "summary_en": st["summary_en"],
-                    "starts_at": st["starts_at"], "ends_at": st["ends_at"],
-                    "acknowledged_by": ack.get("by"), "acknowledged_at": ack.get("at")})
-    firing = sorted((a for a in out if a["status"] == "firing"), key=lambda a: a["starts_at"] or "",
-                    reverse=True)
-    firing.sort(key=lambda a: _SEVERITY_ORDER.get(a["severity"], 9))  # stable: newest first within
-    resolved = sorted((a for a in out if a["status"] == "resolved"), key=lambda a: a["ends_at"] or "",
-                      reverse=True)
-    return firing + resolved
 
 
 def _json_error(status: int, error: str, detail: str) -> flask.Response:

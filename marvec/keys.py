@@ -328,6 +328,7 @@ def lua_templates(keys: Keys) -> dict[str, str]:
     for name in ("offsets", "meta", "complaint_totals", "open_by_kecamatan", "open_by_category",
                  "open_by_opd", "open_by_kecamatan_category", "due", "latest_open", "opds",
                  "active_incidents", "disaster_totals", "active_by_hazard",
-                 "active_by_kecamatan", "ticker", "awareness_topics", "clocks"):
+                 "active_by_kecamatan", "ticker", "awareness_topics", "clocks", "alerts",
+                 "alert_acks", "alert_level", "warroom_log"):
         out[name] = getattr(keys, name)
     return out

@@ -171,5 +171,7 @@ r.g_minutes = many('gauge_minute', q.gauge_minutes)
 r.g_hours = many('gauge_hour', q.gauge_hours)
 r.ticker = call('LRANGE', key('ticker'), 0, q.ticker_n - 1)
 r.clocks = hall(key('clocks'))
+r.ops = {alerts = hall(key('alerts')), acks = hall(key('alert_acks')),
+         level = hall(key('alert_level')), log = call('LRANGE', key('warroom_log'), 0, q.log_n - 1)}
 r.bad_keys = bad
 return cjson.encode(r)

@@ -7,6 +7,8 @@ and never touches Redis keys itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -187,6 +189,43 @@ class TickerItem(_Model):
     kecamatan: str | None = None
 
 
+class AlertItem(_Model):
+    """One alert as ``GET /api/v1/alerts`` lists it (contract 6)."""
+
+    fingerprint: str
+    rule: str
+    status: str
+    """``firing`` or ``resolved`` (resolved ones are kept 24 h)."""
+    severity: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    value: float | None = None
+    summary: str = ""
+    summary_en: str = ""
+    starts_at: str | None = None
+    ends_at: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+
+
+class Ops(_Model):
+    """The war room's own state (contract 6): the city's alert level, the alerts, the
+    newest entries of the war-room log. Read with the rest so every screen shows them
+    from the same one read."""
+
+    level: str = "normal"
+    level_reason: str | None = None
+    level_set_by: str | None = None
+    level_set_at: str | None = None
+    alerts: list[AlertItem] = Field(default_factory=list)
+    """Firing (most severe, then newest first), then resolved in the last 24 h."""
+    log: list[dict[str, Any]] = Field(default_factory=list)
+    """The newest war-room log entries (``at``, ``kind``, ``by`` and what happened)."""
+
+    @property
+    def firing(self) -> list[AlertItem]:
+        return [a for a in self.alerts if a.status == "firing"]
+
+
 class Snapshot(_Model):
     generated_at: str
     feeds: dict[str, FeedStats]
@@ -198,6 +237,7 @@ class Snapshot(_Model):
     yesterday: dict[str, float] = Field(default_factory=dict)
     """KPI values at the same time yesterday (keys as in ``kpis()``), where known."""
     ticker: list[TickerItem] = Field(default_factory=list)
+    ops: Ops = Field(default_factory=Ops)
     kecamatan: list[str] = Field(default_factory=list)
     """Names of the loaded boundaries, in display order."""
     redis_ok: bool = True

@@ -36,6 +36,8 @@ OPD's open and overdue counts are read whatever their number."""
 MARKETS_N = 50
 """Markets in each price's ``by_market`` at most (the dearest); ``markets`` counts all
 and the median covers all (computed in Redis)."""
+LOG_N = 20
+"""War-room log entries in a snapshot (the newest; ``GET /api/v1/log`` pages further)."""
 INCIDENTS_N = 200
 """Active incidents whose timeline is read (most severe, then oldest); all are listed."""
 
@@ -63,6 +65,7 @@ def read_request(now: float, latest_n: int = LATEST_N) -> dict[str, Any]:
         "opds_n": OPDS_N,
         "markets_n": MARKETS_N,
         "incidents_n": INCIDENTS_N,
+        "log_n": LOG_N,
     }
 
 

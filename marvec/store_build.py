@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 import orjson
 
+from marvec.alerts.store import alerts_view
 from marvec.contract import COMMODITIES, COMPLAINT_CATEGORIES, FEEDS
 from marvec.snapshot import (
+    AlertItem,
     Awareness,
     ComplaintPoint,
     Complaints,
@@ -17,6 +19,7 @@ from marvec.snapshot import (
     FeedStats,
     Incident,
     OpdStats,
+    Ops,
     Price,
     PublicInfo,
     Snapshot,
@@ -378,6 +381,17 @@ def _ticker(raw: dict[str, Any]) -> list[TickerItem]:
     return out
 
 
+def _ops(raw: dict[str, Any]) -> Ops:
+    o = raw.get("ops") or {}
+    states = {fp: orjson.loads(v) for fp, v in pairs(o.get("alerts")).items()}
+    acks = {fp: orjson.loads(v) for fp, v in pairs(o.get("acks")).items()}
+    level = pairs(o.get("level"))
+    return Ops(level=level.get("level") or "normal", level_reason=level.get("reason") or None,
+               level_set_by=level.get("set_by") or None, level_set_at=level.get("set_at") or None,
+               alerts=[AlertItem.model_validate(a) for a in alerts_view(states, acks)],
+               log=[orjson.loads(e) for e in o.get("log") or []])
+
+
 def build_snapshot(raw: dict[str, Any], req: dict[str, Any], names: list[str]) -> Snapshot:
     """The typed snapshot from ``read.lua``'s raw values for request ``req``."""
     now = req["now"]
@@ -385,5 +399,5 @@ def build_snapshot(raw: dict[str, Any], req: dict[str, Any], names: list[str]) -
         generated_at=iso(now), feeds=_feeds(raw["feeds"], now),
         complaints=_complaints(raw, names), economy=_economy(raw, names),
         disasters=_disasters(raw, names), publicinfo=_publicinfo(raw), trends=_trends(raw, req),
-        yesterday=_yesterday(raw, req), ticker=_ticker(raw), kecamatan=names,
+        yesterday=_yesterday(raw, req), ticker=_ticker(raw), ops=_ops(raw), kecamatan=names,
     )

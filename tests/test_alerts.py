@@ -302,3 +302,28 @@ def test_ack_level_and_notes_show_who_and_when_and_a_wall_token_may_do_none(
     wipe(redis_client, Keys())
     assert client.get("/api/v1/level", headers=as_role("wall")).get_json()["level"] == "siaga"
     assert len(client.get("/api/v1/log", headers=as_role("wall")).get_json()["entries"]) == 4
+
+
+@pytest.mark.integration
+def test_the_snapshot_carries_the_level_the_alerts_and_the_log_every_screen_shows(
+        redis_client: redis.Redis) -> None:
+    from marvec.alerts.store import AlertStore
+    from marvec.keys import Keys
+
+    names = list(boundaries().names)
+    store = AlertStore(redis_client)
+    assert SnapshotReader(redis_client).read(names).ops.level == "normal"  # nothing set: normal
+    fp = "f00d"
+    redis_client.hset(Keys().alerts, fp, orjson.dumps({
+        "fp": fp, "rule": "incident_severe", "status": "firing", "severity": "critical",
+        "labels": {"alertname": "incident_severe", "incident_id": "FL-9", "kecamatan": "Tallo"},
+        "value": 5, "summary": "Banjir tingkat 5 di Tallo", "summary_en": "Flood severity 5 in Tallo",
+        "starts_at": "2026-12-03T10:00:00+08:00", "ends_at": None}))
+    assert store.ack(fp, "kepala.bpbd") == 1
+    store.set_level("siaga", "Air Sungai Tallo naik", "kepala.bpbd")
+    ops = SnapshotReader(redis_client).read(names).ops
+    assert (ops.level, ops.level_reason, ops.level_set_by) == ("siaga", "Air Sungai Tallo naik", "kepala.bpbd")
+    (alert,) = ops.firing
+    assert (alert.summary, alert.acknowledged_by, alert.labels["incident_id"]) == \
+        ("Banjir tingkat 5 di Tallo", "kepala.bpbd", "FL-9")
+    assert [e["kind"] for e in ops.log][:2] == ["level", "ack"]  # newest first

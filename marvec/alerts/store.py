@@ -24,7 +24,7 @@ import redis
 from marvec.keys import Keys
 from marvec.timeutil import iso
 
-__all__ = ["LEVELS", "AlertStore", "LogEntry"]
+__all__ = ["LEVELS", "AlertStore", "LogEntry", "alerts_view"]
 
 LEASE_MS = 10_000
 INFLIGHT_STALE_S = 60.0
@@ -32,6 +32,27 @@ LOG_CAP = 5000
 LEVELS = ("normal", "waspada", "siaga", "awas")
 
 LogEntry = dict[str, Any]
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def alerts_view(states: dict[str, dict[str, Any]], acks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The API's list: firing (most severe, then newest first), then resolved (newest first)."""
+    out = []
+    for fp, st in states.items():
+        if st["status"] == "pending":
+            continue
+        ack = acks.get(fp) or {}
+        out.append({"fingerprint": fp, "rule": st["rule"], "status": st["status"],
+                    "severity": st["severity"], "labels": st["labels"], "value": st.get("value"),
+                    "summary": st["summary"], "summary_en": st["summary_en"],
+                    "starts_at": st["starts_at"], "ends_at": st["ends_at"],
+                    "acknowledged_by": ack.get("by"), "acknowledged_at": ack.get("at")})
+    firing = sorted((a for a in out if a["status"] == "firing"), key=lambda a: a["starts_at"] or "",
+                    reverse=True)
+    firing.sort(key=lambda a: _SEVERITY_ORDER.get(a["severity"], 9))  # stable: newest first within
+    resolved = sorted((a for a in out if a["status"] == "resolved"), key=lambda a: a["ends_at"] or "",
+                      reverse=True)
+    return firing + resolved
 
 _HOLD = """
 local cur = redis.call('GET', KEYS[1])
