@@ -327,7 +327,11 @@ def test_screenshots_with_a_filter_at_desk_and_tablet_size(page: Any, crisis_url
     wait_contains(page, '[data-complaint="C-NEAR"] .near-text', CITIZEN)
     page.save_screenshot("/tmp/crisis_1920x1080.png")
     set_viewport(page, 1180, 820)
+    page.refresh()  # as a tablet opens it; the filter is kept
     wait_text(page, f"#{ids.CRISIS_COUNT}", "2 dari 5 insiden aktif")
+    wait_contains(page, '[data-complaint="C-NEAR"] .near-text', CITIZEN)
+    wait(page).until(lambda d: d.execute_script(
+        "const gd = document.querySelector('#crisis-map .js-plotly-plot'); return !!(gd && gd._fullLayout)"))
     page.save_screenshot("/tmp/crisis_1180x820.png")
     overflow = page.execute_script("const e=document.scrollingElement; return e.scrollWidth - innerWidth")
     assert overflow == 0
