@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from html import escape
 from typing import Any
 
 import flask
@@ -17,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import metrics
 from dashboard.auth import CallbackPages, current_principal, install_auth
+from dashboard.i18n import translate
 from dashboard.push import install_push
 from dashboard.security import build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
@@ -51,7 +53,7 @@ def install_server(
     install_auth(server, settings, client if callable(client) else None, callback_pages)
     install_headers(server, _CspFor(server, settings, dash_app))
     install_log_redaction()
-    _install_not_found(server)
+    _install_not_found(server, settings.lang)
     _install_body_limits(server)
     views = _Views(settings, source)
     server.add_url_rule("/healthz", "marvec_healthz", views.healthz, methods=["GET"])
@@ -244,11 +246,29 @@ any other path is 404 (contract 3, v2)."""
 ROBOTS = "User-agent: *\nDisallow: /\n"
 
 
-def _install_not_found(server: flask.Flask) -> None:
-    """Unknown paths answer 404 (JSON under ``/api/``) instead of Dash's catch-all index
-    page with 200; ``/robots.txt`` keeps every crawler out of a city's war room."""
+def not_found_page(lang: str) -> str:
+    """The 404 page for an unknown screen path: plain HTML in both languages (``lang``
+    first), a link home, no script, nothing from the request echoed."""
+    other = "en" if lang == "id" else "id"
+    body = "".join(
+        f'<section lang="{code}"><h1>{escape(translate("notfound.title", code))}</h1>'
+        f'<p>{escape(translate("notfound.body", code))} '
+        f'<a href="/">{escape(translate("notfound.link", code))}</a></p></section>'
+        for code in (lang, other))
+    title = escape(translate("notfound.title", lang))
+    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>404 · {title} · Marvec</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+            f"<body>{body}</body></html>\n")
+
+
+def _install_not_found(server: flask.Flask, lang: str = "id") -> None:
+    """Unknown paths answer 404 (JSON under ``/api/``, a small HTML page elsewhere) instead
+    of Dash's catch-all index page with 200; ``/robots.txt`` keeps every crawler out of a
+    city's war room."""
 
     from dash.exceptions import DependencyException
+
+    page = not_found_page(lang)
 
     # Dash raises it for an unknown /_dash-component-suites/ file: a 500 and a traceback
     # in the log for a mistyped or probed URL. It is a 404, quietly.
@@ -268,7 +288,7 @@ def _install_not_found(server: flask.Flask) -> None:
             return response
         screen = path.strip("/").split("/", 1)[0]
         if (rule is None or rule.rule.endswith("<path:path>")) and screen not in SCREENS:
-            return flask.Response("Not found\n", status=404, mimetype="text/plain")
+            return flask.Response(page, status=404, mimetype="text/html")
         return None
 
 

@@ -104,19 +104,28 @@ def timeline(incident: Incident, tr: Translate) -> html.Ol:
                    className="timeline")
 
 
-def near_block(near: Sequence[NearbyComplaint], radius_m: float, tr: Translate, lang: str) -> html.Div | None:
-    """The flood-related complaints near a flood: count, then the nearest few (text escaped)."""
+def near_block(
+    near: Sequence[NearbyComplaint], radius_m: float, tr: Translate, lang: str, now: float | None = None,
+) -> html.Div | None:
+    """The flood-related complaints near a flood: count, then the nearest few, each with the
+    citizen's own report (the complaint's first text, escaped; never the OPD's status note),
+    its status and how long ago it last changed."""
     if not near:
         return None
     head = tr("crisis.near").format(n=fmt_int(len(near), lang), radius=_fmt_km(radius_m, lang))
-    items = [
-        html.Li([
+    items = []
+    for n in near[:4]:
+        c = n.complaint
+        at = parse_time(c.occurred_at)
+        age = fmt_age(now - at if now is not None and at is not None else None, lang)
+        text = shorten(c.text, 90) if c.text else tr("crisis.near_no_text")
+        items.append(tagged(html.Li([
             html.Span(_fmt_km(n.distance_m, lang), className="near-dist"),
-            html.Span(label(tr, "cat", n.complaint.category), className="near-cat"),
-            html.Span(shorten(n.complaint.text, 70), className="near-text"),
-        ])
-        for n in near[:4]
-    ]
+            html.Span(label(tr, "cat", c.category), className="near-cat"),
+            html.Span(label(tr, "cstatus", c.status), className=f"near-status cst-{c.status}"),
+            html.Span(tr("crisis.near_updated").format(age=age), className="near-age"),
+            html.Q(text, className="near-text" + ("" if c.text else " none"), title=tr("crisis.near_report")),
+        ], className="near-item"), complaint=c.complaint_id))
     return html.Div([html.Div(head, className="near-head"), html.Ul(items, className="near-list")], className="near")
 
 
@@ -140,18 +149,38 @@ def incident_card(
         html.Div([since] + ([" · " + measure] if measure else []), className="card-meta"),
         impact_line(incident, tr, lang),
         timeline(incident, tr),
-        near_block(near, radius_m, tr, lang),
+        near_block(near, radius_m, tr, lang, now),
     ], className=f"incident-card sev-border-{incident.severity}"), incident=incident.incident_id)
 
 
-def totals(disasters: Disasters | None, tr: Translate, lang: str) -> list[html.Div]:
-    """Active incidents and the people they touch, as a row of small tiles."""
+def _sum(values: Sequence[int | None]) -> int | None:
+    """The sum of the reported values; ``None`` when there are some but none is reported."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known or not values else None
+
+
+def totals(
+    disasters: Disasters | None, tr: Translate, lang: str, shown: Sequence[Incident] | None = None,
+) -> list[html.Div]:
+    """Active incidents and the people they touch, as a row of small tiles.
+
+    ``shown``: the incidents a filter left; the tiles then add up those (an incident that
+    reports no count adds nothing; no incident reporting one is ``–``, never 0).
+    """
     d = disasters
-    cells = (("disasters.active", d.active if d else None, "kpi.disasters.active"),
-             ("affected", d.affected_people if d else None, "kpi.disasters.affected_people"),
-             ("displaced", d.displaced if d else None, "kpi.disasters.displaced"),
-             ("injured", d.injured if d else None, "unit.injured"),
-             ("deaths", d.deaths if d else None, "unit.deaths"))
+    cells: tuple[tuple[str, int | None, str], ...]
+    if shown is not None and d is not None:
+        cells = (("disasters.active", len(shown), "kpi.disasters.active"),
+                 ("affected", _sum([i.affected_people for i in shown]), "kpi.disasters.affected_people"),
+                 ("displaced", _sum([i.displaced for i in shown]), "kpi.disasters.displaced"),
+                 ("injured", _sum([i.injured for i in shown]), "unit.injured"),
+                 ("deaths", _sum([i.deaths for i in shown]), "unit.deaths"))
+    else:
+        cells = (("disasters.active", d.active if d else None, "kpi.disasters.active"),
+                 ("affected", d.affected_people if d else None, "kpi.disasters.affected_people"),
+                 ("displaced", d.displaced if d else None, "kpi.disasters.displaced"),
+                 ("injured", d.injured if d else None, "unit.injured"),
+                 ("deaths", d.deaths if d else None, "unit.deaths"))
     return [
         tagged(html.Div([html.Div(fmt_int(value, lang), className="total-value"),
                          html.Div(tr(key), className="total-label")],

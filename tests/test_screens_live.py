@@ -156,7 +156,9 @@ def city() -> Any:
 
 
 def serve(redis_url: str, city: Any, **overrides: Any) -> tuple[AppServer, SnapshotSource]:
-    settings = Settings(**{"auth": "open", "lang": "id", "refresh_ms": REFRESH_MS, **overrides})
+    # A 2 s crisis hold: the wall leaves crisis focus soon after the incident closes.
+    settings = Settings(**{"auth": "open", "lang": "id", "refresh_ms": REFRESH_MS, "crisis_hold_seconds": 2,
+                           **overrides})
     source = SnapshotSource(redis_url, city.names, refresh_s=0.5)
     return AppServer(create_app(settings, city, source).server), source
 

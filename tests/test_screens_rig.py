@@ -120,7 +120,9 @@ def source(boundaries: FakeBoundaries) -> FakeSource:
 
 @pytest.fixture(scope="module")
 def base(source: FakeSource, boundaries: FakeBoundaries) -> Iterator[str]:
-    settings = Settings(auth="open", lang="id", refresh_ms=1000, stale_after_seconds=300)
+    # A 2 s crisis hold: the wall returns to its rotation soon after a crisis test ends it
+    # (the hold itself: tests/test_wall_hold.py).
+    settings = Settings(auth="open", lang="id", refresh_ms=1000, stale_after_seconds=300, crisis_hold_seconds=2)
     server = AppServer(create_app(settings, boundaries, source).server)
     yield server.url
     server.close()

@@ -108,6 +108,7 @@ WALL_MAP_TITLE = "wall-map-title"
 WALL_PANEL = "wall-panel"
 WALL_TICKER = "wall-ticker"
 WALL_ALARM = "wall-alarm"
+WALL_HOLD = "wall-crisis-hold"  # the crisis focus hold, kept in the browser (layers.focus.CrisisHold)
 
 # Mayor only.
 MAYOR_SELECTED = "mayor-selected"

@@ -2,7 +2,9 @@
 
 Each incident with its hazard, kecamatan, status, people affected and status
 timeline; floods with the flood/drainage complaints within ``flood_radius_m``.
-Filter by hazard and kecamatan; the map follows the incidents shown.
+Filter by hazard and kecamatan; the map and the totals follow the incidents shown. The
+filters keep their choice in the browser's session storage (Dash persistence), so the
+language toggle, which renders the page anew, and a reload keep it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ PAGE = ids.CRISIS
 
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (PAGE.kpis, "children", "totals"),
+    (PAGE.kpis, "className", "totals_class"),
     (ids.CRISIS_COUNT, "children", "count"),
     (ids.CRISIS_LIST, "children", "cards"),
     (PAGE.legend, "children", "legend"),
@@ -60,11 +63,13 @@ def render(
     near = flood_complaints(snap, radius) if snap else {}
     layers = map_layers(snap, screen.frame, "disasters", tr, lang, scale, incidents=shown,
                         flood_radius_m=radius, zoom_to_incidents=True, ramp="muted")
+    filtered = bool(hazards) or bool(kecamatan)
     empty = tr("crisis.none_filtered") if active else tr("crisis.none")
     cards = [incident_card(i, tr, lang, read.now, near.get(i.incident_id, []), radius) for i in shown]
     banner_children, banner_class = banner(read.fresh, tr)
     return {
-        "totals": totals(snap.disasters if snap else None, tr, lang),
+        "totals": totals(snap.disasters if snap else None, tr, lang, shown if filtered else None),
+        "totals_class": "totals filtered" if filtered else "totals",
         "count": tr("crisis.count").format(shown=fmt_int(len(shown), lang), total=fmt_int(len(active), lang)),
         "cards": cards or [html.Div(empty, className="empty")],
         "legend": map_legend(layers.classes, "disasters", tr, lang, near=True),
@@ -80,16 +85,31 @@ def _choice(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(str(v) for v in values)
 
 
+def dropdown_labels(tr: Any) -> Any:
+    """The dropdown's own texts (search, clear, nothing found...) in the page's language
+    (a ``dcc.Dropdown.Labels`` dict)."""
+    return {"select_all": tr("crisis.dd_select_all"), "deselect_all": tr("crisis.dd_deselect_all"),
+            "selected_count": tr("crisis.dd_selected"), "search": tr("crisis.dd_search"),
+            "clear_search": tr("crisis.dd_clear_search"), "clear_selection": tr("crisis.dd_clear"),
+            "no_options_found": tr("crisis.dd_none")}
+
+
+def _dropdown(cid: str, options: list[dict[str, str]], tr: Any) -> dcc.Dropdown:
+    # persistence: the choice outlives the page's re-render on the language toggle (and a
+    # reload) in this tab's session storage; a new tab starts unfiltered.
+    return dcc.Dropdown(id=cid, options=options, multi=True, placeholder=tr("crisis.filter_all"),
+                        labels=dropdown_labels(tr), persistence=True, persistence_type="session",
+                        className="filter")
+
+
 def _filters(screen: ScreenContext, tr: Any) -> html.Div:
     hazard_opts = [{"label": label(tr, "hazard", h), "value": h} for h in HAZARDS]
     kec_opts = [{"label": n, "value": n} for n in sorted(screen.names)]
     return html.Div([
-        html.Label([tr("crisis.filter_hazard"), dcc.Dropdown(
-            id=ids.CRISIS_HAZARD, options=hazard_opts, multi=True, placeholder=tr("crisis.filter_all"),
-            className="filter")], className="filter-label"),
-        html.Label([tr("crisis.filter_kecamatan"), dcc.Dropdown(
-            id=ids.CRISIS_KECAMATAN, options=kec_opts, multi=True, placeholder=tr("crisis.filter_all"),
-            className="filter")], className="filter-label"),
+        html.Label([tr("crisis.filter_hazard"), _dropdown(ids.CRISIS_HAZARD, hazard_opts, tr)],
+                   className="filter-label"),
+        html.Label([tr("crisis.filter_kecamatan"), _dropdown(ids.CRISIS_KECAMATAN, kec_opts, tr)],
+                   className="filter-label"),
     ], className="filters")
 
 
@@ -104,7 +124,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             html.Section([
-                html.Div(view["totals"], id=PAGE.kpis, className="totals"),
+                html.Div(view["totals"], id=PAGE.kpis, className=view["totals_class"]),
                 _filters(screen, tr),
                 html.Div(view["count"], id=ids.CRISIS_COUNT, className="count"),
                 html.Div(view["cards"], id=ids.CRISIS_LIST, className="incident-list"),

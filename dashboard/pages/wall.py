@@ -3,14 +3,15 @@
 One interval tick reads the snapshot once and updates every part; the map is
 patched (fills, labels, points), never redrawn. Focus rotates complaints -> economy
 -> disasters every ``wall_rotate_seconds`` and jumps to crisis while any active
-incident is at severity 4 or above.
+incident is at severity 4 or above, holding it ``crisis_hold_seconds`` after the last
+one (the hold is kept in the browser, ``ids.WALL_HOLD``: any worker can answer a tick).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Output, State, html
+from dash import Dash, Output, State, dcc, html, no_update
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
@@ -27,8 +28,8 @@ from dashboard.components.shell import (
 )
 from dashboard.i18n import normalize, translator
 from layers.citymap import FOCI, city_map_figure, map_layers
-from layers.fmt import Translate, fmt_int, label
-from layers.focus import Focus, crisis_incidents, wall_focus
+from layers.fmt import Translate, fmt_clock, fmt_int, label
+from layers.focus import CrisisHold, Focus, crisis_incidents, held_focus
 from layers.freshness import banner, status_pills
 from layers.kpi import KPIS, kpi_views
 from layers.legend import map_legend
@@ -70,10 +71,17 @@ def focus_tabs(focus: Focus, tr: Translate) -> list[html.Span]:
     return tabs
 
 
-def alarm(read: Read, tr: Translate, lang: str) -> tuple[list[html.Div], str]:
-    """The crisis strip above the map (never over it): one line per incident at crisis severity."""
+def alarm(read: Read, tr: Translate, lang: str, focus: Focus | None = None) -> tuple[list[html.Div], str]:
+    """The crisis strip above the map (never over it): since when the wall is in crisis
+    focus, then one line per incident at crisis severity (or, held after the last one went,
+    when the wall returns to its rotation)."""
     found = crisis_incidents(read.snapshot)
     lines = []
+    if focus is not None and focus.crisis and focus.since is not None:
+        head = [tr("focus.crisis_since").format(time=fmt_clock(focus.since))]
+        if focus.held_until is not None:
+            head.append(" · " + tr("focus.crisis_held").format(time=fmt_clock(focus.held_until)))
+        lines.append(html.Div(head, className="alarm-line alarm-since"))
     for i in found[:3]:
         text = tr("crisis.banner").format(
             hazard=label(tr, "hazard", i.hazard), severity=i.severity,
@@ -85,15 +93,23 @@ def alarm(read: Read, tr: Translate, lang: str) -> tuple[list[html.Div], str]:
     return lines, "alarm" if lines else "alarm hidden"
 
 
-def render(screen: ScreenContext, read: Read, lang: str, scale: float) -> dict[str, Any]:
-    """Every changing part of the wall for one read (also the first paint)."""
+def decide(screen: ScreenContext, read: Read, hold_data: Any) -> tuple[Focus, CrisisHold | None]:
+    """The focus for this read and the hold the browser keeps (from the one it sent)."""
+    return held_focus(read.snapshot, read.now, screen.settings.wall_rotate_seconds,
+                      screen.settings.crisis_hold_seconds, CrisisHold.from_data(hold_data))
+
+
+def render(screen: ScreenContext, read: Read, lang: str, scale: float, focus: Focus | None = None) -> dict[str, Any]:
+    """Every changing part of the wall for one read (also the first paint) in ``focus``
+    (default: as decided without a hold)."""
     tr = translator(lang)
     snap = read.snapshot
-    focus = wall_focus(snap, read.now, screen.settings.wall_rotate_seconds)
+    if focus is None:
+        focus = decide(screen, read, None)[0]
     shade = "disasters" if focus.crisis else focus.name
     layers = map_layers(snap, screen.frame, shade, tr, lang, scale)
     banner_children, banner_class = banner(read.fresh, tr)
-    alarm_children, alarm_class = alarm(read, tr, lang)
+    alarm_children, alarm_class = alarm(read, tr, lang, focus)
     stale = "" if read.fresh.ok else " is-stale"
     tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
     return {
@@ -116,10 +132,14 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float) -> dict[s
 def layout(screen: ScreenContext, lang: str) -> html.Div:
     """The wall, filled from the current snapshot so the first paint already has data."""
     tr = translator(lang)
-    view = render(screen, screen.read(), lang, 1.0)
+    read = screen.read()
+    focus, hold = decide(screen, read, None)
+    view = render(screen, read, lang, 1.0, focus)
     figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall")
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
+        # Session storage: a reloaded wall keeps its hold (and "since"); it wins over this data.
+        dcc.Store(id=ids.WALL_HOLD, storage_type="session", data=hold.to_data() if hold else None),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         create_topbar(PAGE, tr, tr("nav.wall"), html.Div(view["focus"], id=ids.WALL_FOCUS, className="focus-tabs"),
                       nav=False, pills=view["pills"]),
@@ -152,14 +172,22 @@ def register(app: Dash, screen: ScreenContext) -> None:
         *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
         Output(PAGE.heartbeat, "data"),
         Output(PAGE.digests, "data"),
+        Output(ids.WALL_HOLD, "data"),
         *live_inputs(PAGE),
         State(ids.LANG, "data"),
         State(PAGE.scale, "data"),
         State(PAGE.digests, "data"),
+        State(ids.WALL_HOLD, "data"),
     )
-    def refresh(n: int, push: Any, lang: str | None, scale: float | None, shown: list[str] | None) -> list[Any]:
+    def refresh(n: int, push: Any, lang: str | None, scale: float | None, shown: list[str] | None,
+                hold_data: Any) -> list[Any]:
         read = screen.read(whole_seconds=True)
         code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
-        values, hashes = cached_page_outputs(screen.views, ("wall", code, size), read, screen.frame, KEYS,
-                                             lambda: render(screen, read, code, size), shown)
-        return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]
+        focus, hold = decide(screen, read, hold_data)
+        # The render depends on the focus decided from this browser's hold, so it is in the key.
+        key = ("wall", code, size, focus.name, focus.since, focus.held_until)
+        values, hashes = cached_page_outputs(screen.views, key, read, screen.frame, KEYS,
+                                             lambda: render(screen, read, code, size, focus), shown)
+        kept = hold.to_data() if hold else None
+        return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes,
+                no_update if kept == hold_data else kept]

@@ -33,10 +33,11 @@ from streams.values import fmt, num
 if TYPE_CHECKING:
     from streams.plan import FoldConfig, NeedsBuilder, Planner
 
-FIELDS = ("cat", "pr", "opd", "k", "lat", "lon", "txt", "src")
-"""Entity hash fields an event carries (``Keys.complaint``): category, priority, OPD,
-kecamatan, location, citizen text, source; plus the fold's own ``st``, ``t``, ``p``,
-``o``, ``first``, ``rcv`` (received), ``res`` (resolved) and the version ``v``."""
+FIELDS = ("cat", "pr", "opd", "k", "lat", "lon", "src")
+"""Entity hash fields an event carries, latest wins (``Keys.complaint``): category,
+priority, OPD, kecamatan, location, source; plus the fold's own ``st``, ``t``, ``p``,
+``o``, ``first``, ``rcv`` (received), ``res`` (resolved), the version ``v``, and the
+citizen's report ``txt`` with its origin ``txt_k`` (``_keep_report``)."""
 
 
 class ComplaintEvent(Common, kw_only=True):
@@ -103,12 +104,43 @@ def _open_counts(p: Planner, c: tuple[str, str, Any, float], sign: int) -> None:
         p.inc(by_opd, opd, sign)
 
 
+def _report_rank(e: Event) -> tuple[int, float]:
+    return (0 if e["st"] == "received" else 1, float(e["t"]))
+
+
+def _held_rank(s: dict[str, Any]) -> tuple[int, float]:
+    """The origin of the text in ``txt``: (0 received / 1 a later status, event time). A hash
+    written before ``txt_k`` existed (its ``txt`` was the latest text) yields to any text."""
+    kind, _, at = str(s.get("txt_k") or "").partition("|")
+    try:
+        t = float(at)
+    except ValueError:
+        return (2, 0.0)
+    return (int(kind), t) if kind in ("0", "1") else (2, 0.0)
+
+
+def _keep_report(s: dict[str, Any], e: Event) -> None:
+    """Keep the citizen's own report in ``txt``: the text of the (earliest) ``received``
+    event; until one with text arrives, the earliest text any event carried. A later
+    status update's text (the OPD's note) never replaces it, whatever order events
+    arrive in. ``txt_k`` records where it came from: ``"0|<t>"`` (received at event time
+    t) or ``"1|<t>"`` (another status)."""
+    text = e.get("txt")
+    if text is None:
+        return
+    rank = _report_rank(e)
+    if s.get("txt") is None or rank < _held_rank(s):
+        s["txt"] = text
+        s["txt_k"] = f"{rank[0]}|{fmt(rank[1])}"
+
+
 def fold(p: Planner, e: Event) -> str | None:
     cid = e["cid"]
     ent = p.entity(p.k.complaint(cid), alive)
     s = ent.cur
     old = alive(p.cfg, s)
     newer = p.follow(s, e, FIELDS)
+    _keep_report(s, e)
     day_key = p.k.complaint_day(e["d"])
     if e["st"] == "received":
         r = num(s.get("rcv"))
@@ -128,7 +160,8 @@ def fold(p: Planner, e: Event) -> str | None:
     _index(p, cid, s, old, new, newer)
     if newer:
         p.tick({"feed": "complaints", "at": e["t"], "kind": e["st"],
-                "title": s.get("cat") or "unknown", "text": s.get("txt"), "k": s.get("k"), "id": cid})
+                "title": s.get("cat") or "unknown", "text": e.get("txt") or s.get("txt"), "k": s.get("k"),
+                "id": cid})
     return None
 
 
