@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layers.citymap import FOCI
+from layers.ops import crisis_level
 from marvec.snapshot import Incident, Snapshot
 
 CRISIS_SEVERITY = 4
@@ -90,10 +91,16 @@ def rotation_focus(now: float, rotate_s: float) -> Focus:
     return Focus(FOCI[int(slot) % len(FOCI)], into / rotate_s)
 
 
+def crisis_now(snapshot: Snapshot | None) -> bool:
+    """Whether the wall is in crisis right now: an active incident at crisis severity, or
+    the city's level declared ``siaga`` or ``awas`` (contract 6: until it is lowered)."""
+    return bool(crisis_incidents(snapshot)) or crisis_level(snapshot)
+
+
 def wall_focus(snapshot: Snapshot | None, now: float, rotate_s: float) -> Focus:
-    """The focus at ``now`` without a hold: crisis while any crisis incident is active, else
-    the rotation slot."""
-    if crisis_incidents(snapshot):
+    """The focus at ``now`` without a hold: crisis while any crisis incident is active or
+    the level is siaga/awas, else the rotation slot."""
+    if crisis_now(snapshot):
         return Focus("crisis", 1.0)
     return rotation_focus(now, rotate_s)
 
@@ -103,7 +110,7 @@ def held_focus(
 ) -> tuple[Focus, CrisisHold | None]:
     """The focus at ``now`` and the hold to keep: crisis while a crisis incident is active
     and for ``hold_s`` after the last one was seen, then the rotation slot."""
-    active = bool(crisis_incidents(snapshot))
+    active = crisis_now(snapshot)
     after = crisis_hold(hold, active, now, hold_s)
     if after is None:
         return rotation_focus(now, rotate_s), None

@@ -101,6 +101,22 @@ def test_held_focus_is_crisis_while_held_and_rotates_after(calm: Any, crisis: An
     assert focus.name in ("complaints", "economy", "disasters")
 
 
+def test_a_declared_siaga_or_awas_holds_crisis_focus_until_lowered(calm: Any) -> None:
+    from marvec.snapshot import Ops
+
+    siaga = calm.model_copy(update={"ops": Ops(level="siaga", level_reason="banjir")})
+    focus, hold = held_focus(siaga, NOW, ROTATE, HOLD, None)
+    assert focus.crisis
+    for t in range(60, int(10 * HOLD) + 1, 60):  # however long it lasts (a tick a minute)
+        focus, hold = held_focus(siaga, NOW + t, ROTATE, HOLD, hold)
+        assert focus.crisis and focus.since == NOW and focus.held_until is None
+    waspada = calm.model_copy(update={"ops": Ops(level="waspada")})
+    focus, hold = held_focus(waspada, NOW + 10 * HOLD + 1, ROTATE, HOLD, hold)
+    assert focus.crisis and focus.held_until == NOW + 11 * HOLD  # lowered: the hold runs out
+    focus, _ = held_focus(waspada, NOW + 11 * HOLD, ROTATE, HOLD, hold)
+    assert not focus.crisis
+
+
 # -- the setting ---------------------------------------------------------------------------
 def test_the_hold_setting_defaults_to_five_minutes_and_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().crisis_hold_seconds == 300
