@@ -20,8 +20,9 @@ CRISIS_LEVELS = frozenset({"siaga", "awas"})
 """Levels that put the wall into crisis focus until lowered (contract 6)."""
 NEW_FOR_S = 120.0
 """An alert that started less than this long ago stands out on the wall."""
-STRIP_N = 4
-"""Alerts on the wall's strip at most (most severe, then newest); "+K lainnya" after."""
+STRIP_N = 2
+"""Alerts on the wall's strip at most (most severe, then newest), each readable in full
+from metres away; "+K lainnya" after."""
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -71,8 +72,9 @@ def ranked_firing(snapshot: Snapshot | None) -> list[AlertItem]:
     return sorted(firing, key=lambda a: SEVERITY_RANK.get(a.severity, 9))
 
 
-def alert_strip(snapshot: Snapshot | None, tr: Translate, lang: str, now: float) -> html.Div:
-    """The wall's strip: one line per firing alert (at most ``STRIP_N``), empty when none.
+def alert_strip(snapshot: Snapshot | None, tr: Translate, lang: str, now: float,
+                limit: int = STRIP_N) -> html.Div:
+    """The wall's strip: one line per firing alert (at most ``limit``), empty when none.
 
     A critical alert is red, a new one (under ``NEW_FOR_S``) pulses until acknowledged;
     ``data-critical-new`` lists the fingerprints of new unacknowledged critical alerts
@@ -83,7 +85,7 @@ def alert_strip(snapshot: Snapshot | None, tr: Translate, lang: str, now: float)
         return tagged(html.Div([], className="alert-strip empty"), critical_new="")
     items = []
     fresh_critical = []
-    for a in firing[:STRIP_N]:
+    for a in firing[:limit]:
         start = parse_time(a.starts_at)
         new = start is not None and now - start < NEW_FOR_S and not a.acknowledged_by
         if new and a.severity == "critical":
@@ -96,8 +98,8 @@ def alert_strip(snapshot: Snapshot | None, tr: Translate, lang: str, now: float)
             html.Span("✓ " + ack, className="alert-ack") if ack else None,
         ], className=f"alert-item sev-{a.severity}" + (" new" if new else "") + (" acked" if ack else "")),
             fingerprint=a.fingerprint))
-    if len(firing) > STRIP_N:
-        items.append(html.Div(tr("panel.more").format(n=len(firing) - STRIP_N), className="alert-more"))
+    if len(firing) > limit:
+        items.append(html.Div(tr("panel.more").format(n=len(firing) - limit), className="alert-more"))
     return tagged(html.Div(items, className="alert-strip"), critical_new=" ".join(fresh_critical))
 
 

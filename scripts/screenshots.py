@@ -45,6 +45,7 @@ from tests.snapshot_fixtures import (  # noqa: E402
     FakeSource,
     load_boundaries,
     rich_snapshot,
+    with_alerts,
     with_crisis,
     with_silent_feed,
 )
@@ -90,6 +91,10 @@ SHOTS = (
     Shot("mayor_820x1180", "/mayor", 820, 1180),
     Shot("mayor_detail_1180x820", "/mayor", 1180, 820, action=_open_detail),
     Shot("crisis_1920x1080", "/crisis", 1920, 1080, "crisis"),
+    Shot("wall_alert_3840x2160", "/wall", 3840, 2160, "alert"),
+    Shot("wall_alert_1920x1080", "/wall", 1920, 1080, "alert"),
+    Shot("crisis_alert_1920x1080", "/crisis", 1920, 1080, "alert", action=lambda d: d.execute_script(
+        "document.querySelector('.ops-panel').open = true")),
 )
 
 
@@ -109,6 +114,8 @@ def scenario(name: str, boundaries: Any) -> Any:
     snap = rich_snapshot(now, boundaries)
     if name == "crisis":
         return with_crisis(snap, now, boundaries)
+    if name == "alert":
+        return with_alerts(with_crisis(snap, now, boundaries), now)
     if name == "stale":
         return with_silent_feed(snap, "economy", 1260, now)
     return snap

@@ -306,3 +306,36 @@ def with_xss(snap: Snapshot) -> Snapshot:
         "economy": snap.economy.model_copy(update={"prices": prices}),
     })
 
+
+
+def with_alerts(snap: Snapshot, now: float | None = None, level: str = "siaga") -> Snapshot:
+    """``snap`` with the war room's state of a flood evening: the level declared, a new
+    critical alert about the Biringkanaya flood, a warning, an acknowledged one, the log."""
+    from marvec.snapshot import AlertItem, Ops
+
+    now = time.time() if now is None else now
+
+    def item(fp: str, severity: str, ago: float, summary: str, summary_en: str, **kw: Any) -> AlertItem:
+        return AlertItem(fingerprint=fp, rule="incident_severe" if severity == "critical" else "complaints_overdue",
+                         status="firing", severity=severity, summary=summary, summary_en=summary_en,
+                         starts_at=iso(now - ago), **kw)
+
+    alerts = [
+        item("a1", "critical", 40, "Banjir tingkat 4 di Biringkanaya (Paccerakkang)",
+             "Flood severity 4 in Biringkanaya (Paccerakkang)",
+             labels={"alertname": "incident_severe", "incident_id": "d-flood-crisis", "kecamatan": "Biringkanaya"}),
+        item("a2", "warning", 1900, "Aduan lewat tenggat di atas 50 (64)", "Overdue complaints above 50 (64)",
+             acknowledged_by="operator.dina", acknowledged_at=iso(now - 1500)),
+        item("a3", "warning", 700, "Harga cabai rawit naik 24% dalam sehari", "Bird's-eye chilli up 24% in a day"),
+    ]
+    log = [
+        {"at": iso(now - 40), "kind": "alert_firing", "by": "marvec", "text": alerts[0].summary,
+         "text_en": alerts[0].summary_en},
+        {"at": iso(now - 300), "kind": "level", "by": "kepala.bpbd", "level": level,
+         "text": "Debit Sungai Tallo naik, hujan lebat sampai malam"},
+        {"at": iso(now - 900), "kind": "note", "by": "operator.dina", "text": "Pompa Pannampu dicek, normal"},
+        {"at": iso(now - 1500), "kind": "ack", "by": "operator.dina", "text": alerts[1].summary},
+    ]
+    return snap.model_copy(update={"ops": Ops(
+        level=level, level_reason="Debit Sungai Tallo naik, hujan lebat sampai malam",
+        level_set_by="kepala.bpbd", level_set_at=iso(now - 300), alerts=alerts, log=log)})

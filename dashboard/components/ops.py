@@ -43,15 +43,18 @@ def _digest_id(page: PageIds) -> str:
     return f"{page.page}-ops-digest"
 
 
-def _can(roles: frozenset[str]) -> bool:
+def may(roles: frozenset[str]) -> bool:
+    """Whether the caller of the current request has one of ``roles``."""
     who = current_principal()
     return who is not None and who.role in roles
 
 
 def render_parts(snapshot: Snapshot | None, parts: tuple[str, ...], lang: str, now: float,
-                 can_ack: bool, large_level: bool = False) -> dict[str, Any]:
+                 can_ack: bool | None = None, large_level: bool = False) -> dict[str, Any]:
     """Each part's children for one snapshot (pure)."""
     tr = translator(lang)
+    if can_ack is None:
+        can_ack = may(ACK_ROLES)
     out: dict[str, Any] = {}
     for part in parts:
         if part == "level":
@@ -115,7 +118,7 @@ def register_ops(app: Dash, screen: ScreenContext, page: PageIds, parts: tuple[s
     def refresh(_n: int | None, _push: Any, digest: str | None, lang: str | None) -> tuple[Any, ...]:
         read = screen.read(whole_seconds=True)
         code = normalize(lang or screen.settings.lang)
-        can_ack = _can(ACK_ROLES)
+        can_ack = may(ACK_ROLES)
         view = render_parts(read.snapshot, parts, code, read.now, can_ack, large_level)
         blob = orjson.dumps([view[p].to_plotly_json() for p in parts], default=_plain)
         new = hashlib.blake2b(blob + code.encode(), digest_size=8).hexdigest()
@@ -145,7 +148,7 @@ def register_ops(app: Dash, screen: ScreenContext, page: PageIds, parts: tuple[s
             tr = translator(normalize(lang or screen.settings.lang))
             if not n or level not in LEVELS:
                 raise PreventUpdate
-            if not _can(LEVEL_ROLES):
+            if not may(LEVEL_ROLES):
                 return tr("level.denied"), no_update
             text = (reason or "").strip()
             if not text:

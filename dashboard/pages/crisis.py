@@ -17,6 +17,14 @@ from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
+from dashboard.components.ops import (
+    create_level_form,
+    create_note_form,
+    create_ops_store,
+    create_part,
+    register_ops,
+    render_parts,
+)
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -113,17 +121,37 @@ def _filters(screen: ScreenContext, tr: Any) -> html.Div:
     ], className="filters")
 
 
+OPS_PARTS = ("level", "alerts", "log")
+
+
+def _ops_panel(ops: dict[str, Any], tr: Any, lang: str) -> html.Details:
+    """The firing alerts (acknowledge), then, one tap away, the level form and the log."""
+    return html.Details([
+        html.Summary([html.Span(tr("alert.title"), className="ops-title"),
+                      create_part(PAGE, "alerts", ops["alerts"])]),
+        html.Div([
+            html.H3(tr("level.set")), create_level_form(PAGE, lang),
+            html.H3(tr("log.title")), create_note_form(PAGE, lang), create_part(PAGE, "log", ops["log"]),
+        ], className="ops-more"),
+    ], className="card ops-panel")
+
+
 def layout(screen: ScreenContext, lang: str) -> html.Div:
     tr = translator(lang)
-    view = render(screen, screen.read(), lang, 1.0)
+    read = screen.read()
+    view = render(screen, read, lang, 1.0)
+    ops = render_parts(read.snapshot, OPS_PARTS, lang, read.now)
     figure = city_map_figure(screen.frame, view["layers"], "pan", uirevision="crisis")
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
-        create_topbar(PAGE, tr, tr("nav.crisis"), pills=view["pills"]),
+        create_ops_store(PAGE),
+        create_topbar(PAGE, tr, tr("nav.crisis"), pills=view["pills"],
+                      middle=create_part(PAGE, "level", ops["level"])),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             html.Section([
+                _ops_panel(ops, tr, lang),
                 html.Div(view["totals"], id=PAGE.kpis, className=view["totals_class"]),
                 _filters(screen, tr),
                 html.Div(view["count"], id=ids.CRISIS_COUNT, className="count"),
@@ -140,6 +168,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
 
 def register(app: Dash, screen: ScreenContext) -> None:
     register_clock(app, PAGE)
+    register_ops(app, screen, PAGE, OPS_PARTS, forms=True)
 
     @app.callback(
         Output(PAGE.map, "figure"),

@@ -17,6 +17,7 @@ from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
+from dashboard.components.ops import create_ops_store, create_part, register_ops, render_parts
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -135,14 +136,19 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     read = screen.read()
     focus, hold = decide(screen, read, None)
     view = render(screen, read, lang, 1.0, focus)
+    ops = render_parts(read.snapshot, OPS_PARTS, lang, read.now, can_ack=False, large_level=True)
     figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall")
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
+        create_ops_store(PAGE),
         # Session storage: a reloaded wall keeps its hold (and "since"); it wins over this data.
         dcc.Store(id=ids.WALL_HOLD, storage_type="session", data=hold.to_data() if hold else None),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         create_topbar(PAGE, tr, tr("nav.wall"), html.Div(view["focus"], id=ids.WALL_FOCUS, className="focus-tabs"),
                       nav=False, pills=view["pills"]),
+        # The city's level, large, then the firing alerts, across the wall under the top bar.
+        html.Div([create_part(PAGE, "level", ops["level"]), create_part(PAGE, "strip", ops["strip"], "wall-strip")],
+                 className="wall-ops"),
         html.Main([
             html.Section([
                 html.Div(view["title"], id=ids.WALL_MAP_TITLE, className="map-title"),
@@ -163,9 +169,15 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     ], id=PAGE.root, className=view["root_class"])
 
 
+OPS_PARTS = ("level", "strip")
+"""The wall shows the city's level (large) and the firing alerts; it acknowledges nothing."""
+
+
 def register(app: Dash, screen: ScreenContext) -> None:
-    """The wall's one live callback (one snapshot read, every output) and its clock."""
+    """The wall's live callbacks (one snapshot read serves both: the page, and the war
+    room's level and alerts) and its clock."""
     register_clock(app, PAGE)
+    register_ops(app, screen, PAGE, OPS_PARTS, large_level=True)
 
     @app.callback(
         Output(PAGE.map, "figure"),
