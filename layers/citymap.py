@@ -17,7 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from layers.fmt import Translate, fmt_idr_compact, fmt_int, plot_text
-from layers.mapframe import Box, MapFrame
+from layers.mapframe import LABEL_PX, Box, MapFrame
 from layers.mappoints import (
     Points,
     complaint_points,
@@ -42,9 +42,14 @@ FOCI = ("complaints", "economy", "disasters")
 
 LAYER_NAMES = ("labels", "complaints", "near", "incidents")
 
-LABEL_BASE = 14.0
-"""Kecamatan label size (px at scale 1) for the largest district; a small map passes less."""
+LABEL_BASE = LABEL_PX
+"""Kecamatan label size (px at scale 1) for the largest district (17: read from 5 m on the
+wall); a small map passes less."""
 SMALL_DISTRICT = 0.5
+INCIDENTS_Z = 1
+LABELS_Z = 2
+"""Labels are drawn above every point layer (``zorder``)."""
+LEADER = "#e2e8f0"
 """``label_weight`` below which a district counts as small (two-line name)."""
 
 
@@ -92,14 +97,18 @@ def _label(frame: MapFrame, name: str, value: float | None, focus: str, lang: st
 
 
 def label_sizes(frame: MapFrame, scale: float, base: float = LABEL_BASE) -> list[float]:
-    """Label font size per kecamatan: smaller districts get smaller labels (less overlap)."""
-    return [round(base * scale * (0.72 + 0.38 * frame.label_weight.get(n, 1.0)), 1) for n in frame.names]
+    """Label font size per kecamatan: smaller districts get smaller labels (less overlap);
+    a called-out label (in free space) is drawn at the full size."""
+    return [round(base * scale * (1.0 if n in frame.callouts else 0.72 + 0.38 * frame.label_weight.get(n, 1.0)), 1)
+            for n in frame.names]
 
 
 def label_name(frame: MapFrame, name: str) -> str:
     """The name as drawn: a small district's two-word name on two lines (narrower, so the
-    crowded old town's labels do not run into each other)."""
+    crowded old town's labels do not run into each other); one line when called out."""
     escaped = plot_text(name)
+    if name in frame.callouts:
+        return escaped
     if frame.label_weight.get(name, 1.0) < SMALL_DISTRICT and " " in name:
         return escaped.replace(" ", "<br>", 1)
     return escaped
@@ -191,10 +200,10 @@ def city_map_figure(
     ]
     lx = [frame.labels[n][0] for n in frame.names]
     ly = [frame.labels[n][1] for n in frame.names]
-    # zorder (not trace order, which patches rely on): labels over the complaint dots,
-    # incidents over everything.
+    # zorder (not trace order, which patches rely on): labels over every marker (a marker
+    # never hides a name or a number), incidents over the complaint dots.
     traces.append(go.Scatter(
-        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip", zorder=1,
+        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip", zorder=LABELS_Z,
         textfont={"color": "#f8fafc", "size": label_sizes(frame, s, layers.label_base)},
     ))
     traces.append(_points_trace(layers.complaints, "complaints", "markers", points_hover,
@@ -205,7 +214,7 @@ def city_map_figure(
     traces.append(_points_trace(layers.incidents, "incidents", "markers+text", points_hover,
                                 opacity=1, line={"color": "#ffffff", "width": 2 * s}))
     traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center",
-                      zorder=2)
+                      zorder=INCIDENTS_Z)
     fig = go.Figure(data=traces)
     fig.update_layout(_layout(frame, layers, interactive, uirevision))
     return fig
@@ -215,11 +224,7 @@ def _layout(frame: MapFrame, layers: MapLayers, interactive: str, uirevision: st
     fixed = interactive != "pan"
     v = layers.view
     axis = {"visible": False, "fixedrange": fixed, "showgrid": False, "zeroline": False}
-    shapes = []
-    if frame.inset is not None:
-        b = frame.inset.box
-        shapes.append({"type": "rect", "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3],
-                       "line": {"color": BORDER, "width": 1, "dash": "dot"}})
+    shapes = _shapes(frame, layers)
     return {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": SEA, "showlegend": False, "hovermode": "closest" if interactive != "none" else False,
@@ -229,6 +234,28 @@ def _layout(frame: MapFrame, layers: MapLayers, interactive: str, uirevision: st
         "shapes": shapes, "font": {"color": "#e5e7eb"},
         "hoverlabel": {"font": {"size": 16}},
     }
+
+
+def _shapes(frame: MapFrame, layers: MapLayers) -> list[dict[str, Any]]:
+    shapes: list[dict[str, Any]] = []
+    if frame.inset is not None:
+        b = frame.inset.box
+        shapes.append({"type": "rect", "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3],
+                       "line": {"color": BORDER, "width": 1, "dash": "dot"}})
+    return shapes + leader_shapes(frame, layers.scale)
+
+
+def leader_shapes(frame: MapFrame, scale: float = 1.0) -> list[dict[str, Any]]:
+    """A line from each called-out district to its label, with a dot on the district."""
+    out: list[dict[str, Any]] = []
+    r = 0.0009  # anchor dot radius, map units (~100 m)
+    for c in frame.callouts.values():
+        (ax, ay), (ex, ey) = c.anchor, c.end
+        out.append({"type": "line", "x0": ax, "y0": ay, "x1": ex, "y1": ey, "layer": "above",
+                    "line": {"color": LEADER, "width": round(1.5 * scale, 1)}})
+        out.append({"type": "circle", "x0": ax - r, "y0": ay - r / frame.y_ratio, "x1": ax + r,
+                    "y1": ay + r / frame.y_ratio, "layer": "above", "fillcolor": LEADER, "line": {"width": 0}})
+    return out
 
 
 def map_changes(frame: MapFrame, layers: MapLayers) -> list[tuple[tuple[str | int, ...], Any]]:
@@ -252,6 +279,7 @@ def map_changes(frame: MapFrame, layers: MapLayers) -> list[tuple[tuple[str | in
     i = trace_index(frame, "incidents")
     out.append((("data", i, "text"), layers.incidents.text))
     out.append((("data", i, "textfont", "size"), incident_text_size(layers.scale)))
+    out.append((("layout", "shapes"), _shapes(frame, layers)))
     out.append((("layout", "xaxis", "range"), [layers.view[0], layers.view[2]]))
     out.append((("layout", "yaxis", "range"), [layers.view[1], layers.view[3]]))
     return out

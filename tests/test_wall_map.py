@@ -1,0 +1,113 @@
+"""The wall map: the old town's labels called out into free space, labels over markers,
+shading per 10,000 residents, the tile background (layers/mapframe, citymap, legend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.i18n import translator
+from layers.citymap import (
+    LABEL_BASE,
+    LABELS_Z,
+    city_map_figure,
+    label_sizes,
+    map_layers,
+    trace_index,
+)
+from layers.mapframe import (
+    OLD_TOWN,
+    WALL_MAP_PX,
+    build_frame,
+    label_lines,
+    px_per_unit,
+    text_box,
+)
+from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot, with_crisis
+
+TR = translator("id")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "geodata"
+SOURCES = [None, SHARED / "makassar_kecamatan.geojson", SHARED / "makassar_kecamatan_from_kelurahan.geojson"]
+
+
+def _frame(path):
+    if path is not None and not path.exists():
+        pytest.skip(f"{path} not found (clone shared/ beside the repo)")
+    return build_frame(FakeBoundaries(path).geojson())
+
+
+@pytest.fixture(scope="module", params=SOURCES, ids=["bundled", "real", "real_merged"])
+def frame(request):
+    return _frame(request.param)
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _label_boxes(frame, map_px=WALL_MAP_PX):
+    """Every label's box at wall size, the way the map draws it (one-line name when called out)."""
+    k = px_per_unit(frame.bounds, frame.y_ratio, map_px)
+    sizes = dict(zip(frame.names, label_sizes(frame, 1.0), strict=True))
+    boxes = {}
+    for n in frame.names:
+        lines = [len(n), 9] if n in frame.callouts else label_lines(n, frame.label_weight[n])
+        boxes[n] = text_box(frame.labels[n], lines, sizes[n], k, frame.y_ratio)
+    return boxes
+
+
+def test_the_five_old_town_labels_are_called_out_and_overlap_nothing(frame):
+    assert set(frame.callouts) == set(OLD_TOWN)
+    boxes = _label_boxes(frame)
+    for name in OLD_TOWN:
+        assert frame.labels[name] == frame.callouts[name].center
+        hits = [other for other, box in boxes.items() if other != name and _overlap(boxes[name], box)]
+        assert hits == [], f"{name}'s label overlaps {hits}"
+        # at the full wall size, not shrunk with the district
+        assert label_sizes(frame, 1.0)[frame.names.index(name)] == LABEL_BASE
+    if frame.inset is not None:
+        assert not any(_overlap(boxes[n], frame.inset.box) for n in OLD_TOWN)
+
+
+def test_called_out_labels_lie_off_land_west_of_their_district_and_lines_reach_them(frame):
+    for name in OLD_TOWN:
+        c = frame.callouts[name]
+        assert c.center[0] < c.anchor[0]  # the sea is to the west
+        ex, ey = c.end
+        assert c.box[0] <= ex <= c.box[2] and c.box[1] <= ey <= c.box[3]
+        assert not (c.box[0] <= c.anchor[0] <= c.box[2] and c.box[1] <= c.anchor[1] <= c.box[3])
+
+
+def test_bigger_districts_keep_their_label_inside_and_the_city_has_no_colliding_labels(frame):
+    boxes = _label_boxes(frame)
+    assert "Biringkanaya" not in frame.callouts and "Tamalanrea" not in frame.callouts
+    names = [n for n in frame.names if not (frame.inset and n in frame.inset.names)]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if _overlap(boxes[a], boxes[b])]
+    assert pairs == []
+
+
+def test_leader_lines_are_drawn_and_labels_sit_above_the_markers(frame):
+    snap = with_crisis(rich_snapshot(1_795_000_000.0, FakeBoundaries()), 1_795_000_000.0, FakeBoundaries())
+    layers = map_layers(snap, frame, "complaints", TR)
+    fig = city_map_figure(frame, layers)
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(lines) == len(OLD_TOWN)
+    label_trace = fig.data[trace_index(frame, "labels")]
+    assert label_trace.zorder == LABELS_Z
+    for name in ("complaints", "near", "incidents"):
+        assert (fig.data[trace_index(frame, name)].zorder or 0) < LABELS_Z
+    # a called-out name is on one line
+    i = frame.names.index("Ujung Pandang")
+    assert layers.labels[i].startswith("Ujung Pandang<br>")
+
+
+def test_islands_are_drawn_once(frame):
+    fig = city_map_figure(frame, map_layers(None, frame, "complaints", TR))
+    named = [t.name for t in fig.data if t.name == "Kepulauan Sangkarrang"]
+    assert named == ["Kepulauan Sangkarrang"]
+    if frame.inset is not None:
+        b = frame.inset.box
+        xs, ys = frame.outline("Kepulauan Sangkarrang")
+        assert all(b[0] - 1e-9 <= x <= b[2] + 1e-9 for x in xs if x is not None)
+        assert all(b[1] - 1e-9 <= y <= b[3] + 1e-9 for y in ys if y is not None)
