@@ -3,6 +3,7 @@ shading per 10,000 residents, the tile background (layers/mapframe, citymap, leg
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from layers.mapframe import (
     px_per_unit,
     text_box,
 )
+from layers.palette import NONE_FILL, RAMPS, contrast
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot, with_crisis
 
 TR = translator("id")
@@ -111,3 +113,10 @@ def test_islands_are_drawn_once(frame):
         xs, ys = frame.outline("Kepulauan Sangkarrang")
         assert all(b[0] - 1e-9 <= x <= b[2] + 1e-9 for x in xs if x is not None)
         assert all(b[1] - 1e-9 <= y <= b[3] + 1e-9 for y in ys if y is not None)
+
+
+def test_economy_classes_are_distinguishable_on_the_dark_wall():
+    steps = [NONE_FILL, *RAMPS["economy"]]
+    ratios = [contrast(a, b) for a, b in itertools.pairwise(steps)]
+    assert min(ratios) >= 1.5, ratios
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
