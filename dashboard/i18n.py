@@ -72,6 +72,8 @@ _UI: dict[str, tuple[str, str]] = {
     "map.legend.incident": ("insiden (angka = tingkat)", "incident (number = severity)"),
     "map.legend.complaint": ("aduan terbaru", "latest complaints"),
     "map.legend.near": ("aduan banjir/drainase dekat banjir", "flood/drainage complaint near a flood"),
+    "map.legend.per10k": ("per 10.000 penduduk", "per 10,000 residents"),
+    "map.legend.unknown": ("penduduk tak diketahui", "population not known"),
     "crisis.banner": ("KRISIS · {hazard} tingkat {severity} · {kecamatan} · {status}",
                       "CRISIS · {hazard} severity {severity} · {kecamatan} · {status}"),
     "panel.by_category": ("Aduan terbuka per kategori", "Open complaints by category"),

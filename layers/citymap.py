@@ -10,13 +10,13 @@ near-flood complaints, incidents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 
-from layers.fmt import Translate, fmt_idr_compact, fmt_int, plot_text
+from layers.fmt import Translate, fmt_dec, fmt_idr_compact, fmt_int, plot_text
 from layers.mapframe import LABEL_PX, Box, MapFrame
 from layers.mappoints import (
     Points,
@@ -86,13 +86,26 @@ def focus_values(snapshot: Snapshot | None, focus: str) -> dict[str, float]:
     return dict(snapshot.disasters.by_kecamatan)
 
 
+def per_10k(values: Mapping[str, float], population: Mapping[str, int], names: Sequence[str]) -> dict[str, float | None]:
+    """Each kecamatan's value per 10,000 residents (1 decimal); ``None`` where its population
+    is not known (shown as unknown, never as 0)."""
+    out: dict[str, float | None] = {}
+    for name in names:
+        pop = population.get(name)
+        out[name] = round(10_000 * values.get(name, 0) / pop, 1) if pop else None
+    return out
+
+
 def trace_index(frame: MapFrame, layer: str) -> int:
     """Index of a named layer's trace (after the polygon traces)."""
     return len(frame.names) + LAYER_NAMES.index(layer)
 
 
-def _label(frame: MapFrame, name: str, value: float | None, focus: str, lang: str) -> str:
-    text = fmt_idr_compact(value, lang) if focus == "economy" else fmt_int(value, lang)
+def _label(frame: MapFrame, name: str, value: float | None, focus: str, lang: str, rate: bool = False) -> str:
+    if focus == "economy":
+        text = fmt_idr_compact(value, lang)
+    else:
+        text = fmt_dec(value, 1, lang) if rate else fmt_int(value, lang)
     return f"{label_name(frame, name)}<br><b>{text}</b>"
 
 
@@ -139,6 +152,7 @@ def map_layers(
     selected: str | None = None,
     ramp: str | None = None,
     label_base: float = LABEL_BASE,
+    population: Mapping[str, int] | None = None,
 ) -> MapLayers:
     """The changing part of the map for one snapshot (``None``: nothing known yet).
 
@@ -146,12 +160,24 @@ def map_layers(
     ``flood_radius_m`` turns on the ring around flood-related complaints near floods.
     ``ramp`` overrides the focus's colours (``muted`` under a screen full of incidents).
     ``label_base`` sizes the kecamatan labels (a tablet's small map wants smaller ones).
+    ``population`` (residents by kecamatan) shades per 10,000 residents instead of counts;
+    a kecamatan without a known population is drawn as unknown.
     """
-    values = focus_values(snapshot, focus)
+    counts = focus_values(snapshot, focus)
+    rates = per_10k(counts, population, frame.names) if population is not None else None
+    values = {n: v for n, v in rates.items() if v is not None} if rates is not None else counts
     colors, classes = fills(frame.names, values, RAMPS.get(ramp or focus, RAMPS["complaints"]))
     if snapshot is None:
         colors = [UNKNOWN_FILL] * len(frame.names)
-    labels = [_label(frame, n, values.get(n, 0) if snapshot else None, focus, lang) for n in frame.names]
+    elif rates is not None:
+        colors = [UNKNOWN_FILL if rates[n] is None else c for n, c in zip(frame.names, colors, strict=True)]
+
+    def shown_value(name: str) -> float | None:
+        if snapshot is None:
+            return None
+        return rates[name] if rates is not None else values.get(name, 0)
+
+    labels = [_label(frame, n, shown_value(n), focus, lang, rate=rates is not None) for n in frame.names]
     shown = list(snapshot.disasters.incidents if snapshot and incidents is None else incidents or [])
     view = incidents_view(frame, shown) if zoom_to_incidents else frame.bounds
     return MapLayers(

@@ -78,6 +78,8 @@ class Settings(_FeedTopics):
     stale_after_seconds: int = Field(default=300, ge=10, le=86_400)
     tiles_url: str | None = None
     flood_radius_m: int = Field(default=1500, ge=50, le=20_000)
+    map_shading: Literal["count", "per10k"] = "count"
+    """Map shading: the count per kecamatan, or per 10,000 residents (geodata/data/population.csv)."""
     trusted_proxies: int = Field(default=0, ge=0, le=5)
     """Reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted."""
 

@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import translator
+from geodata.population import load_population, parse_population
 from layers.citymap import (
     LABEL_BASE,
     LABELS_Z,
     city_map_figure,
     label_sizes,
     map_layers,
+    per_10k,
     trace_index,
 )
+from layers.legend import map_legend
 from layers.mapframe import (
     OLD_TOWN,
     WALL_MAP_PX,
@@ -25,7 +28,9 @@ from layers.mapframe import (
     px_per_unit,
     text_box,
 )
-from layers.palette import NONE_FILL, RAMPS, contrast
+from layers.palette import NONE_FILL, RAMPS, UNKNOWN_FILL, ShadeClass, contrast
+from marvec.errors import SettingsError
+from marvec.settings import Settings, load_settings
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot, with_crisis
 
 TR = translator("id")
@@ -120,3 +125,66 @@ def test_economy_classes_are_distinguishable_on_the_dark_wall():
     ratios = [contrast(a, b) for a, b in itertools.pairwise(steps)]
     assert min(ratios) >= 1.5, ratios
     assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+
+
+# -- shading per 10,000 residents ------------------------------------------------------
+def test_per_10k_numbers_and_unknown_population_is_none_not_zero():
+    rates = per_10k({"Mariso": 12, "Tamalate": 50, "Wajo": 3}, {"Mariso": 57_594, "Tamalate": 181_533},
+                    ["Mariso", "Tamalate", "Wajo", "Tallo"])
+    assert rates == {"Mariso": 2.1, "Tamalate": 2.8, "Wajo": None, "Tallo": None}
+    assert per_10k({}, {"Mariso": 57_594}, ["Mariso"]) == {"Mariso": 0.0}
+
+
+def test_population_table_reads_source_year_and_skips_blanks(tmp_path):
+    table = parse_population("# source: BPS Kota Makassar, Dalam Angka\n# year: 2023\nkecamatan,population\n"
+                             "Mariso,57.594\nWajo,\n\nTallo,139167\n")
+    assert table.counts == {"Mariso": 57_594, "Tallo": 139_167}
+    assert table.source.startswith("BPS") and table.year == 2023
+    with pytest.raises(ValueError, match="positive"):
+        parse_population("kecamatan,population\nMariso,0\n")
+    bundled = load_population()
+    assert "BPS" in bundled.source and bundled.year is not None
+    names = FakeBoundaries().names
+    assert set(bundled.counts) <= set(names)  # spelled as the boundaries spell them
+
+
+def test_map_shaded_per_10k_labels_rates_and_draws_unknown_population_as_unknown():
+    frame = _frame(None)
+    snap = rich_snapshot(1_795_000_000.0, FakeBoundaries())
+    population = {"Mariso": 57_594, "Tamalate": 181_533}
+    layers = map_layers(snap, frame, "complaints", TR, population=population)
+    i, j, k = (frame.names.index(n) for n in ("Mariso", "Tamalate", "Tallo"))
+    mariso = snap.complaints.by_kecamatan.get("Mariso", 0)
+    expected = f"{round(10_000 * mariso / 57_594, 1):.1f}".replace(".", ",")
+    assert layers.labels[i].endswith(f"<b>{expected}</b>")
+    assert layers.labels[k].endswith("<b>–</b>")  # population unknown: not 0
+    assert layers.fills[k] == UNKNOWN_FILL and layers.fills[j] != UNKNOWN_FILL
+    counted = map_layers(snap, frame, "complaints", TR)
+    assert counted.labels[i].endswith(f"<b>{mariso}</b>")
+
+
+def _texts(items):
+    out = []
+    for item in items:
+        kids = item.children if isinstance(item.children, list) else [item.children]
+        out.append("".join(k for k in kids if isinstance(k, str)))
+    return out
+
+
+def test_legend_says_per_10000_residents_when_on_in_both_languages():
+    classes = [ShadeClass(0, 1.5, "#111111"), ShadeClass(1.5, 3, "#222222")]
+    on = _texts(map_legend(classes, "complaints", TR, "id", per10k=True))
+    assert on[0] == "per 10.000 penduduk"
+    assert "0–1,5" in on and "1,5–3" in on and "penduduk tak diketahui" in on
+    en = _texts(map_legend(classes, "complaints", translator("en"), "en", per10k=True))
+    assert en[0] == "per 10,000 residents"
+    off = _texts(map_legend([ShadeClass(0, 5, "#111111")], "complaints", TR, "id"))
+    assert "per 10.000 penduduk" not in off and "1–5" in off
+
+
+def test_map_shading_setting_is_validated_in_one_line():
+    assert Settings().map_shading == "count"
+    assert Settings(map_shading="per10k").map_shading == "per10k"
+    with pytest.raises(SettingsError) as err:
+        load_settings(map_shading="per_capita")
+    assert "MARVEC_MAP_SHADING" in str(err.value) and "\n" not in str(err.value)

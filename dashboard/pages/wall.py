@@ -26,6 +26,7 @@ from dashboard.components.shell import (
     register_clock,
 )
 from dashboard.i18n import normalize, translator
+from geodata.population import load_population
 from layers.citymap import FOCI, city_map_figure, map_layers
 from layers.fmt import Translate, fmt_int, label
 from layers.focus import Focus, crisis_incidents, wall_focus
@@ -91,7 +92,8 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float) -> dict[s
     snap = read.snapshot
     focus = wall_focus(snap, read.now, screen.settings.wall_rotate_seconds)
     shade = "disasters" if focus.crisis else focus.name
-    layers = map_layers(snap, screen.frame, shade, tr, lang, scale)
+    per10k = screen.settings.map_shading == "per10k"
+    layers = map_layers(snap, screen.frame, shade, tr, lang, scale, population=load_population().counts if per10k else None)
     banner_children, banner_class = banner(read.fresh, tr)
     alarm_children, alarm_class = alarm(read, tr, lang)
     stale = "" if read.fresh.ok else " is-stale"
@@ -101,7 +103,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float) -> dict[s
         "root_class": f"page wall focus-{focus.name}{stale}",
         "focus": focus_tabs(focus, tr),
         "title": tr("map." + focus.name),
-        "legend": map_legend(layers.classes, shade, tr, lang),
+        "legend": map_legend(layers.classes, shade, tr, lang, per10k=per10k),
         "panel": focus_panel(snap, shade, tr, lang, read.now),
         "ticker": ticker(snap, tr, limit=5, text_limit=70),
         "pills": status_pills(read.fresh, tr, compact=True),
