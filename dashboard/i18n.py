@@ -88,6 +88,9 @@ _UI: dict[str, tuple[str, str]] = {
     "incident.no_kecamatan": ("di luar kota", "outside the city"),
     "ticker.empty": ("Belum ada kejadian", "No events yet"),
     "ticker.title": ("Terbaru", "Latest"),
+    "ticker.vs_7d": ("vs 7 hari lalu", "vs 7 days ago"),
+    "ticker.today": ("{amount} hari ini", "{amount} today"),
+    "mcat.kuliner": ("Kuliner", "Food & drink"), "mcat.retail": ("Ritel", "Retail"), "mcat.jasa": ("Jasa", "Services"),
 }
 
 _MAYOR: dict[str, tuple[str, str]] = {
