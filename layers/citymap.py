@@ -10,6 +10,7 @@ near-flood complaints, incidents.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -211,12 +212,67 @@ def _points_trace(pts: Points, name: str, mode: str, hover: bool, **marker: Any)
     )
 
 
+TILE_FILL_OPACITY = 0.72
+"""Kecamatan shading over a tile background: the streets show through."""
+MAX_TILES = 64
+
+
+def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ (slippy map) tile holding a WGS84 point at zoom ``z``."""
+    n = 2 ** z
+    lat_r = math.radians(max(min(lat, 85.05), -85.05))
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tile_corner(x: int, y: int, z: int) -> tuple[float, float]:
+    """Longitude and latitude of a tile's north-west corner."""
+    n = 2 ** z
+    return x / n * 360.0 - 180.0, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+
+
+def tile_images(url: str, bounds: Box, max_tiles: int = MAX_TILES) -> list[dict[str, Any]]:
+    """Layout images (``layer: below``) covering ``bounds`` with the XYZ tiles of ``url``
+    (``https://host/{z}/{x}/{y}.png``), at the deepest zoom that needs at most ``max_tiles``.
+
+    The map's axes are longitude and latitude (y stretched by 1/cos(latitude)); over a
+    city a Mercator tile is that same rectangle to well under a pixel, so each tile is
+    stretched over its own lon/lat box.
+    """
+    minx, miny, maxx, maxy = bounds
+    chosen = None
+    for z in range(17, 0, -1):
+        x0, y0 = tile_xy(minx, maxy, z)
+        x1, y1 = tile_xy(maxx, miny, z)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) <= max_tiles:
+            chosen = (z, x0, y0, x1, y1)
+            break
+    if chosen is None:  # pragma: no cover - zoom 1 is 4 tiles
+        return []
+    z, x0, y0, x1, y1 = chosen
+    images = []
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            west, north = tile_corner(x, y, z)
+            east, south = tile_corner(x + 1, y + 1, z)
+            images.append({
+                "source": url.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y)),
+                "xref": "x", "yref": "y", "x": west, "y": north, "sizex": east - west, "sizey": north - south,
+                "xanchor": "left", "yanchor": "top", "sizing": "stretch", "layer": "below",
+            })
+    return images
+
+
 def city_map_figure(
-    frame: MapFrame, layers: MapLayers, interactive: str = "none", uirevision: str = "city"
+    frame: MapFrame, layers: MapLayers, interactive: str = "none", uirevision: str = "city",
+    tiles_url: str | None = None,
 ) -> go.Figure:
     """The whole map figure. ``interactive``: ``none`` (wall), ``tap`` (tablet), ``pan`` (zoomable).
 
     ``tap`` makes only the districts answer a tap (points are drawn but not hit-tested).
+    ``tiles_url`` (an XYZ template): a raster tile background under the kecamatan, which
+    are then drawn see-through; unset, the map is drawn offline from the boundaries alone.
     """
     hover = interactive != "none"
     points_hover = interactive == "pan"  # on a tablet a tap must reach the district, not a dot
@@ -224,6 +280,9 @@ def city_map_figure(
     traces: list[go.Scatter] = [
         _polygon(frame, n, layers, f, hover) for n, f in zip(frame.names, layers.fills, strict=True)
     ]
+    if tiles_url:
+        for t in traces:
+            t.update(opacity=TILE_FILL_OPACITY)
     lx = [frame.labels[n][0] for n in frame.names]
     ly = [frame.labels[n][1] for n in frame.names]
     # zorder (not trace order, which patches rely on): labels over every marker (a marker
@@ -243,7 +302,16 @@ def city_map_figure(
                       zorder=INCIDENTS_Z)
     fig = go.Figure(data=traces)
     fig.update_layout(_layout(frame, layers, interactive, uirevision))
+    if tiles_url:
+        fig.update_layout(images=tile_images(tiles_url, _cover(frame)), shapes=_shapes(frame, layers, True))
     return fig
+
+
+def _cover(frame: MapFrame) -> Box:
+    """The area tiles must cover: the whole drawn city and some sea around it."""
+    b = frame.bounds
+    dx, dy = (b[2] - b[0]) * 0.25, (b[3] - b[1]) * 0.25
+    return (b[0] - dx, b[1] - dy, b[2] + dx, b[3] + dy)
 
 
 def _layout(frame: MapFrame, layers: MapLayers, interactive: str, uirevision: str) -> dict[str, Any]:
@@ -262,23 +330,29 @@ def _layout(frame: MapFrame, layers: MapLayers, interactive: str, uirevision: st
     }
 
 
-def _shapes(frame: MapFrame, layers: MapLayers) -> list[dict[str, Any]]:
+def _shapes(frame: MapFrame, layers: MapLayers, tiles: bool = False) -> list[dict[str, Any]]:
     shapes: list[dict[str, Any]] = []
     if frame.inset is not None:
         b = frame.inset.box
+        # Over tiles the inset is painted sea: the islands drawn there are not where the
+        # tiles under it are.
+        fill = {"fillcolor": SEA, "layer": "below"} if tiles else {}
         shapes.append({"type": "rect", "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3],
-                       "line": {"color": BORDER, "width": 1, "dash": "dot"}})
+                       "line": {"color": BORDER, "width": 1, "dash": "dot"}, **fill})
     return shapes + leader_shapes(frame, layers.scale)
 
 
 def leader_shapes(frame: MapFrame, scale: float = 1.0) -> list[dict[str, Any]]:
-    """A line from each called-out district to its label, with a dot on the district."""
+    """A line from each called-out district to its label, with a dot on the district.
+
+    Drawn with the figure and never patched (``scale`` is the first paint's).
+    """
     out: list[dict[str, Any]] = []
     r = 0.0009  # anchor dot radius, map units (~100 m)
     for c in frame.callouts.values():
         (ax, ay), (ex, ey) = c.anchor, c.end
         out.append({"type": "line", "x0": ax, "y0": ay, "x1": ex, "y1": ey, "layer": "above",
-                    "line": {"color": LEADER, "width": round(1.5 * scale, 1)}})
+                    "line": {"color": LEADER, "width": round(2 * scale, 1)}})
         out.append({"type": "circle", "x0": ax - r, "y0": ay - r / frame.y_ratio, "x1": ax + r,
                     "y1": ay + r / frame.y_ratio, "layer": "above", "fillcolor": LEADER, "line": {"width": 0}})
     return out
@@ -305,7 +379,6 @@ def map_changes(frame: MapFrame, layers: MapLayers) -> list[tuple[tuple[str | in
     i = trace_index(frame, "incidents")
     out.append((("data", i, "text"), layers.incidents.text))
     out.append((("data", i, "textfont", "size"), incident_text_size(layers.scale)))
-    out.append((("layout", "shapes"), _shapes(frame, layers)))
     out.append((("layout", "xaxis", "range"), [layers.view[0], layers.view[2]]))
     out.append((("layout", "yaxis", "range"), [layers.view[1], layers.view[3]]))
     return out

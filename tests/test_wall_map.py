@@ -13,10 +13,13 @@ from geodata.population import load_population, parse_population
 from layers.citymap import (
     LABEL_BASE,
     LABELS_Z,
+    TILE_FILL_OPACITY,
     city_map_figure,
     label_sizes,
     map_layers,
     per_10k,
+    tile_corner,
+    tile_xy,
     trace_index,
 )
 from layers.legend import map_legend
@@ -28,7 +31,7 @@ from layers.mapframe import (
     px_per_unit,
     text_box,
 )
-from layers.palette import NONE_FILL, RAMPS, UNKNOWN_FILL, ShadeClass, contrast
+from layers.palette import NONE_FILL, RAMPS, SEA, UNKNOWN_FILL, ShadeClass, contrast
 from marvec.errors import SettingsError
 from marvec.settings import Settings, load_settings
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot, with_crisis
@@ -188,3 +191,52 @@ def test_map_shading_setting_is_validated_in_one_line():
     with pytest.raises(SettingsError) as err:
         load_settings(map_shading="per_capita")
     assert "MARVEC_MAP_SHADING" in str(err.value) and "\n" not in str(err.value)
+
+
+# -- tile background (MARVEC_TILES_URL) ------------------------------------------------
+TILES = "https://tiles.example.go.id/{z}/{x}/{y}.png"
+
+
+def test_tile_maths_round_trips_a_point_of_makassar():
+    x, y = tile_xy(119.4136, -5.1331, 13)
+    assert (x, y) == (6813, 4212)
+    west, north = tile_corner(x, y, 13)
+    east, south = tile_corner(x + 1, y + 1, 13)
+    assert west <= 119.4136 < east and south < -5.1331 <= north
+
+
+def test_unset_tiles_url_draws_offline_with_no_images():
+    frame = _frame(None)
+    fig = city_map_figure(frame, map_layers(None, frame, "complaints", TR))
+    assert fig.layout.images == ()
+    assert all(t.opacity is None for t in fig.data[: len(frame.names)])
+
+
+def test_tiles_url_puts_raster_tiles_under_see_through_kecamatan():
+    frame = _frame(None)
+    fig = city_map_figure(frame, map_layers(None, frame, "complaints", TR), tiles_url=TILES)
+    images = fig.layout.images
+    assert 4 <= len(images) <= 64
+    assert {im.layer for im in images} == {"below"} and {im.xref for im in images} == {"x"}
+    zooms = {im.source.split("/")[3] for im in images}
+    assert len(zooms) == 1 and int(zooms.pop()) >= 12  # street level, one zoom
+    assert all(im.source.startswith("https://tiles.example.go.id/") and im.source.endswith(".png") for im in images)
+    west = min(im.x for im in images)
+    east = max(im.x + im.sizex for im in images)
+    north = max(im.y for im in images)
+    south = min(im.y - im.sizey for im in images)
+    b = frame.bounds
+    assert west <= b[0] and east >= b[2] and south <= b[1] and north >= b[3]  # the whole city covered
+    assert all(t.opacity == TILE_FILL_OPACITY for t in fig.data[: len(frame.names)])
+    inset = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert inset and inset[0].fillcolor == SEA  # the moved islands are not drawn over the wrong tiles
+
+
+def test_tiles_url_setting_is_validated_in_one_line():
+    assert Settings(tiles_url=TILES).tiles_url == TILES
+    assert Settings(tiles_url="/tiles/{z}/{x}/{y}.png").tiles_url == "/tiles/{z}/{x}/{y}.png"
+    assert Settings(tiles_url="").tiles_url is None
+    for bad in ("https://tiles.example.go.id/tile.png", "ftp://x/{z}/{x}/{y}.png", "tiles/{z}/{x}/{y}"):
+        with pytest.raises(SettingsError) as err:
+            load_settings(tiles_url=bad)
+        assert "MARVEC_TILES_URL" in str(err.value) and "\n" not in str(err.value)

@@ -119,7 +119,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     """The wall, filled from the current snapshot so the first paint already has data."""
     tr = translator(lang)
     view = render(screen, screen.read(), lang, 1.0)
-    figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall")
+    figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall", tiles_url=screen.settings.tiles_url)
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
