@@ -10,7 +10,10 @@ near-flood complaints, incidents.
 
 from __future__ import annotations
 
+import base64
 import math
+import struct
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,15 +44,13 @@ from marvec.snapshot import Incident, Snapshot
 FOCI = ("complaints", "economy", "disasters")
 """Wall rotation order. ``crisis`` is disasters with an alarm."""
 
-LAYER_NAMES = ("labels", "complaints", "near", "incidents")
+LAYER_NAMES = ("complaints", "near", "incidents", "labels")
+"""Trace order after the polygons, which is also drawing order: labels on top."""
 
 LABEL_BASE = LABEL_PX
 """Kecamatan label size (px at scale 1) for the largest district (17: read from 5 m on the
 wall); a small map passes less."""
 SMALL_DISTRICT = 0.5
-INCIDENTS_Z = 1
-LABELS_Z = 2
-"""Labels are drawn above every point layer (``zorder``)."""
 LEADER = "#e2e8f0"
 """``label_weight`` below which a district counts as small (two-line name)."""
 
@@ -285,12 +286,10 @@ def city_map_figure(
             t.update(opacity=TILE_FILL_OPACITY)
     lx = [frame.labels[n][0] for n in frame.names]
     ly = [frame.labels[n][1] for n in frame.names]
-    # zorder (not trace order, which patches rely on): labels over every marker (a marker
-    # never hides a name or a number), incidents over the complaint dots.
-    traces.append(go.Scatter(
-        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip", zorder=LABELS_Z,
-        textfont={"color": "#f8fafc", "size": label_sizes(frame, s, layers.label_base)},
-    ))
+    # Trace order is drawing order (``LAYER_NAMES``): complaint dots, then incidents over
+    # them, then the labels over every marker (a marker never hides a name or a number).
+    # Not plotly ``zorder``: it splits the plot into overlay layers, and layout images
+    # drawn "below" (the tile background) then vanish.
     traces.append(_points_trace(layers.complaints, "complaints", "markers", points_hover,
                                 opacity=0.9, line={"color": "#0f172a", "width": 1}))
     traces.append(_points_trace(layers.near, "near", "markers", points_hover, symbol="circle-open",
@@ -298,13 +297,38 @@ def city_map_figure(
     # Sized markers default to 0.7 opacity in plotly: incidents are solid.
     traces.append(_points_trace(layers.incidents, "incidents", "markers+text", points_hover,
                                 opacity=1, line={"color": "#ffffff", "width": 2 * s}))
-    traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center",
-                      zorder=INCIDENTS_Z)
+    traces[-1].update(textfont={"color": "#ffffff", "size": incident_text_size(s)}, textposition="middle center")
+    traces.append(go.Scatter(
+        x=lx, y=ly, mode="text", text=layers.labels, name="labels", hoverinfo="skip",
+        textfont={"color": "#f8fafc", "size": label_sizes(frame, s, layers.label_base)},
+    ))
     fig = go.Figure(data=traces)
     fig.update_layout(_layout(frame, layers, interactive, uirevision))
     if tiles_url:
-        fig.update_layout(images=tile_images(tiles_url, _cover(frame)), shapes=_shapes(frame, layers, True))
+        fig.update_layout(images=tile_images(tiles_url, _cover(frame)) + _inset_sea(frame))
     return fig
+
+
+def _solid_png(color: str) -> str:
+    """A 1x1 PNG of ``#rrggbb`` as a data: URL (stretched over an area; CSP allows data:)."""
+    rgb = bytes(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\x00" + rgb)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _inset_sea(frame: MapFrame) -> list[dict[str, Any]]:
+    """Sea over the tiles where the islands' inset is drawn: its islands are not where the
+    tiles under it are. An image after the tiles (a "below" shape would sit under them)."""
+    if frame.inset is None:
+        return []
+    b = frame.inset.box
+    return [{"source": _solid_png(SEA), "xref": "x", "yref": "y", "x": b[0], "y": b[3], "sizex": b[2] - b[0],
+             "sizey": b[3] - b[1], "xanchor": "left", "yanchor": "top", "sizing": "stretch", "layer": "below"}]
 
 
 def _cover(frame: MapFrame) -> Box:
@@ -330,15 +354,12 @@ def _layout(frame: MapFrame, layers: MapLayers, interactive: str, uirevision: st
     }
 
 
-def _shapes(frame: MapFrame, layers: MapLayers, tiles: bool = False) -> list[dict[str, Any]]:
+def _shapes(frame: MapFrame, layers: MapLayers) -> list[dict[str, Any]]:
     shapes: list[dict[str, Any]] = []
     if frame.inset is not None:
         b = frame.inset.box
-        # Over tiles the inset is painted sea: the islands drawn there are not where the
-        # tiles under it are.
-        fill = {"fillcolor": SEA, "layer": "below"} if tiles else {}
         shapes.append({"type": "rect", "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3],
-                       "line": {"color": BORDER, "width": 1, "dash": "dot"}, **fill})
+                       "line": {"color": BORDER, "width": 1, "dash": "dot"}})
     return shapes + leader_shapes(frame, layers.scale)
 
 

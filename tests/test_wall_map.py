@@ -3,7 +3,9 @@ shading per 10,000 residents, the tile background (layers/mapframe, citymap, leg
 
 from __future__ import annotations
 
+import base64
 import itertools
+import zlib
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from dashboard.i18n import translator
 from geodata.population import load_population, parse_population
 from layers.citymap import (
     LABEL_BASE,
-    LABELS_Z,
+    MAX_TILES,
     TILE_FILL_OPACITY,
     city_map_figure,
     label_sizes,
@@ -103,10 +105,12 @@ def test_leader_lines_are_drawn_and_labels_sit_above_the_markers(frame):
     fig = city_map_figure(frame, layers)
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert len(lines) == len(OLD_TOWN)
-    label_trace = fig.data[trace_index(frame, "labels")]
-    assert label_trace.zorder == LABELS_Z
-    for name in ("complaints", "near", "incidents"):
-        assert (fig.data[trace_index(frame, name)].zorder or 0) < LABELS_Z
+    labels = trace_index(frame, "labels")
+    assert fig.data[labels].name == "labels" and fig.data[labels].mode == "text"
+    for name in ("complaints", "near", "incidents"):  # drawn before (under) the labels
+        assert fig.data[trace_index(frame, name)].name == name and trace_index(frame, name) < labels
+    assert labels == len(fig.data) - 1
+    assert all(t.zorder is None for t in fig.data)  # zorder would hide a tile background
     # a called-out name is on one line
     i = frame.names.index("Ujung Pandang")
     assert layers.labels[i].startswith("Ujung Pandang<br>")
@@ -216,20 +220,23 @@ def test_tiles_url_puts_raster_tiles_under_see_through_kecamatan():
     frame = _frame(None)
     fig = city_map_figure(frame, map_layers(None, frame, "complaints", TR), tiles_url=TILES)
     images = fig.layout.images
-    assert 4 <= len(images) <= 64
+    assert 4 <= len(images) <= MAX_TILES + 1  # tiles and the inset's sea
     assert {im.layer for im in images} == {"below"} and {im.xref for im in images} == {"x"}
-    zooms = {im.source.split("/")[3] for im in images}
+    zooms = {im.source.split("/")[3] for im in images[:-1]}
     assert len(zooms) == 1 and int(zooms.pop()) >= 12  # street level, one zoom
-    assert all(im.source.startswith("https://tiles.example.go.id/") and im.source.endswith(".png") for im in images)
-    west = min(im.x for im in images)
-    east = max(im.x + im.sizex for im in images)
-    north = max(im.y for im in images)
-    south = min(im.y - im.sizey for im in images)
+    west = min(im.x for im in images[:-1])
+    east = max(im.x + im.sizex for im in images[:-1])
+    north = max(im.y for im in images[:-1])
+    south = min(im.y - im.sizey for im in images[:-1])
     b = frame.bounds
     assert west <= b[0] and east >= b[2] and south <= b[1] and north >= b[3]  # the whole city covered
     assert all(t.opacity == TILE_FILL_OPACITY for t in fig.data[: len(frame.names)])
-    inset = [s for s in fig.layout.shapes if s.type == "rect"]
-    assert inset and inset[0].fillcolor == SEA  # the moved islands are not drawn over the wrong tiles
+    # the moved islands are not drawn over the wrong tiles: sea, drawn after (over) the tiles
+    sea = images[-1]
+    assert sea.source.startswith("data:image/png;base64,") and (sea.x, sea.y) == (frame.inset.box[0], frame.inset.box[3])
+    png = base64.b64decode(sea.source.split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and zlib.decompress(png[png.index(b"IDAT") + 4:-16])[1:] == bytes.fromhex(SEA[1:])
+    assert all(im.source.startswith("https://tiles.example.go.id/") for im in images[:-1])
 
 
 def test_tiles_url_setting_is_validated_in_one_line():
