@@ -252,11 +252,15 @@ def _inside(x: float, y: float, ring: Ring) -> bool:
 
 
 def _on_land(box: Box, rings: list[tuple[Box, Ring]]) -> bool:
-    xs = [box[0] + (box[2] - box[0]) * i / 4 for i in range(5)]
-    ys = [box[1] + (box[3] - box[1]) * i / 2 for i in range(3)]
+    """Whether any land touches ``box``: a sample point of the box on land, or a vertex
+    of a ring inside the box (a small island between the samples)."""
+    xs = [box[0] + (box[2] - box[0]) * i / 8 for i in range(9)]
+    ys = [box[1] + (box[3] - box[1]) * i / 4 for i in range(5)]
     for rb, ring in rings:
         if not _overlaps(box, rb):
             continue
+        if any(box[0] <= x <= box[2] and box[1] <= y <= box[3] for x, y in ring):
+            return True
         if any(_inside(x, y, ring) for x in xs for y in ys):
             return True
     return False

@@ -7,8 +7,9 @@ What the wall's one ticker row shows is chosen, not just the newest N events:
   median), transactions per merchant category and kecamatan, an incident per hazard and
   kecamatan, a complaint per category, kecamatan and text. The newest one is kept.
 - **priority**: disasters first, up to ``DISASTER_SHARE`` of the lines (all the lines when
-  nothing else happened); the rest alternate between the other feeds (economy,
-  complaints), newest first, so a burst of complaints cannot push a flood off the wall.
+  nothing else happened); the rest alternate between the other feeds (economy, then
+  complaints, each newest first), so a burst of complaints cannot push a flood or a price
+  off the wall's one row, whose first three lines are all a 1080p wall shows.
 - **information**: a price line carries its value and change (``Snapshot.economy.prices``),
   a transactions line the category's amount today; never an invented number ("–").
 """
@@ -71,10 +72,6 @@ def dedupe(items: Sequence[TickerItem]) -> list[TickerItem]:
     return out
 
 
-def _newest_first(items: list[TickerItem]) -> list[TickerItem]:
-    return sorted(items, key=lambda i: parse_time(i.at) or 0.0, reverse=True)
-
-
 def select(items: Sequence[TickerItem], limit: int) -> list[TickerItem]:
     """The lines to show (see the module doc): disasters first, then the others in turn."""
     if limit <= 0:
@@ -94,7 +91,7 @@ def select(items: Sequence[TickerItem], limit: int) -> list[TickerItem]:
     room = limit - len(head) - len(rest)
     if room > 0:  # nothing else left: more disasters
         head += disasters[share:share + room]
-    return head + _newest_first(rest)
+    return head + rest
 
 
 @dataclass(frozen=True)

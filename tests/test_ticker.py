@@ -77,7 +77,8 @@ def test_economy_and_complaints_take_turns_after_the_disasters():
     lines = select(items, 5)
     assert sum(i.feed == "economy" for i in lines) == 2  # old prices still get lines
     assert sum(i.feed == "complaints" for i in lines) == 3
-    assert [i.feed for i in lines] == ["complaints"] * 3 + ["economy"] * 2  # shown newest first
+    assert [i.feed for i in lines] == ["economy", "complaints"] * 2 + ["complaints"]  # in turn, price first
+    assert [i.title for i in lines if i.feed == "economy"] == ["beras", "telur_ayam"]  # each feed newest first
 
 
 def _prices_snapshot(**price):

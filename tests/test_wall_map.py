@@ -247,3 +247,17 @@ def test_tiles_url_setting_is_validated_in_one_line():
         with pytest.raises(SettingsError) as err:
             load_settings(tiles_url=bad)
         assert "MARVEC_TILES_URL" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_leader_lines_cross_no_other_label_and_labels_avoid_small_islands(frame):
+    for name, c in frame.callouts.items():
+        (ax, ay), (ex, ey) = c.anchor, c.end
+        for other, o in frame.callouts.items():
+            if other == name:
+                continue
+            for i in range(1, 50):
+                x, y = ax + (ex - ax) * i / 50, ay + (ey - ay) * i / 50
+                assert not (o.box[0] < x < o.box[2] and o.box[1] < y < o.box[3]), f"{name}'s line crosses {other}"
+        for rings in frame.rings.values():
+            for ring in rings:
+                assert not any(c.box[0] <= x <= c.box[2] and c.box[1] <= y <= c.box[3] for x, y in ring), name
