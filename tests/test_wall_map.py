@@ -261,3 +261,44 @@ def test_leader_lines_cross_no_other_label_and_labels_avoid_small_islands(frame)
         for rings in frame.rings.values():
             for ring in rings:
                 assert not any(c.box[0] <= x <= c.box[2] and c.box[1] <= y <= c.box[3] for x, y in ring), name
+
+
+# -- the wall page wiring ------------------------------------------------------------------
+def _screen(**settings):
+    from dashboard.components.context import ScreenContext
+    from tests.snapshot_fixtures import FakeSource
+
+    b = FakeBoundaries()
+    return ScreenContext(Settings(auth="open", **settings), build_frame(b.geojson()), tuple(b.names),
+                         FakeSource(rich_snapshot(NOW_WALL, b)), clock=lambda: NOW_WALL + 1)
+
+
+NOW_WALL = 1_795_000_000.0
+
+
+def test_wall_page_uses_the_shading_and_tile_settings():
+    from dashboard.pages import wall
+
+    plain = _screen()
+    view = wall.render(plain, plain.read(), "id", 1.0)
+    assert "per 10.000 penduduk" not in _texts(view["legend"])
+    assert wall.layout(plain, "id") is not None
+    per10k = _screen(map_shading="per10k")
+    view = wall.render(per10k, per10k.read(), "id", 1.0)
+    assert _texts(view["legend"])[0] == "per 10.000 penduduk"
+    known = load_population().counts
+    for i, name in enumerate(per10k.frame.names):  # a rate where the table has the population, else "–"
+        assert view["layers"].labels[i].endswith("<b>–</b>") == (name not in known)
+    tiled = _screen(tiles_url=TILES)
+    graph = next(c for c in _walk(wall.layout(tiled, "id")) if getattr(c, "id", None) == wall.PAGE.map)
+    assert graph.figure.layout.images and graph.figure.layout.images[0].source.startswith("https://tiles.example")
+    plain_graph = next(c for c in _walk(wall.layout(plain, "id")) if getattr(c, "id", None) == wall.PAGE.map)
+    assert plain_graph.figure.layout.images == ()
+
+
+def _walk(node):
+    yield node
+    kids = getattr(node, "children", None)
+    for kid in kids if isinstance(kids, list | tuple) else [kids] if kids is not None else []:
+        if not isinstance(kid, str | int | float):
+            yield from _walk(kid)
