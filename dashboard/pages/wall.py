@@ -105,7 +105,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float) -> dict[s
         "title": tr("map." + focus.name),
         "legend": map_legend(layers.classes, shade, tr, lang, per10k=per10k),
         "panel": focus_panel(snap, shade, tr, lang, read.now),
-        "ticker": ticker(snap, tr, limit=5, text_limit=36, lang=lang),
+        "ticker": ticker(snap, tr, limit=5, text_limit=70, lang=lang),
         "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
