@@ -113,6 +113,8 @@ _UI: dict[str, tuple[str, str]] = {
     "map.legend.incident": ("insiden (angka = tingkat)", "incident (number = severity)"),
     "map.legend.complaint": ("aduan terbaru", "latest complaints"),
     "map.legend.near": ("aduan banjir/drainase dekat banjir", "flood/drainage complaint near a flood"),
+    "map.legend.per10k": ("per 10.000 penduduk", "per 10,000 residents"),
+    "map.legend.unknown": ("penduduk tak diketahui", "population not known"),
     "crisis.banner": ("KRISIS · {hazard} tingkat {severity} · {kecamatan} · {status}",
                       "CRISIS · {hazard} severity {severity} · {kecamatan} · {status}"),
     "panel.by_category": ("Aduan terbuka per kategori", "Open complaints by category"),
@@ -127,6 +129,9 @@ _UI: dict[str, tuple[str, str]] = {
     "incident.no_kecamatan": ("di luar kota", "outside the city"),
     "ticker.empty": ("Belum ada kejadian", "No events yet"),
     "ticker.title": ("Terbaru", "Latest"),
+    "ticker.vs_7d": ("vs 7 hari lalu", "vs 7 days ago"),
+    "ticker.today": ("{amount} hari ini", "{amount} today"),
+    "mcat.kuliner": ("Kuliner", "Food & drink"), "mcat.retail": ("Ritel", "Retail"), "mcat.jasa": ("Jasa", "Services"),
 }
 
 _MAYOR: dict[str, tuple[str, str]] = {

@@ -15,7 +15,9 @@ SELECTED = "#f8fafc"
 
 RAMPS: dict[str, tuple[str, ...]] = {
     "complaints": ("#4a3d16", "#7a611a", "#b0861c", "#e0a91c", "#ffd23f"),
-    "economy": ("#15393d", "#1b5f63", "#20898a", "#2db5a8", "#62e6cb"),
+    # Each step (and the first against NONE_FILL) at least 1.5:1 in luminance on the dark
+    # wall: the first class used to be 1.2:1 from "nothing", the top two hard to tell apart.
+    "economy": ("#1c4c51", "#1f7176", "#249c9b", "#45c7b8", "#9af0dc"),
     # Purple, not red: the incident markers (yellow -> red by severity) must stand out on it.
     "disasters": ("#2f2547", "#45316d", "#5e3e93", "#7a4ab8", "#9a5bdc"),
 }
@@ -28,6 +30,18 @@ PRIORITY = {"urgent": "#f87171", "high": "#fb923c", "normal": "#93c5fd", "low": 
 NEAR_FLOOD = "#22d3ee"
 
 LEVELS = ("ok", "warn", "alert")
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours (1 = same luminance, 21 = black/white)."""
+
+    def lum(color: str) -> float:
+        c = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 @dataclass(frozen=True)

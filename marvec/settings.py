@@ -80,6 +80,21 @@ class Settings(_FeedTopics):
     stale_after_seconds: int = Field(default=300, ge=10, le=86_400)
     tiles_url: str | None = None
     flood_radius_m: int = Field(default=1500, ge=50, le=20_000)
+    map_shading: Literal["count", "per10k"] = "count"
+    """Map shading: the count per kecamatan, or per 10,000 residents (geodata/data/population.csv)."""
+
+    @field_validator("tiles_url")
+    @classmethod
+    def _check_tiles_url(cls, value: str | None) -> str | None:
+        """``MARVEC_TILES_URL``: an XYZ template (absolute http(s) or a path on this app)."""
+        if value is None or not value.strip():
+            return None
+        url = value.strip()
+        parsed = urlparse(url.replace("{", "").replace("}", ""))
+        place = (parsed.scheme in ("http", "https") and parsed.netloc) or (not parsed.scheme and url.startswith("/"))
+        if not place or any(part not in url for part in ("{z}", "{x}", "{y}")):
+            raise ValueError(f"expected an XYZ tile template like https://host/{{z}}/{{x}}/{{y}}.png, got {url!r}")
+        return url
     trusted_proxies: int = Field(default=0, ge=0, le=5)
     """Reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted."""
 

@@ -119,7 +119,7 @@ def test_figure_has_one_filled_polygon_per_kecamatan_then_the_layers(frame, snap
     assert len(fig.data) == n + 4
     assert all(t.type == "scatter" and t.fill == "toself" for t in fig.data[:n])
     assert [t.name for t in fig.data[:n]] == list(frame.names)
-    assert [t.name for t in fig.data[n:]] == ["labels", "complaints", "near", "incidents"]
+    assert [t.name for t in fig.data[n:]] == ["complaints", "near", "incidents", "labels"]
     assert fig.layout.yaxis.scaleanchor == "x"
     assert fig.layout.uirevision == "city"
 
@@ -188,7 +188,7 @@ def test_patch_never_resends_geometry(frame, snap):
         assert ("data", i, "x") not in changes and ("data", i, "y") not in changes
         assert ("data", i, "fillcolor") in changes
     assert ("data", trace_index(frame, "incidents"), "x") in changes
-    assert ("data", n, "text") in changes
+    assert ("data", trace_index(frame, "labels"), "text") in changes
 
 
 def test_patch_matches_the_figure_it_updates(frame, snap):

@@ -28,6 +28,7 @@ from dashboard.components.shell import (
     register_clock,
 )
 from dashboard.i18n import normalize, translator
+from geodata.population import load_population
 from layers.citymap import FOCI, city_map_figure, map_layers
 from layers.fmt import Translate, fmt_clock, fmt_int, label
 from layers.focus import CrisisHold, Focus, crisis_incidents, held_focus
@@ -108,7 +109,8 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, focus: Fo
     if focus is None:
         focus = decide(screen, read, None)[0]
     shade = "disasters" if focus.crisis else focus.name
-    layers = map_layers(snap, screen.frame, shade, tr, lang, scale)
+    per10k = screen.settings.map_shading == "per10k"
+    layers = map_layers(snap, screen.frame, shade, tr, lang, scale, population=load_population().counts if per10k else None)
     banner_children, banner_class = banner(read.fresh, tr)
     alarm_children, alarm_class = alarm(read, tr, lang, focus)
     stale = "" if read.fresh.ok else " is-stale"
@@ -118,9 +120,9 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, focus: Fo
         "root_class": f"page wall focus-{focus.name}{stale}",
         "focus": focus_tabs(focus, tr),
         "title": tr("map." + focus.name),
-        "legend": map_legend(layers.classes, shade, tr, lang),
+        "legend": map_legend(layers.classes, shade, tr, lang, per10k=per10k),
         "panel": focus_panel(snap, shade, tr, lang, read.now),
-        "ticker": ticker(snap, tr, limit=5, text_limit=70),
+        "ticker": ticker(snap, tr, limit=5, text_limit=70, lang=lang),
         "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
@@ -137,7 +139,8 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     focus, hold = decide(screen, read, None)
     view = render(screen, read, lang, 1.0, focus)
     ops = render_parts(read.snapshot, OPS_PARTS, lang, read.now, can_ack=False, large_level=True)
-    figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall")
+    figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall",
+                             tiles_url=screen.settings.tiles_url)
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
         create_ops_store(PAGE),
