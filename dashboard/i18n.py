@@ -177,6 +177,7 @@ _CRISIS: dict[str, tuple[str, str]] = {
     "crisis.none_filtered": ("Tidak ada insiden yang cocok dengan saringan", "No incident matches the filter"),
     "crisis.timeline": ("Riwayat status", "Status timeline"),
     "crisis.near": ("{n} aduan banjir/drainase dalam {radius}", "{n} flood/drainage complaints within {radius}"),
+    "crisis.near.one": ("{n} aduan banjir/drainase dalam {radius}", "{n} flood/drainage complaint within {radius}"),
     "crisis.water": ("tinggi air {cm} cm", "water {cm} cm"),
     "crisis.quake": ("M {mag} · kedalaman {depth} km", "M {mag} · depth {depth} km"),
     "crisis.since": ("sejak {time} ({age})", "since {time} ({age})"),

@@ -112,7 +112,8 @@ def near_block(
     its status and how long ago it last changed."""
     if not near:
         return None
-    head = tr("crisis.near").format(n=fmt_int(len(near), lang), radius=_fmt_km(radius_m, lang))
+    key = "crisis.near.one" if len(near) == 1 else "crisis.near"
+    head = tr(key).format(n=fmt_int(len(near), lang), radius=_fmt_km(radius_m, lang))
     items = []
     for n in near[:4]:
         c = n.complaint

@@ -99,7 +99,7 @@ def test_price_line_carries_value_and_change_and_unknown_price_is_a_dash():
     garlic = next(t for t in lines if "Bawang putih" in t)
     assert garlic.endswith("Pasar Daya–")  # no price known: "–", never Rp 0
     tx = next(t for t in lines if "transaksi" in t)
-    assert "Kuliner" in tx and "Tamalate" in tx and "Rp 1,3 M hari ini" in tx
+    assert "Kuliner" in tx and "Tamalate" in tx and "Rp 1,34 M hari ini" in tx
     week = text_of(ticker(_prices_snapshot(change_7d_pct=-4.0), TR, limit=1)[0])
     assert "▼ -4,0% vs 7 hari lalu" in week
     flat = text_of(ticker(_prices_snapshot(), TR, limit=1)[0])
