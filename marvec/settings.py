@@ -75,6 +75,9 @@ class Settings(_FeedTopics):
     lang: Literal["id", "en"] = "id"
     refresh_ms: int = Field(default=1000, ge=200, le=60_000)
     wall_rotate_seconds: int = Field(default=30, ge=5, le=3600)
+    wall_sound: bool = False
+    """``MARVEC_WALL_SOUND``: the wall chimes once for each new critical alert (the kiosk's
+    browser must allow audio without a tap: Chromium ``--autoplay-policy=no-user-gesture-required``)."""
     crisis_hold_seconds: int = Field(default=300, gt=0, le=86_400)
     """Once the wall is in crisis focus it stays there this long after the last crisis incident."""
     stale_after_seconds: int = Field(default=300, ge=10, le=86_400)

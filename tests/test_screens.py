@@ -62,7 +62,9 @@ def test_wall_map_is_drawn_offline_from_the_boundaries(driver: Any, base: str, b
     traces = plot_traces(driver, ids.WALL.map)
     assert [t["name"] for t in traces[: len(boundaries.names)]] == list(boundaries.names)
     assert {t["fill"] for t in traces[: len(boundaries.names)]} == {"toself"}
-    assert traces[-1]["name"] == "incidents" and traces[-1]["n"] == 4
+    names = [t["name"] for t in traces]
+    assert names[-1] == "labels", "labels are drawn last: no marker hides them"
+    assert traces[names.index("incidents")]["n"] == 4
     assert driver.find_elements(By.CSS_SELECTOR, f"#{ids.WALL.map} svg.main-svg path")
     external = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
@@ -109,7 +111,7 @@ def test_language_toggle_switches_labels_and_is_remembered(driver: Any, base: st
     wait_contains(driver, ".focus-tabs", "Complaints")
     driver.get(base + "/wall")
     wait_text(driver, '[data-kpi="complaints.open"] .tile-label', "Open complaints")
-    wait_text(driver, tile("economy.tx_amount_today"), "Rp 4.8B")
+    wait_text(driver, tile("economy.tx_amount_today"), "Rp 4.81B")
     driver.find_element(By.CSS_SELECTOR, ".btn.lang").click()
     wait_text(driver, '[data-kpi="complaints.open"] .tile-label', "Aduan terbuka")
 

@@ -40,8 +40,31 @@
       .catch(function () { /* still down: try again in a minute */ });
   }
 
+  // The wall's chime (MARVEC_WALL_SOUND): once per new critical alert, named by the strip's
+  // data-critical-new; silent where the browser allows no audio without a tap.
+  var chimed = {};
+  var audio = null;
+  function chime() {
+    var box = document.querySelector(".wall-ops[data-sound=on]");
+    var strip = box && box.querySelector(".alert-strip");
+    var fps = strip ? (strip.getAttribute("data-critical-new") || "").split(" ") : [];
+    var fresh = fps.filter(function (fp) { return fp && !chimed[fp]; });
+    if (!fresh.length) { return; }
+    fresh.forEach(function (fp) { chimed[fp] = true; });
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      [0, 0.35].forEach(function (at) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.frequency.value = 880; gain.gain.value = 0.2;
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(audio.currentTime + at); osc.stop(audio.currentTime + at + 0.25);
+      });
+    } catch (e) { /* no audio here: the strip still pulses */ }
+  }
+
   function tick(n, heartbeat, lang) {
     var now = Date.now();
+    chime();
     if (heartbeat && heartbeat.seq !== state.seq) {
       state.seq = heartbeat.seq;
       state.at = now;

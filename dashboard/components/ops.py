@@ -1,9 +1,9 @@
 """The war room's state on a page (contract 6): the level badge, the wall's alert strip,
 the acknowledge list, the level form and the war-room log, with their callbacks.
 
-Each page places the parts it shows (``create_*``) and calls ``register_ops`` once: one
-callback per page keeps them fresh from the same snapshot read as the rest of the page
-(the source's cache: no extra Redis read), sending nothing when they did not change.
+Each page places the parts it shows (``create_part``), adds them to its one live callback
+(``ops_outputs``/``ops_view``: the same read, the same memo and digests as the rest of
+the page, no extra request per tick) and calls ``register_ops`` for the actions.
 Acknowledging, setting the level and adding a note write through
 ``marvec.alerts.store.AlertStore``, after the same role checks as the HTTP API
 (``dashboard.alerts_api``): whoever may not gets a one-line refusal, never a write.
@@ -11,10 +11,9 @@ Acknowledging, setting the level and adding a note write through
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import orjson
+import flask
 import redis
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -24,7 +23,6 @@ from dashboard.auth import current_principal
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext
 from dashboard.components.ids import PageIds
-from dashboard.components.shell import live_inputs
 from dashboard.i18n import normalize, translator
 from layers.ops import LEVELS, alert_list, alert_strip, level_badge, log_list
 from marvec.alerts.store import AlertStore
@@ -39,12 +37,10 @@ def part_id(page: PageIds, part: str) -> str:
     return f"{page.page}-ops-{part}"
 
 
-def _digest_id(page: PageIds) -> str:
-    return f"{page.page}-ops-digest"
-
-
 def may(roles: frozenset[str]) -> bool:
-    """Whether the caller of the current request has one of ``roles``."""
+    """Whether the caller of the current request has one of ``roles`` (no request: no)."""
+    if not flask.has_request_context():
+        return False
     who = current_principal()
     return who is not None and who.role in roles
 
@@ -70,10 +66,6 @@ def render_parts(snapshot: Snapshot | None, parts: tuple[str, ...], lang: str, n
 
 def create_part(page: PageIds, part: str, children: Any = None, class_name: str = "") -> html.Div:
     return html.Div(children, id=part_id(page, part), className=f"ops-{part} {class_name}".strip())
-
-
-def create_ops_store(page: PageIds) -> dcc.Store:
-    return dcc.Store(id=_digest_id(page), data=None, storage_type="memory")
 
 
 def create_level_form(page: PageIds, lang: str) -> html.Div:
@@ -108,24 +100,23 @@ def _store(screen: ScreenContext) -> AlertStore:
     return AlertStore(client())
 
 
+def ops_outputs(page: PageIds, parts: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """The parts as entries of a page's ``OUTPUTS`` (id, property, key ``ops_<part>``): the
+    page's one live callback keeps them fresh with the rest, from the same read."""
+    return tuple((part_id(page, p), "children", f"ops_{p}") for p in parts)
+
+
+def ops_view(snapshot: Snapshot | None, parts: tuple[str, ...], lang: str, now: float,
+             can_ack: bool, large_level: bool = False) -> dict[str, Any]:
+    """``render_parts`` keyed for ``ops_outputs``."""
+    view = render_parts(snapshot, parts, lang, now, can_ack, large_level)
+    return {f"ops_{p}": v for p, v in view.items()}
+
+
 def register_ops(app: Dash, screen: ScreenContext, page: PageIds, parts: tuple[str, ...],
-                 large_level: bool = False, forms: bool = False) -> None:
-    """Keep ``parts`` fresh on ``page``; with ``forms``, the level and note forms act."""
-    outputs = [Output(part_id(page, p), "children") for p in parts]
-
-    @app.callback(*outputs, Output(_digest_id(page), "data"),
-                  *live_inputs(page), State(_digest_id(page), "data"), State(ids.LANG, "data"))
-    def refresh(_n: int | None, _push: Any, digest: str | None, lang: str | None) -> tuple[Any, ...]:
-        read = screen.read(whole_seconds=True)
-        code = normalize(lang or screen.settings.lang)
-        can_ack = may(ACK_ROLES)
-        view = render_parts(read.snapshot, parts, code, read.now, can_ack, large_level)
-        blob = orjson.dumps([view[p].to_plotly_json() for p in parts], default=_plain)
-        new = hashlib.blake2b(blob + code.encode(), digest_size=8).hexdigest()
-        if new == digest:
-            raise PreventUpdate
-        return (*(view[p] for p in parts), new)
-
+                 forms: bool = False) -> None:
+    """The actions on ``page``: acknowledge (when it lists ``alerts``) and, with ``forms``,
+    the level and note forms."""
     if "alerts" in parts:
         @app.callback(Output(part_id(page, "alerts"), "className"),
                       Input({"type": "alert-ack", "fp": ALL}, "n_clicks"), prevent_initial_call=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html
 
+from dashboard.alerts_api import ACK_ROLES
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext, clamp_scale
@@ -20,10 +21,11 @@ from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.ops import (
     create_level_form,
     create_note_form,
-    create_ops_store,
     create_part,
+    may,
+    ops_outputs,
+    ops_view,
     register_ops,
-    render_parts,
 )
 from dashboard.components.shell import (
     create_banner,
@@ -44,6 +46,7 @@ from layers.legend import map_legend
 from marvec.contract import HAZARDS
 
 PAGE = ids.CRISIS
+OPS_PARTS = ("level", "alerts", "log")
 
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (PAGE.kpis, "children", "totals"),
@@ -54,13 +57,14 @@ OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (PAGE.pills, "children", "pills"),
     (PAGE.banner, "children", "banner"),
     (PAGE.banner, "className", "banner_class"),
+    *ops_outputs(PAGE, OPS_PARTS),
 )
 KEYS = tuple(key for _, _, key in OUTPUTS)
 
 
 def render(
     screen: ScreenContext, read: Read, lang: str, scale: float,
-    hazards: list[str] | None = None, kecamatan: list[str] | None = None,
+    hazards: list[str] | None = None, kecamatan: list[str] | None = None, can_ack: bool = False,
 ) -> dict[str, Any]:
     """Every changing part of the crisis screen for one read and filter choice."""
     tr = translator(lang)
@@ -84,6 +88,7 @@ def render(
         "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
+        **ops_view(snap, OPS_PARTS, lang, read.now, can_ack),
         "layers": layers,
     }
 
@@ -121,37 +126,31 @@ def _filters(screen: ScreenContext, tr: Any) -> html.Div:
     ], className="filters")
 
 
-OPS_PARTS = ("level", "alerts", "log")
-
-
-def _ops_panel(ops: dict[str, Any], tr: Any, lang: str) -> html.Details:
+def _ops_panel(view: dict[str, Any], tr: Any, lang: str) -> html.Details:
     """The firing alerts (acknowledge), then, one tap away, the level form and the log."""
     return html.Details([
         html.Summary([html.Span(tr("alert.title"), className="ops-title"),
-                      create_part(PAGE, "alerts", ops["alerts"])]),
+                      create_part(PAGE, "alerts", view["ops_alerts"])]),
         html.Div([
             html.H3(tr("level.set")), create_level_form(PAGE, lang),
-            html.H3(tr("log.title")), create_note_form(PAGE, lang), create_part(PAGE, "log", ops["log"]),
+            html.H3(tr("log.title")), create_note_form(PAGE, lang), create_part(PAGE, "log", view["ops_log"]),
         ], className="ops-more"),
     ], className="card ops-panel")
 
 
 def layout(screen: ScreenContext, lang: str) -> html.Div:
     tr = translator(lang)
-    read = screen.read()
-    view = render(screen, read, lang, 1.0)
-    ops = render_parts(read.snapshot, OPS_PARTS, lang, read.now)
+    view = render(screen, screen.read(), lang, 1.0, can_ack=may(ACK_ROLES))
     figure = city_map_figure(screen.frame, view["layers"], "pan", uirevision="crisis")
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
-        create_ops_store(PAGE),
         create_topbar(PAGE, tr, tr("nav.crisis"), pills=view["pills"],
-                      middle=create_part(PAGE, "level", ops["level"])),
+                      middle=create_part(PAGE, "level", view["ops_level"])),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             html.Section([
-                _ops_panel(ops, tr, lang),
+                _ops_panel(view, tr, lang),
                 html.Div(view["totals"], id=PAGE.kpis, className=view["totals_class"]),
                 _filters(screen, tr),
                 html.Div(view["count"], id=ids.CRISIS_COUNT, className="count"),
@@ -187,7 +186,8 @@ def register(app: Dash, screen: ScreenContext) -> None:
         read = screen.read(whole_seconds=True)
         code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
         chosen = (_choice(hazards), _choice(kecamatan))
+        can_ack = may(ACK_ROLES)  # the acknowledge buttons depend on who asks: in the key
         values, hashes = cached_page_outputs(
-            screen.views, ("crisis", code, size, *chosen), read, screen.frame, KEYS,
-            lambda: render(screen, read, code, size, hazards, kecamatan), shown)
+            screen.views, ("crisis", code, size, *chosen, can_ack), read, screen.frame, KEYS,
+            lambda: render(screen, read, code, size, hazards, kecamatan, can_ack), shown)
         return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]

@@ -17,7 +17,7 @@ from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
-from dashboard.components.ops import create_ops_store, create_part, register_ops, render_parts
+from dashboard.components.ops import create_part, ops_outputs, ops_view
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -30,6 +30,7 @@ from dashboard.components.shell import (
 from dashboard.i18n import normalize, translator
 from geodata.population import load_population
 from layers.citymap import FOCI, city_map_figure, map_layers
+from layers.dom import tagged
 from layers.fmt import Translate, fmt_clock, fmt_int, label
 from layers.focus import CrisisHold, Focus, crisis_incidents, held_focus
 from layers.freshness import banner, status_pills
@@ -40,6 +41,8 @@ from layers.ticker import ticker
 from layers.tiles import kpi_tile
 
 PAGE = ids.WALL
+OPS_PARTS = ("level", "strip")
+"""The wall shows the city's level (large) and the firing alerts; it acknowledges nothing."""
 
 # (component id, property, key in the rendered view), in callback output order. Each KPI
 # tile is its own output so a change to one number resends one tile, not nine.
@@ -56,6 +59,7 @@ OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (PAGE.banner, "className", "banner_class"),
     (ids.WALL_ALARM, "children", "alarm"),
     (ids.WALL_ALARM, "className", "alarm_class"),
+    *ops_outputs(PAGE, OPS_PARTS),
 )
 
 KEYS = tuple(key for _, _, key in OUTPUTS)
@@ -128,6 +132,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, focus: Fo
         "banner_class": banner_class,
         "alarm": alarm_children,
         "alarm_class": alarm_class,
+        **ops_view(snap, OPS_PARTS, lang, read.now, can_ack=False, large_level=True),
         "layers": layers,
     }
 
@@ -138,20 +143,19 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     read = screen.read()
     focus, hold = decide(screen, read, None)
     view = render(screen, read, lang, 1.0, focus)
-    ops = render_parts(read.snapshot, OPS_PARTS, lang, read.now, can_ack=False, large_level=True)
     figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="wall",
                              tiles_url=screen.settings.tiles_url)
     return html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
-        create_ops_store(PAGE),
         # Session storage: a reloaded wall keeps its hold (and "since"); it wins over this data.
         dcc.Store(id=ids.WALL_HOLD, storage_type="session", data=hold.to_data() if hold else None),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         create_topbar(PAGE, tr, tr("nav.wall"), html.Div(view["focus"], id=ids.WALL_FOCUS, className="focus-tabs"),
                       nav=False, pills=view["pills"]),
         # The city's level, large, then the firing alerts, across the wall under the top bar.
-        html.Div([create_part(PAGE, "level", ops["level"]), create_part(PAGE, "strip", ops["strip"], "wall-strip")],
-                 className="wall-ops"),
+        tagged(html.Div([create_part(PAGE, "level", view["ops_level"]),
+                         create_part(PAGE, "strip", view["ops_strip"], "wall-strip")], className="wall-ops"),
+               sound="on" if screen.settings.wall_sound else "off"),
         html.Main([
             html.Section([
                 html.Div(view["title"], id=ids.WALL_MAP_TITLE, className="map-title"),
@@ -172,15 +176,9 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
     ], id=PAGE.root, className=view["root_class"])
 
 
-OPS_PARTS = ("level", "strip")
-"""The wall shows the city's level (large) and the firing alerts; it acknowledges nothing."""
-
-
 def register(app: Dash, screen: ScreenContext) -> None:
-    """The wall's live callbacks (one snapshot read serves both: the page, and the war
-    room's level and alerts) and its clock."""
+    """The wall's one live callback (one snapshot read, every output) and its clock."""
     register_clock(app, PAGE)
-    register_ops(app, screen, PAGE, OPS_PARTS, large_level=True)
 
     @app.callback(
         Output(PAGE.map, "figure"),
