@@ -19,8 +19,22 @@ from layers.fmt import fmt_int
 from layers.freshness import freshness
 from marvec.snapshot import Snapshot
 from marvec.timeutil import iso
-from tests.snapshot_fixtures import FakeBoundaries, FakeSource, rich_snapshot, with_crisis, with_silent_feed
-from tests.test_screens_rig import BROWSER, set_viewport, texts, tile, wait, wait_contains, wait_text
+from tests.snapshot_fixtures import (
+    FakeBoundaries,
+    FakeSource,
+    rich_snapshot,
+    with_crisis,
+    with_silent_feed,
+)
+from tests.test_screens_rig import (
+    BROWSER,
+    set_viewport,
+    texts,
+    tile,
+    wait,
+    wait_contains,
+    wait_text,
+)
 
 pytest_plugins = ["tests.test_screens_rig"]  # the fixtures: base, browser, driver, source...
 
