@@ -217,7 +217,9 @@ def _prices_sheet(snap: Snapshot | None, tr: Translate, lang: str) -> list[Any]:
 
 
 def _incident_sheet(i: Incident, tr: Translate, lang: str, now: float) -> list[Any]:
-    facts = [fact(str(i.severity), tr("sheet.severity"), "severity")]
+    facts = [tagged(html.Div([html.Span(tr("sheet.severity") + " ", className="muted"),
+                              html.Span(str(i.severity), className=f"sev sev-{i.severity}")], className="fact"),
+                    fact="severity")]
     for name, value in (("affected", i.affected_people), ("displaced", i.displaced), ("injured", i.injured),
                         ("deaths", i.deaths)):
         if value is not None:
