@@ -122,6 +122,7 @@ _MAYOR: dict[str, tuple[str, str]] = {
     "mayor.all": ("Semua", "All"),
     "mayor.hotspots_short": ("Titik rawan", "Hotspots"),
     "mayor.prices_short": ("Harga naik", "Price rises"),
+    "mayor.report_short": ("Rapor OPD", "Agencies"),
     "attn.title": ("Perlu perhatian", "Needs attention"),
     "attn.none": ("Tidak ada yang mendesak", "Nothing urgent"),
     "attn.more": ("+{n} lainnya", "+{n} more"),

@@ -131,7 +131,9 @@ def district_detail(
         _section("latest", html.H3(f"{tr('district.latest')} · {fmt_int(len(points), lang)}"),
                  complaint_rows(points, tr, lang, now, place=False)),
         _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang)}"),
-                 html.Div([incident_line(i, tr, lang, now, place=False) for i in incidents] or [none], className="incident-lines")),
+                 html.Div([tagged(html.Button(incident_line(i, tr, lang, now, place=False), className="sheet-row",
+                                              type="button"), select=f"incident:{i.incident_id}", incident=i.incident_id)
+                           for i in incidents] or [none], className="incident-lines")),
         _section("transactions", html.H3(tr("district.tx")),
                  html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
                            html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")])),

@@ -322,7 +322,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
             html.Div([
                 _card(tr("mayor.hotspots_short"), html.Div(view["hotspots"], id=ids.MAYOR_HOTSPOTS, className="hot-wrap"),
                       "hotspots summary", "list:hotspots", all_text),
-                _card(tr("mayor.report_card"), html.Div(view["report"], id=ids.MAYOR_REPORT), "report summary",
+                _card(tr("mayor.report_short"), html.Div(view["report"], id=ids.MAYOR_REPORT), "report summary",
                       "list:report", all_text),
                 _card(tr("mayor.prices_short"), html.Div(view["prices"], id=ids.MAYOR_PRICES), "prices summary",
                       "list:prices", all_text),
