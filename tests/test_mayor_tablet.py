@@ -48,6 +48,13 @@ def browser(test: Callable[..., None]) -> Callable[..., None]:
     return test
 
 
+def shown(source: FakeSource) -> Snapshot:
+    """The snapshot the page is serving."""
+    snap = source.get().snapshot
+    assert snap is not None
+    return snap
+
+
 def ranked(snap: Snapshot, ok: bool = True) -> list[str]:
     return [a.select for a in attention_items(snap, freshness(snap, ok, NOW, 300))]
 
@@ -208,7 +215,7 @@ def test_tapping_an_attention_item_opens_its_detail(driver: Any, base: str, sour
     close_sheet(driver)
     tap(driver, '#mayor-attention [data-attention="cabai_rawit"]')
     sheet_title(driver, "Cabai rawit")
-    price = source.get().snapshot.economy.prices["cabai_rawit"]
+    price = shown(source).economy.prices["cabai_rawit"]
     markets = texts(driver, ".detail-sheet .market-table tbody td.name")
     assert markets == sorted(price.by_market, key=lambda m: -price.by_market[m])
     wait_contains(driver, ".detail-sheet .facts", "+24,3%")
@@ -217,7 +224,7 @@ def test_tapping_an_attention_item_opens_its_detail(driver: Any, base: str, sour
 @browser
 def test_tapping_a_tile_opens_its_rows(driver: Any, base: str, source: FakeSource) -> None:
     open_mayor(driver, base, 820, 1180)
-    snap = source.get().snapshot
+    snap = shown(source)
     tap(driver, '[data-select="kpi:complaints.overdue"]')
     sheet_title(driver, "Lewat tenggat")
     rows = texts(driver, '.detail-sheet [data-section="by_opd"] .bar-row')
@@ -239,7 +246,7 @@ def test_tapping_a_tile_opens_its_rows(driver: Any, base: str, source: FakeSourc
 @browser
 def test_the_kecamatan_sheet_lists_its_complaints(driver: Any, base: str, source: FakeSource) -> None:
     open_mayor(driver, base, 1180, 820)
-    snap = source.get().snapshot
+    snap = shown(source)
     name = "Manggala"
     tap(driver, f'.hot-row[data-select="{name}"]')
     sheet_title(driver, name)
