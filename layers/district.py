@@ -128,9 +128,9 @@ def district_detail(
         _section("complaints", html.H3([tr("district.complaints"),
                                         html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
                  bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11) if cats else none),
-        _section("latest", html.H3(f"{tr('district.latest')} · {fmt_int(len(points), lang)}"),
+        _section("latest", html.H3(f"{tr('district.latest')} · {fmt_int(len(points), lang) if s else DASH}"),
                  complaint_rows(points, tr, lang, now, place=False)),
-        _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang)}"),
+        _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang) if s else DASH}"),
                  html.Div([tagged(html.Button(incident_line(i, tr, lang, now, place=False), className="sheet-row",
                                               type="button"), select=f"incident:{i.incident_id}", incident=i.incident_id)
                            for i in incidents] or [none], className="incident-lines")),

@@ -118,6 +118,30 @@ def test_rising_and_selection_values() -> None:
         assert valid_selection(bad, snap, names) is None
 
 
+def test_every_sheet_renders_on_a_rich_an_empty_and_no_snapshot() -> None:
+    import json
+
+    import plotly
+
+    from dashboard.i18n import translator
+    from dashboard.pages.mayor import KPIS, sheet
+    from tests.snapshot_fixtures import empty_snapshot
+
+    rich = rich_snapshot(NOW, B)
+    values = ["Tamalate", *(f"kpi:{k.key}" for k in KPIS), "incident:d-fire-1", "commodity:beras", "feed:economy",
+              "feed:all", "complaints:unassigned", "list:attention", "list:hotspots", "list:report", "list:prices"]
+    for snap in (rich, empty_snapshot(NOW, B), None):
+        for lang in ("id", "en"):
+            for value in values:
+                if valid_selection(value, snap, tuple(rich.kecamatan)) is None:
+                    continue  # an incident or staple this snapshot does not have
+                tree = sheet(snap, value, translator(lang), lang, NOW, freshness(snap, True, NOW, 300))
+                text = json.dumps(tree, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+                assert "Tutup" in text or "Close" in text, value
+                if snap is None:  # nothing read yet: unknown, never 0
+                    assert "\"0\"" not in text and "· 0" not in text, value
+
+
 # -- the page in a browser -------------------------------------------------------------
 def open_mayor(driver: Any, base: str, width: int, height: int) -> None:
     set_viewport(driver, width, height, touch=True)
