@@ -12,10 +12,11 @@ from typing import Any
 
 from dash import html
 
+from layers.attention import overdue_points
 from layers.dom import tagged
-from layers.fmt import Translate, fmt_idr_short, fmt_int, label
+from layers.fmt import DASH, Translate, fmt_age, fmt_idr_short, fmt_int, label, parse_time, shorten
 from layers.panels import bar_list, incident_line, ranked
-from marvec.snapshot import Snapshot
+from marvec.snapshot import ComplaintPoint, Snapshot
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,50 @@ def hotspot_list(
     return html.Div(rows or [html.Div(tr("fresh.nodata"), className="muted")], className="hot-list")
 
 
+def complaint_rows(
+    points: list[ComplaintPoint], tr: Translate, lang: str, now: float, place: bool = True, limit: int = 30
+) -> html.Div:
+    """Complaints one per line: category, age, status, OPD (and kecamatan), the citizen's text.
+
+    The text is untrusted: it goes into the tree as text, which React escapes.
+    """
+    rows = []
+    for p in points[:limit]:
+        at = parse_time(p.occurred_at)
+        facts = [fmt_age(None if at is None else now - at, lang), label(tr, "cstatus", p.status),
+                 p.opd or tr("attn.no_opd")]
+        if place:
+            facts.insert(0, p.kecamatan or tr("incident.no_kecamatan"))
+        rows.append(tagged(html.Div([
+            html.Div([html.B(label(tr, "cat", p.category)), html.Span(" · " + " · ".join(facts), className="muted")],
+                     className="cp-head"),
+            html.Div(shorten(p.text, 120), className="cp-text") if p.text else None,
+        ], className="cp-row" + (" no-opd" if not p.opd else "")), complaint=p.complaint_id))
+    return html.Div(rows or [html.Div(tr("district.none"), className="muted")], className="cp-list")
+
+
+def detail_sheet(title: str, body: list[Any], close_text: str, close_id: Any = None, **data: str) -> html.Div:
+    """The sheet's content: a title with the close button, then ``body`` (``data``: its tags)."""
+    return tagged(html.Div([
+        html.Div([html.H2(title), _close_button(close_text, close_id)], className="detail-head"),
+        *body,
+    ], className="district-detail"), **data)
+
+
+def fact(value: str, text: str, name: str) -> html.Div:
+    """A big number with its label (``data-fact``)."""
+    return tagged(html.Div([html.Span(value, className="big"), html.Span(" " + text, className="muted")],
+                           className="fact"), fact=name)
+
+
 def district_detail(
     snapshot: Snapshot | None, name: str, tr: Translate, lang: str, now: float, close_id: Any = None
 ) -> html.Div:
-    """A kecamatan's open complaints by category, its active incidents and today's transactions."""
+    """A kecamatan: open and overdue complaints, the complaints themselves, incidents, transactions.
+
+    Prices are per market and the snapshot does not say which kecamatan a market is in,
+    so the sheet shows no local prices.
+    """
     s = snapshot
     cats_raw = s.complaints.by_kecamatan_category.get(name, {}) if s else {}
     cats = [(label(tr, "cat", c), v) for c, v in ranked(cats_raw)]
@@ -76,21 +117,27 @@ def district_detail(
     amount = s.economy.by_kecamatan.get(name) if s else None
     count = s.economy.by_kecamatan_count.get(name) if s else None
     open_n = s.complaints.by_kecamatan.get(name) if s else None
+    points = [p for p in s.complaints.latest if p.kecamatan == name] if s else []
+    late = [p for p, _ in overdue_points(s, now) if p.kecamatan == name]
     none = html.Div(tr("district.none"), className="muted")
-    return tagged(html.Div([
+    return detail_sheet(name, [
         html.Div([
-            html.H2(name),
-            _close_button(tr("district.close"), close_id),
-        ], className="detail-head"),
+            fact(fmt_int(open_n, lang), tr("district.open"), "open"),
+            fact(fmt_int(len(late), lang) if points else DASH, tr("district.overdue_latest"), "overdue"),
+        ], className="facts"),
         _section("complaints", html.H3([tr("district.complaints"),
                                         html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
                  bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11) if cats else none),
-        _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang)}"),
-                 html.Div([incident_line(i, tr, lang, now, place=False) for i in incidents] or [none], className="incident-lines")),
+        _section("latest", html.H3(f"{tr('district.latest')} · {fmt_int(len(points), lang) if s else DASH}"),
+                 complaint_rows(points, tr, lang, now, place=False)),
+        _section("incidents", html.H3(f"{tr('district.incidents')} · {fmt_int(len(incidents), lang) if s else DASH}"),
+                 html.Div([tagged(html.Button(incident_line(i, tr, lang, now, place=False), className="sheet-row",
+                                              type="button"), select=f"incident:{i.incident_id}", incident=i.incident_id)
+                           for i in incidents] or [none], className="incident-lines")),
         _section("transactions", html.H3(tr("district.tx")),
                  html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
                            html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")])),
-    ], className="district-detail"), kecamatan=name)
+    ], tr("district.close"), close_id, kecamatan=name)
 
 
 def _close_button(text: str, close_id: Any) -> html.Button:

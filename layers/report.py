@@ -80,9 +80,9 @@ def _opd_tr(row: OpdRow, lang: str, tr: Translate) -> html.Tr:
     ]), opd=row.opd or "-")
 
 
-def report_card(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
-    """The OPD report card table, worst first."""
-    rows = opd_ranking(snapshot)
+def report_card(snapshot: Snapshot | None, tr: Translate, lang: str, limit: int | None = None) -> html.Table | html.Div:
+    """The OPD report card table, worst first (the ``limit`` worst)."""
+    rows = opd_ranking(snapshot)[:limit]
     if not rows:
         return html.Div(tr("opd.none"), className="muted")
     head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
@@ -100,12 +100,16 @@ def _top_market(by_market: dict[str, float], tr: Translate, lang: str,
     return html.Div(f"{tr('price.highest')} {market} {fmt_price(price, unit, lang)}", className="sub muted")
 
 
-def price_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
-    """Every staple: median price, 7-day change (rises over 10% flagged), markets covered."""
+def price_table(snapshot: Snapshot | None, tr: Translate, lang: str, limit: int | None = None,
+                select: bool = False) -> html.Table | html.Div:
+    """Every staple: median price, 7-day change (rises over 10% flagged), markets covered.
+
+    ``limit``: the steepest rises only; ``select``: each row opens that staple's markets.
+    """
     prices = snapshot.economy.prices if snapshot else {}
     if not prices:
         return html.Div(tr("panel.no_prices"), className="muted")
-    ordered = sorted(prices.items(), key=lambda cp: -(cp[1].change_7d_pct or 0))
+    ordered = sorted(prices.items(), key=lambda cp: -(cp[1].change_7d_pct or 0))[:limit]
     body = []
     for commodity, p in ordered:
         alert = p.change_7d_pct is not None and p.change_7d_pct > PRICE_ALERT_PCT
@@ -113,14 +117,45 @@ def price_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Tab
         if alert:
             change.append(html.Span(tr("price.alert"), className="badge alert"))
         tone = "alert" if alert else "bad" if (p.change_7d_pct or 0) > 0 else "good" if (p.change_7d_pct or 0) < 0 else "flat"
-        body.append(tagged(html.Tr([
+        row = tagged(html.Tr([
             html.Td([label(tr, "commodity", commodity), _top_market(p.by_market, tr, lang, p.unit)],
                     className="name"),
             html.Td(fmt_price(p.latest_idr, p.unit, lang), className="num"),
             html.Td(change, className=f"num tone-{tone}"),
             html.Td(fmt_int(p.markets, lang), className="num"),
-        ], className="alert" if alert else ""), commodity=commodity))
+        ], className="alert" if alert else ""), commodity=commodity)
+        body.append(tagged(row, select=f"commodity:{commodity}") if select else row)
     head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
         ("price.commodity", "name"), ("price.median", "num"), ("price.change", "num"), ("price.markets", "num"),
     )]))
     return html.Table([head, html.Tbody(body)], className="table price-table")
+
+
+def market_table(snapshot: Snapshot | None, commodity: str, tr: Translate, lang: str) -> html.Table | html.Div:
+    """One staple's price in every market, dearest first, against the city median."""
+    p = snapshot.economy.prices.get(commodity) if snapshot else None
+    if p is None or not p.by_market:
+        return html.Div(tr("price.no_markets"), className="muted")
+    head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
+        ("price.market", "name"), ("price.price", "num"), ("price.vs_median", "num"),
+    )]))
+    rows = []
+    for market, idr in sorted(p.by_market.items(), key=lambda mp: (-mp[1], mp[0])):
+        vs = 100 * (idr - p.latest_idr) / p.latest_idr if p.latest_idr else None
+        rows.append(tagged(html.Tr([
+            html.Td(market, className="name"),
+            html.Td(fmt_price(idr, p.unit, lang), className="num"),
+            html.Td(fmt_pct(vs, 1, lang), className="num muted"),
+        ]), market=market))
+    return html.Table([head, html.Tbody(rows)], className="table market-table")
+
+
+def price_facts(snapshot: Snapshot | None, commodity: str, tr: Translate, lang: str) -> list[tuple[str, str]]:
+    """Median, 7-day and 1-day change of one staple, as (label, text) pairs (``–`` when unknown)."""
+    p = snapshot.economy.prices.get(commodity) if snapshot else None
+    if p is None:
+        return [(tr("price.median"), DASH)]
+    return [(tr("price.median"), fmt_price(p.latest_idr, p.unit, lang)),
+            (tr("price.change"), fmt_pct(p.change_7d_pct, 1, lang)),
+            (tr("price.change_1d"), fmt_pct(p.change_1d_pct, 1, lang)),
+            (tr("price.markets"), fmt_int(p.markets, lang))]

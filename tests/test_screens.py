@@ -156,11 +156,22 @@ def test_script_payloads_show_as_text_on_every_screen(
     driver: Any, base: str, source: FakeSource, boundaries: FakeBoundaries
 ) -> None:
     source.set(with_xss(with_crisis(rich_snapshot(boundaries=boundaries), boundaries=boundaries)))
-    for path, css in (("/wall", ".ticker"), ("/mayor", f"#{ids.MAYOR_PRICES}"), ("/crisis", f"#{ids.CRISIS_LIST}")):
+    for path, css in (("/wall", ".ticker"), ("/crisis", f"#{ids.CRISIS_LIST}")):
         driver.get(base + path)
         wait_contains(driver, css, XSS_IMG)
         assert not driver.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
         assert driver.execute_script("return window.__xss") is None
+    # The mayor's market names and complaint texts are in the detail sheet.
+    driver.get(base + "/mayor")
+    for tap, css in (('tr[data-select="commodity:cabai_rawit"]', ".market-table"),
+                     ('.hot-row[data-select="Manggala"]', ".cp-list")):
+        wait(driver).until(lambda d, t=tap: d.find_elements(By.CSS_SELECTOR, t))
+        driver.find_element(By.CSS_SELECTOR, tap).click()
+        wait_contains(driver, f".detail-sheet {css}", XSS_IMG)
+        assert not driver.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+        assert driver.execute_script("return window.__xss") is None
+        driver.find_element(By.CSS_SELECTOR, ".detail-sheet .btn.close").click()
+        wait_gone(driver, ".detail-sheet:not(.hidden)")
     driver.get(base + "/wall")
     wait_contains(driver, ".ticker", XSS_SCRIPT)
     assert driver.execute_script("return window.__xss") is None

@@ -1,9 +1,14 @@
-"""/mayor: today at a glance on a tablet (touch-first, portrait or landscape).
+"""/mayor: today at a glance on a tablet (touch-first, portrait or landscape, no page scroll).
 
-Today's numbers with deltas vs yesterday, the OPD report card (worst first), staple
-prices, hotspots by kecamatan. Tapping a kecamatan on the map or in the hotspot list
-opens its detail sheet; its close button or a tap beside it closes it; nothing needs
-hover.
+The whole picture fits the screen: what needs attention ("Perlu perhatian", ranked,
+``layers.attention``), today's numbers with deltas vs yesterday, the map, and short
+summaries of the hotspots, the OPD report card and staple prices. Detail is one tap
+away in a sheet: a kecamatan (map or hotspot row), an attention item, a tile, a summary.
+Its close button or a tap beside it closes it; nothing needs hover.
+
+The sheet shows the page's selection (``ids.MAYOR_SELECTED``): a kecamatan's name, or
+``kpi:<key>``, ``incident:<id>``, ``commodity:<code>``, ``feed:<feed>`` (``feed:all``),
+``complaints:unassigned``, ``list:attention|hotspots|report|prices``.
 """
 
 from __future__ import annotations
@@ -26,21 +31,40 @@ from dashboard.components.shell import (
     register_clock,
 )
 from dashboard.i18n import normalize, translator
+from layers.attention import attention_items, attention_list, overdue_points, unassigned_points
 from layers.citymap import city_map_figure, map_layers
-from layers.district import district_detail, hotspot_list
+from layers.district import complaint_rows, detail_sheet, district_detail, fact, hotspot_list
 from layers.dom import tagged
-from layers.freshness import banner, status_pills
+from layers.fmt import (
+    DASH,
+    Translate,
+    fmt_age,
+    fmt_clock,
+    fmt_idr_short,
+    fmt_int,
+    label,
+    parse_time,
+)
+from layers.freshness import Freshness, banner, status_pills
 from layers.kpi import KPIS, kpi_views
 from layers.legend import map_legend
-from layers.report import price_table, report_card
+from layers.panels import bar_list, incident_line, ranked
+from layers.report import market_table, price_facts, price_table, report_card
 from layers.tiles import kpi_tile
+from marvec.snapshot import Incident, Snapshot
 
 PAGE = ids.MAYOR
 MAP_LABEL_PX = 12.0
 """Kecamatan label size on the tablet's map (half the wall's map: smaller labels)."""
+ATTENTION = "mayor-attention"
+ATTENTION_COUNT = "mayor-attention-count"
+SUMMARY_ROWS = 3
+"""Rows in each summary card (hotspots, report card, prices); the rest is in the sheet."""
 
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     *((PAGE.kpi(i), "children", f"kpi{i}") for i in range(len(KPIS))),
+    (ATTENTION, "children", "attention"),
+    (ATTENTION_COUNT, "children", "attention_count"),
     (ids.MAYOR_HOTSPOTS, "children", "hotspots"),
     (ids.MAYOR_REPORT, "children", "report"),
     (ids.MAYOR_PRICES, "children", "prices"),
@@ -53,41 +77,234 @@ OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (ids.MAYOR_SCRIM, "className", "scrim_class"),
 )
 KEYS = tuple(key for _, _, key in OUTPUTS)
+LISTS = ("attention", "hotspots", "report", "prices")
+
+
+def valid_selection(selected: Any, snapshot: Snapshot | None, names: tuple[str, ...]) -> str | None:
+    """``selected`` if the sheet can show it (a known kecamatan or a known detail), else None."""
+    if not isinstance(selected, str) or not selected:
+        return None
+    if selected in names:
+        return selected
+    kind, _, key = selected.partition(":")
+    if kind == "list":
+        return selected if key in LISTS else None
+    if kind == "kpi":
+        return selected if any(s.key == key for s in KPIS) else None
+    if kind == "feed":
+        return selected if key in ("all", "complaints", "economy", "disasters") else None
+    if kind == "complaints":
+        return selected if key == "unassigned" else None
+    if snapshot is None:
+        return None
+    if kind == "incident":
+        return selected if any(i.incident_id == key for i in snapshot.disasters.incidents) else None
+    if kind == "commodity":
+        return selected if key in snapshot.economy.prices else None
+    return None
 
 
 def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected: str | None) -> dict[str, Any]:
     """Every changing part of the mayor's screen for one read."""
     tr = translator(lang)
     snap = read.snapshot
-    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=selected, label_base=MAP_LABEL_PX)
+    chosen = valid_selection(selected, snap, screen.names)
+    kec = chosen if chosen in screen.names else None
+    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=kec, label_base=MAP_LABEL_PX)
     banner_children, banner_class = banner(read.fresh, tr)
-    detail = district_detail(snap, selected, tr, lang, read.now) if selected else None
+    items = attention_items(snap, read.fresh)
+    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh) if chosen else None
     tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
     return {
         **tiles,
-        "hotspots": hotspot_list(snap, tr, lang),
-        "report": report_card(snap, tr, lang),
-        "prices": price_table(snap, tr, lang),
+        "attention": attention_list(items, tr, lang),
+        "attention_count": fmt_int(len(items), lang) if snap is not None else DASH,
+        "hotspots": hotspot_list(snap, tr, lang, limit=SUMMARY_ROWS),
+        "report": report_card(snap, tr, lang, limit=SUMMARY_ROWS),
+        "prices": price_table(snap, tr, lang, limit=SUMMARY_ROWS, select=True),
         "legend": map_legend(layers.classes, "complaints", tr, lang),
         "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
         "detail": detail,
-        "detail_class": "detail-sheet" if selected else "detail-sheet hidden",
-        "scrim_class": "detail-scrim" if selected else "detail-scrim hidden",
+        "detail_class": "detail-sheet" if chosen else "detail-sheet hidden",
+        "scrim_class": "detail-scrim" if chosen else "detail-scrim hidden",
         "layers": layers,
     }
 
 
-def _section(title: str, body: Any, css: str, hint: str | None = None) -> html.Section:
-    head = html.H2([title, html.Span(" · " + hint, className="muted") if hint else None])
-    return html.Section([head, body], className=f"card {css}")
+# -- the detail sheet --------------------------------------------------------------------
+def _part(name: str, title: str, body: Any) -> html.Div:
+    return tagged(html.Div([html.H3(title), body], className="detail-section"), section=name)
+
+
+def _incident_rows(incidents: list[Incident], tr: Translate, lang: str, now: float) -> html.Div:
+    rows = [tagged(html.Button(incident_line(i, tr, lang, now), className="sheet-row", type="button"),
+                   select=f"incident:{i.incident_id}", incident=i.incident_id) for i in incidents]
+    return html.Div(rows or [html.Div(tr("district.none"), className="muted")], className="incident-lines")
+
+
+def _opd_overdue(snap: Snapshot, tr: Translate, lang: str) -> html.Div:
+    rows = ranked({o: s.overdue for o, s in snap.complaints.by_opd.items()})
+    return bar_list(rows, [fmt_int(v, lang) for _, v in rows], "amber", limit=12) if rows else html.Div(
+        tr("district.none"), className="muted")
+
+
+def _kpi_sheet(snap: Snapshot | None, key: str, tr: Translate, lang: str, now: float) -> list[Any]:
+    if snap is None:
+        return [html.Div(tr("fresh.nodata"), className="muted")]
+    c, d = snap.complaints, snap.disasters
+    if key == "complaints.overdue":
+        late = overdue_points(snap, now)
+        kec = ranked({k: sum(1 for p, _ in late if p.kecamatan == k) for k in snap.kecamatan})
+        return [
+            html.Div([fact(fmt_int(c.overdue, lang), tr("sheet.overdue_total"), "overdue")], className="facts"),
+            _part("by_opd", tr("sheet.overdue_by_opd"), _opd_overdue(snap, tr, lang)),
+            _part("overdue_list", f"{tr('sheet.overdue_latest')} · {fmt_int(len(late), lang)}",
+                  complaint_rows([p for p, _ in late], tr, lang, now) if late else
+                  html.Div(tr("sheet.overdue_not_in_latest"), className="muted")),
+            _part("by_kecamatan", tr("sheet.overdue_by_kecamatan"),
+                  bar_list(kec, [fmt_int(v, lang) for _, v in kec], "amber", limit=15)) if kec else None,
+        ]
+    if key == "complaints.open":
+        cats = [(label(tr, "cat", k), v) for k, v in ranked(c.by_category)]
+        return [
+            html.Div([fact(fmt_int(c.open, lang), tr("district.open"), "open")], className="facts"),
+            _part("by_opd", tr("mayor.report_card"), report_card(snap, tr, lang)),
+            _part("by_category", tr("panel.by_category"),
+                  bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11)),
+        ]
+    if key in ("complaints.received_today", "complaints.resolved_today"):
+        value = c.received_today if key == "complaints.received_today" else c.resolved_today
+        return [
+            html.Div([fact(fmt_int(value, lang), tr("kpi." + key), "value")], className="facts"),
+            _part("by_opd", tr("mayor.report_card"), report_card(snap, tr, lang)),
+            _part("latest", f"{tr('sheet.latest')} · {fmt_int(len(c.latest), lang)}",
+                  complaint_rows(c.latest, tr, lang, now)),
+        ]
+    if key.startswith("disasters."):
+        return [
+            html.Div([fact(fmt_int(d.active, lang), tr("unit.incidents"), "active"),
+                      fact(fmt_int(d.affected_people, lang), tr("unit.affected"), "affected"),
+                      fact(fmt_int(d.displaced, lang), tr("unit.displaced"), "displaced")], className="facts"),
+            _part("incidents", f"{tr('district.incidents')} · {fmt_int(len(d.incidents), lang)}",
+                  _incident_rows(d.incidents, tr, lang, now)),
+        ]
+    if key == "economy.tx_amount_today":
+        kec = ranked(snap.economy.by_kecamatan)
+        merchants = [(label(tr, "merchant", k), v) for k, v in ranked(snap.economy.by_merchant_category)]
+        t = snap.economy.transactions_today
+        return [
+            html.Div([fact(fmt_idr_short(t.amount_idr, lang), "", "amount"),
+                      fact(fmt_int(t.count, lang), tr("unit.transactions"), "count")], className="facts"),
+            _part("by_kecamatan", tr("sheet.tx_by_kecamatan"),
+                  bar_list(kec, [fmt_idr_short(v, lang) for _, v in kec], "teal", limit=15)),
+            _part("by_merchant", tr("sheet.by_merchant"),
+                  bar_list(merchants, [fmt_int(v, lang) for _, v in merchants], "teal")) if merchants else None,
+        ]
+    return _prices_sheet(snap, tr, lang)
+
+
+def _prices_sheet(snap: Snapshot | None, tr: Translate, lang: str) -> list[Any]:
+    """Every staple (tap one for its markets), then the markets of those that rose most."""
+    prices = snap.economy.prices if snap else {}
+    up = sorted(prices, key=lambda k: -(prices[k].change_7d_pct or 0))[:3]
+    return [
+        _part("prices", tr("mayor.prices"), price_table(snap, tr, lang, select=True)),
+        *(_part(f"markets:{k}", f"{label(tr, 'commodity', k)} · {tr('sheet.by_market')}",
+                market_table(snap, k, tr, lang)) for k in up),
+    ]
+
+
+def _incident_sheet(i: Incident, tr: Translate, lang: str, now: float) -> list[Any]:
+    facts = [tagged(html.Div([html.Span(tr("sheet.severity") + " ", className="muted"),
+                              html.Span(str(i.severity), className=f"sev sev-{i.severity}")], className="fact"),
+                    fact="severity")]
+    for name, value in (("affected", i.affected_people), ("displaced", i.displaced), ("injured", i.injured),
+                        ("deaths", i.deaths)):
+        if value is not None:
+            facts.append(fact(fmt_int(value, lang), tr("unit." + name), name))
+    steps = [html.Li([html.Span(fmt_clock(e.at), className="tl-time"), " " + label(tr, "istatus", e.status),
+                      html.Span(f" · {tr('sheet.severity')} {e.severity}", className="muted") if e.severity else None],
+                     className="tl-step") for e in i.timeline or []]
+    return [
+        html.Div(facts, className="facts"),
+        _part("summary", tr("sheet.incident"), incident_line(i, tr, lang, now)),
+        _part("timeline", tr("sheet.timeline"), html.Ol(steps, className="timeline") if steps else
+              html.Div(tr("district.none"), className="muted")),
+    ]
+
+
+def _feed_sheet(snap: Snapshot | None, feed: str, fresh: Freshness, tr: Translate, lang: str) -> list[Any]:
+    feeds = ("complaints", "economy", "disasters") if feed == "all" else (feed,)
+    rows = []
+    for f in feeds:
+        stats = snap.feeds.get(f) if snap else None
+        applied = parse_time(stats.last_applied_at) if stats else None
+        rows.append(tagged(html.Tr([
+            html.Td(tr("feed." + f), className="name"),
+            html.Td(label(tr, "state", fresh.of(f).state), className="num"),
+            html.Td(fmt_clock(applied) if applied is not None else DASH, className="num"),
+            html.Td(fmt_age(stats.silent_for_s, lang) if stats and stats.silent_for_s is not None else DASH,
+                    className="num"),
+        ]), feed=f))
+    head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
+        ("sheet.feed", "name"), ("sheet.state", "num"), ("sheet.last_applied", "num"), ("sheet.silent", "num"))]))
+    return [html.Div(tr("sheet.stale_note"), className="muted sheet-note"),
+            html.Table([head, html.Tbody(rows)], className="table feed-table")]
+
+
+def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: float, fresh: Freshness) -> html.Div:
+    """The detail sheet's content for a (valid) selection."""
+    close = tr("district.close")
+    if ":" not in chosen:
+        return district_detail(snap, chosen, tr, lang, now)
+    kind, _, key = chosen.partition(":")
+    if kind == "kpi":
+        return detail_sheet(tr("kpi." + key), _kpi_sheet(snap, key, tr, lang, now), close, sheet=chosen)
+    if kind == "incident" and snap is not None:
+        i = next(i for i in snap.disasters.incidents if i.incident_id == key)
+        title = f"{label(tr, 'hazard', i.hazard)} · {i.kecamatan or tr('incident.no_kecamatan')}"
+        return detail_sheet(title, _incident_sheet(i, tr, lang, now), close, sheet=chosen)
+    if kind == "commodity" and snap is not None:
+        facts = [fact(v, k, str(n)) for n, (k, v) in enumerate(price_facts(snap, key, tr, lang))]
+        return detail_sheet(label(tr, "commodity", key), [
+            html.Div(facts, className="facts"),
+            _part("markets", tr("sheet.by_market"), market_table(snap, key, tr, lang)),
+            html.Div(tr("sheet.no_market_kecamatan"), className="muted sheet-note"),
+        ], close, sheet=chosen)
+    if kind == "feed":
+        return detail_sheet(tr("sheet.feeds"), _feed_sheet(snap, key, fresh, tr, lang), close, sheet=chosen)
+    if kind == "complaints":
+        points = unassigned_points(snap)
+        return detail_sheet(tr("sheet.unassigned"), [complaint_rows(points, tr, lang, now)], close, sheet=chosen)
+    if key == "attention":
+        return detail_sheet(tr("attn.title"), [attention_list(attention_items(snap, fresh), tr, lang)], close,
+                            sheet=chosen)
+    if key == "hotspots":
+        return detail_sheet(tr("mayor.hotspots"), [hotspot_list(snap, tr, lang, limit=99)], close, sheet=chosen)
+    if key == "report":
+        return detail_sheet(tr("mayor.report_card"), [report_card(snap, tr, lang)], close, sheet=chosen)
+    return detail_sheet(tr("mayor.prices"), _prices_sheet(snap, tr, lang), close, sheet=chosen)
+
+
+# -- layout ------------------------------------------------------------------------------
+def _card(title: str, body: Any, css: str, more: str | None = None, more_text: str | None = None,
+          count_id: str | None = None, count: Any = None) -> html.Section:
+    head: list[Any] = [html.H2([title, html.Span([" · ", html.Span(count, id=count_id)], className="muted")
+                                if count_id else None])]
+    if more:
+        head.append(tagged(html.Button(more_text, className="btn more", type="button"), select=more))
+    return html.Section([html.Div(head, className="card-head-row"), body], className=f"card {css}")
 
 
 def layout(screen: ScreenContext, lang: str) -> html.Div:
     tr = translator(lang)
     view = render(screen, screen.read(), lang, 1.0, None)
     figure = city_map_figure(screen.frame, view["layers"], "tap", uirevision="mayor")
+    all_text = tr("mayor.all")
+    slots = [tagged(html.Div(view[f"kpi{i}"], id=PAGE.kpi(i), className="kpi-slot"), select=f"kpi:{s.key}")
+             for i, s in enumerate(KPIS)]
     return tagged(html.Div([
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
@@ -95,30 +312,26 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"]),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
-            _section(tr("mayor.today"), html.Div(
-                [html.Div(view[f"kpi{i}"], id=PAGE.kpi(i), className="kpi-slot") for i in range(len(KPIS))],
-                id=PAGE.kpis, className="kpi-grid"), "today"),
-            _section(tr("mayor.map"), html.Div([
+            _card(tr("attn.title"), html.Div(view["attention"], id=ATTENTION, className="attn-wrap"), "attention",
+                  "list:attention", all_text, ATTENTION_COUNT, view["attention_count"]),
+            _card(tr("mayor.today"), html.Div(slots, id=PAGE.kpis, className="kpi-grid"), "today"),
+            _card(tr("mayor.map"), html.Div([
                 html.Div(create_map(PAGE.map, figure, "tap"), className="map-box"),
                 html.Div(view["legend"], id=PAGE.legend, className="legend"),
-            ]), "map-card"),
-            _section(tr("mayor.hotspots"), html.Div([
-                html.Div(view["hotspots"], id=ids.MAYOR_HOTSPOTS, className="hot-wrap"),
-                html.Button(_more_label(tr, False, len(screen.names)), id=ids.MAYOR_HOT_MORE,
-                            className="btn more", n_clicks=0),
-            ]), "hotspots"),
-            _section(tr("mayor.report_card"), html.Div(view["report"], id=ids.MAYOR_REPORT), "report",
-                     tr("mayor.report_hint")),
-            _section(tr("mayor.prices"), html.Div(view["prices"], id=ids.MAYOR_PRICES), "prices"),
+            ], className="map-wrap"), "map-card"),
+            html.Div([
+                _card(tr("mayor.hotspots_short"), html.Div(view["hotspots"], id=ids.MAYOR_HOTSPOTS, className="hot-wrap"),
+                      "hotspots summary", "list:hotspots", all_text),
+                _card(tr("mayor.report_short"), html.Div(view["report"], id=ids.MAYOR_REPORT), "report summary",
+                      "list:report", all_text),
+                _card(tr("mayor.prices_short"), html.Div(view["prices"], id=ids.MAYOR_PRICES), "prices summary",
+                      "list:prices", all_text),
+            ], className="summaries"),
         ], className="mayor-grid"),
         tagged(html.Div(id=ids.MAYOR_SCRIM, className=view["scrim_class"]), select=""),
         html.Div(view["detail"], id=ids.MAYOR_DETAIL, className=view["detail_class"]),
         create_watchdog(PAGE, tr),
     ], id=PAGE.root, className="page mayor"), select_store=ids.MAYOR_SELECTED)
-
-
-def _more_label(tr: Any, expanded: bool, total: int) -> str:
-    return tr("mayor.hot_fewer") if expanded else tr("mayor.hot_all").format(n=total)
 
 
 def tapped_kecamatan(click: dict[str, Any] | None, names: tuple[str, ...]) -> str | None:
@@ -135,19 +348,6 @@ def tapped_kecamatan(click: dict[str, Any] | None, names: tuple[str, ...]) -> st
 
 def register(app: Dash, screen: ScreenContext) -> None:
     register_clock(app, PAGE)
-
-    @app.callback(
-        Output(ids.MAYOR_HOTSPOTS, "className"),
-        Output(ids.MAYOR_HOT_MORE, "children"),
-        Input(ids.MAYOR_HOT_MORE, "n_clicks"),
-        State(ids.LANG, "data"),
-        prevent_initial_call=True,
-    )
-    def more(clicks: int | None, lang: str | None) -> tuple[str, str]:
-        """Landscape shows the worst hotspots beside the map; a tap shows every kecamatan."""
-        expanded = bool((clicks or 0) % 2)
-        tr = translator(normalize(lang, screen.settings.lang))
-        return "hot-wrap expanded" if expanded else "hot-wrap", _more_label(tr, expanded, len(screen.names))
 
     # Hotspot rows, the sheet's close button and the dimmed page around the sheet select
     # in the browser (``data-select`` -> ``marvec.js`` -> the store); the map here.
@@ -169,7 +369,7 @@ def register(app: Dash, screen: ScreenContext) -> None:
     def refresh(n: int, push: Any, selected: str | None, lang: str | None, scale: float | None,
                 shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
-        chosen = selected if selected in screen.names else None
+        chosen = valid_selection(selected, read.snapshot, screen.names)
         code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
         values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen), read, screen.frame, KEYS,
                                              lambda: render(screen, read, code, size, chosen), shown)
