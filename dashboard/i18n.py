@@ -60,6 +60,8 @@ _UI: dict[str, tuple[str, str]] = {
     "alert.ended": ("selesai {time}", "resolved {time}"),
     "alert.resolved": ("SELESAI", "RESOLVED"),
     "alert.none": ("Tidak ada peringatan aktif", "No alerts firing"),
+    "alert.chip": ("{n} peringatan", "{n} alerts"),
+    "alert.chip_none": ("tanpa peringatan", "no alerts"),
     "log.title": ("Log ruang kendali", "War-room log"),
     "log.none": ("Log masih kosong", "The log is empty"),
     "log.system": ("sistem", "system"),

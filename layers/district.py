@@ -14,7 +14,18 @@ from dash import html
 
 from layers.attention import overdue_points
 from layers.dom import tagged
-from layers.fmt import DASH, Translate, fmt_age, fmt_idr_short, fmt_int, label, parse_time, shorten
+from layers.fmt import (
+    DASH,
+    Translate,
+    fmt_age,
+    fmt_count,
+    fmt_idr_short,
+    fmt_int,
+    label,
+    parse_time,
+    shorten,
+    unit_label,
+)
 from layers.panels import bar_list, incident_line, ranked
 from marvec.snapshot import ComplaintPoint, Snapshot
 
@@ -56,8 +67,8 @@ def hotspot_list(
     for h in hotspots(snapshot)[:limit]:
         cells = [
             html.Span(h.name, className="hot-name"),
-            html.Span([html.B(fmt_int(h.open, lang)), " " + tr("unit.complaints")], className="hot-num"),
-            html.Span([html.B(fmt_int(h.incidents, lang)), " " + tr("unit.incidents")],
+            html.Span([html.B(fmt_int(h.open, lang)), " " + unit_label(h.open, "complaints", tr)], className="hot-num"),
+            html.Span([html.B(fmt_int(h.incidents, lang)), " " + unit_label(h.incidents, "incidents", tr)],
                       className="hot-num" + (" tone-alert" if h.incidents else "")),
         ]
         row = (html.Button(cells, className="hot-row", type="button") if button_id is None else
@@ -136,7 +147,7 @@ def district_detail(
                            for i in incidents] or [none], className="incident-lines")),
         _section("transactions", html.H3(tr("district.tx")),
                  html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
-                           html.Span(f" · {fmt_int(count, lang)} {tr('unit.transactions')}", className="muted")])),
+                           html.Span(f" · {fmt_count(count, 'transactions', tr, lang)}", className="muted")])),
     ], tr("district.close"), close_id, kecamatan=name)
 
 

@@ -93,15 +93,20 @@ def fmt_idr_compact(value: float | None, lang: str = "id") -> str:
     return fmt_int(value, lang)
 
 
-def fmt_count(value: float | None, unit: str, tr: Translate, lang: str = "id") -> str:
-    """``12 aduan`` / ``1 complaint``: the number with its unit, singular for exactly one
-    (``unit.<unit>.one`` where the language has a singular; Indonesian has none)."""
-    if value is None:
-        return DASH
+def unit_label(value: float | None, unit: str, tr: Translate) -> str:
+    """The unit's word for ``value``: singular for exactly one (``unit.<unit>.one`` where
+    the language has a singular; Indonesian has none)."""
     key = f"unit.{unit}"
     if value == 1 and tr(key + ".one") != key + ".one":
         key += ".one"
-    return f"{fmt_int(value, lang)} {tr(key)}"
+    return tr(key)
+
+
+def fmt_count(value: float | None, unit: str, tr: Translate, lang: str = "id") -> str:
+    """``12 aduan`` / ``1 complaint``: the number with its unit (``unit_label``)."""
+    if value is None:
+        return DASH
+    return f"{fmt_int(value, lang)} {unit_label(value, unit, tr)}"
 
 
 def fmt_pct(value: float | None, digits: int = 1, lang: str = "id", signed: bool = True) -> str:

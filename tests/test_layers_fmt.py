@@ -11,6 +11,7 @@ from layers.fmt import (
     fmt_dec,
     fmt_idr,
     fmt_idr_compact,
+    fmt_count,
     fmt_idr_short,
     fmt_int,
     fmt_pct,
@@ -137,3 +138,13 @@ def test_label_translates_or_falls_back_to_the_code():
     assert label(tr, "hazard", "flood") == "Banjir"
     assert label(tr, "hazard", "volcano_ash") == "volcano ash"
     assert label(tr, "hazard", None) == DASH
+
+
+def test_one_of_a_thing_is_singular_in_english_and_indonesian_has_no_plural():
+    from dashboard.i18n import translator
+
+    en, id_ = translator("en"), translator("id")
+    assert fmt_count(1, "incidents", en, "en") == "1 incident"
+    assert fmt_count(2, "incidents", en, "en") == "2 incidents"
+    assert fmt_count(1, "complaints", id_) == "1 aduan" and fmt_count(3, "complaints", id_) == "3 aduan"
+    assert fmt_count(None, "incidents", en, "en") == "–"

@@ -17,10 +17,12 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from dashboard.alerts_api import ACK_ROLES
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
+from dashboard.components.ops import create_part, may, ops_outputs, ops_view, register_ops
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -48,6 +50,7 @@ from layers.fmt import (
 from layers.freshness import Freshness, banner, status_pills
 from layers.kpi import KPIS, kpi_views
 from layers.legend import map_legend
+from layers.ops import alert_list
 from layers.panels import bar_list, incident_line, ranked
 from layers.report import market_table, price_facts, price_table, report_card
 from layers.tiles import kpi_tile
@@ -61,6 +64,9 @@ ATTENTION_COUNT = "mayor-attention-count"
 SUMMARY_ROWS = 3
 """Rows in each summary card (hotspots, report card, prices); the rest is in the sheet."""
 
+OPS_PARTS = ("level",)
+ALERT_CHIP = "mayor-alert-chip"
+"""The top bar's count of firing alerts; a tap on it or the level opens the alerts sheet."""
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     *((PAGE.kpi(i), "children", f"kpi{i}") for i in range(len(KPIS))),
     (ATTENTION, "children", "attention"),
@@ -75,9 +81,12 @@ OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (ids.MAYOR_DETAIL, "children", "detail"),
     (ids.MAYOR_DETAIL, "className", "detail_class"),
     (ids.MAYOR_SCRIM, "className", "scrim_class"),
+    (ALERT_CHIP, "children", "alert_chip"),
+    (ALERT_CHIP, "className", "alert_chip_class"),
+    *ops_outputs(PAGE, OPS_PARTS),
 )
 KEYS = tuple(key for _, _, key in OUTPUTS)
-LISTS = ("attention", "hotspots", "report", "prices")
+LISTS = ("attention", "hotspots", "report", "prices", "alerts")
 
 
 def valid_selection(selected: Any, snapshot: Snapshot | None, names: tuple[str, ...]) -> str | None:
@@ -104,8 +113,10 @@ def valid_selection(selected: Any, snapshot: Snapshot | None, names: tuple[str, 
     return None
 
 
-def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected: str | None) -> dict[str, Any]:
-    """Every changing part of the mayor's screen for one read."""
+def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected: str | None,
+           can_ack: bool = False) -> dict[str, Any]:
+    """Every changing part of the mayor's screen for one read (``can_ack``: the caller may
+    acknowledge alerts, so the alerts sheet offers the button)."""
     tr = translator(lang)
     snap = read.snapshot
     chosen = valid_selection(selected, snap, screen.names)
@@ -113,7 +124,8 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
     layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=kec, label_base=MAP_LABEL_PX)
     banner_children, banner_class = banner(read.fresh, tr)
     items = attention_items(snap, read.fresh)
-    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh) if chosen else None
+    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh, can_ack) if chosen else None
+    firing = len(snap.ops.firing) if snap is not None else 0
     tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
     return {
         **tiles,
@@ -129,6 +141,9 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
         "detail": detail,
         "detail_class": "detail-sheet" if chosen else "detail-sheet hidden",
         "scrim_class": "detail-scrim" if chosen else "detail-scrim hidden",
+        "alert_chip": tr("alert.chip").format(n=fmt_int(firing, lang)) if firing else tr("alert.chip_none"),
+        "alert_chip_class": "alert-chip firing" if firing else "alert-chip",
+        **ops_view(snap, OPS_PARTS, lang, read.now, can_ack),
         "layers": layers,
     }
 
@@ -254,7 +269,8 @@ def _feed_sheet(snap: Snapshot | None, feed: str, fresh: Freshness, tr: Translat
             html.Table([head, html.Tbody(rows)], className="table feed-table")]
 
 
-def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: float, fresh: Freshness) -> html.Div:
+def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: float, fresh: Freshness,
+          can_ack: bool = False) -> html.Div:
     """The detail sheet's content for a (valid) selection."""
     close = tr("district.close")
     if ":" not in chosen:
@@ -278,6 +294,9 @@ def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: flo
     if kind == "complaints":
         points = unassigned_points(snap)
         return detail_sheet(tr("sheet.unassigned"), [complaint_rows(points, tr, lang, now)], close, sheet=chosen)
+    if key == "alerts":
+        return detail_sheet(tr("alert.title"), [create_part(PAGE, "alerts", alert_list(snap, tr, lang, now, can_ack))],
+                            close, sheet=chosen)
     if key == "attention":
         return detail_sheet(tr("attn.title"), [attention_list(attention_items(snap, fresh), tr, lang)], close,
                             sheet=chosen)
@@ -300,7 +319,7 @@ def _card(title: str, body: Any, css: str, more: str | None = None, more_text: s
 
 def layout(screen: ScreenContext, lang: str) -> html.Div:
     tr = translator(lang)
-    view = render(screen, screen.read(), lang, 1.0, None)
+    view = render(screen, screen.read(), lang, 1.0, None, may(ACK_ROLES))
     figure = city_map_figure(screen.frame, view["layers"], "tap", uirevision="mayor")
     all_text = tr("mayor.all")
     slots = [tagged(html.Div(view[f"kpi{i}"], id=PAGE.kpi(i), className="kpi-slot"), select=f"kpi:{s.key}")
@@ -309,7 +328,10 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         dcc.Store(id=ids.MAYOR_SELECTED, storage_type="memory"),
-        create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"]),
+        create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"], middle=tagged(html.Div([
+            create_part(PAGE, "level", view["ops_level"]),
+            html.Span(view["alert_chip"], id=ALERT_CHIP, className=view["alert_chip_class"]),
+        ], className="mayor-ops"), select="list:alerts")),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             _card(tr("attn.title"), html.Div(view["attention"], id=ATTENTION, className="attn-wrap"), "attention",
@@ -348,6 +370,7 @@ def tapped_kecamatan(click: dict[str, Any] | None, names: tuple[str, ...]) -> st
 
 def register(app: Dash, screen: ScreenContext) -> None:
     register_clock(app, PAGE)
+    register_ops(app, screen, PAGE, ("alerts",))
 
     # Hotspot rows, the sheet's close button and the dimmed page around the sheet select
     # in the browser (``data-select`` -> ``marvec.js`` -> the store); the map here.
@@ -371,6 +394,8 @@ def register(app: Dash, screen: ScreenContext) -> None:
         read = screen.read(whole_seconds=True)
         chosen = valid_selection(selected, read.snapshot, screen.names)
         code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
-        values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen), read, screen.frame, KEYS,
-                                             lambda: render(screen, read, code, size, chosen), shown)
+        can_ack = may(ACK_ROLES)  # the alerts sheet's buttons depend on who asks: in the key
+        values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen, can_ack), read,
+                                             screen.frame, KEYS,
+                                             lambda: render(screen, read, code, size, chosen, can_ack), shown)
         return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]
