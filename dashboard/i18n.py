@@ -232,6 +232,7 @@ _CRISIS: dict[str, tuple[str, str]] = {
     "crisis.none_filtered": ("Tidak ada insiden yang cocok dengan saringan", "No incident matches the filter"),
     "crisis.timeline": ("Riwayat status", "Status timeline"),
     "crisis.near": ("{n} aduan banjir/drainase dalam {radius}", "{n} flood/drainage complaints within {radius}"),
+    "crisis.more": ("+{n} insiden lainnya · persempit dengan filter", "+{n} more incidents · narrow with the filters"),
     "crisis.near.one": ("{n} aduan banjir/drainase dalam {radius}", "{n} flood/drainage complaint within {radius}"),
     "crisis.water": ("tinggi air {cm} cm", "water {cm} cm"),
     "crisis.quake": ("M {mag} · kedalaman {depth} km", "M {mag} · depth {depth} km"),

@@ -185,13 +185,15 @@ def attention_row(item: AttentionItem, tr: Translate, lang: str) -> html.Button:
     ], className=f"attn-row attn-{item.kind}", type="button"), select=item.select, attention=item.key)
 
 
-def attention_list(items: list[AttentionItem], tr: Translate, lang: str, limit: int | None = None) -> html.Div:
-    """The ranked rows (``limit`` of them, and a row opening the whole list when cut)."""
+def attention_list(items: list[AttentionItem], tr: Translate, lang: str, limit: int | None = None,
+                   more_row: bool = True) -> html.Div:
+    """The ranked rows (``limit`` of them, and, with ``more_row``, a row opening the whole
+    list when cut: the page's card has its own "Semua" button instead)."""
     if not items:
         return html.Div(tr("attn.none"), className="attn-none muted")
     shown = items if limit is None else items[:limit]
     rows: list[html.Button] = [attention_row(i, tr, lang) for i in shown]
-    if limit is not None and len(items) > limit:
+    if more_row and limit is not None and len(items) > limit:
         rows.append(tagged(html.Button(tr("attn.more").format(n=len(items) - limit), className="attn-more btn",
                                        type="button"), select="list:attention"))
     return html.Div(rows, className="attn-list")

@@ -187,7 +187,7 @@ def map_layers(
         labels=labels,
         classes=classes,
         complaints=complaint_points(snapshot, frame, tr, scale) if snapshot else Points(),
-        near=near_points(snapshot, frame, flood_radius_m, scale) if snapshot and flood_radius_m else Points(),
+        near=near_points(snapshot, frame, flood_radius_m, scale, shown) if snapshot and flood_radius_m else Points(),
         incidents=incident_points(shown, frame, tr, scale),
         view=view,
         scale=scale,

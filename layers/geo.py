@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from marvec.snapshot import ComplaintPoint, Incident, Snapshot
@@ -64,17 +65,21 @@ def complaints_near(
     return sorted(found, key=lambda n: (n.distance_m, n.complaint.complaint_id))
 
 
-def flood_complaints(snapshot: Snapshot, radius_m: float) -> dict[str, list[NearbyComplaint]]:
-    """For each active flood/tidal flood: the flood-related complaints near it.
+def flood_complaints(snapshot: Snapshot, radius_m: float,
+                     incidents: Sequence[Incident] | None = None) -> dict[str, list[NearbyComplaint]]:
+    """For each active flood/tidal flood (of ``incidents``, default all): the flood-related
+    complaints near it.
 
     Keys are incident ids (only floods with at least one nearby complaint appear).
     A complaint near two floods is listed with both.
     """
     out: dict[str, list[NearbyComplaint]] = {}
-    for incident in snapshot.disasters.incidents:
+    related = [c for c in snapshot.complaints.latest
+               if c.lat is not None and c.lon is not None and is_flood_related(c)]  # once, not per flood
+    for incident in snapshot.disasters.incidents if incidents is None else incidents:
         if not is_flood(incident):
             continue
-        near = complaints_near(incident, snapshot.complaints.latest, radius_m)
+        near = complaints_near(incident, related, radius_m)
         if near:
             out[incident.incident_id] = near
     return out

@@ -89,10 +89,12 @@ def incident_points(incidents: Sequence[Incident], frame: MapFrame, tr: Translat
     return pts
 
 
-def near_points(snapshot: Snapshot, frame: MapFrame, radius_m: float, scale: float) -> Points:
+def near_points(snapshot: Snapshot, frame: MapFrame, radius_m: float, scale: float,
+                incidents: Sequence[Incident] | None = None) -> Points:
+    """The ring around flood-related complaints near the floods of ``incidents`` (default all)."""
     pts = Points()
     seen: set[str] = set()
-    for near in flood_complaints(snapshot, radius_m).values():
+    for near in flood_complaints(snapshot, radius_m, incidents).values():
         for n in near:
             c = n.complaint
             if c.complaint_id in seen or c.lat is None or c.lon is None:

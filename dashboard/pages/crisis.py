@@ -47,6 +47,9 @@ from marvec.contract import HAZARDS
 
 PAGE = ids.CRISIS
 OPS_PARTS = ("level", "alerts", "log")
+CARDS_N = 50
+"""Incident cards drawn at most (most severe, then oldest); "+K lainnya" says the rest, and
+the filters narrow the list. The map and the totals still cover every incident shown."""
 
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (PAGE.kpis, "children", "totals"),
@@ -72,12 +75,16 @@ def render(
     radius = screen.settings.flood_radius_m
     active = sort_incidents(snap.disasters.incidents) if snap else []
     shown = filter_incidents(active, hazards, kecamatan)
-    near = flood_complaints(snap, radius) if snap else {}
+    listed = shown[:CARDS_N]  # a thousand incidents: the worst fifty as cards, the rest counted
+    near = flood_complaints(snap, radius, listed) if snap else {}
     layers = map_layers(snap, screen.frame, "disasters", tr, lang, scale, incidents=shown,
                         flood_radius_m=radius, zoom_to_incidents=True, ramp="muted")
     filtered = bool(hazards) or bool(kecamatan)
     empty = tr("crisis.none_filtered") if active else tr("crisis.none")
-    cards = [incident_card(i, tr, lang, read.now, near.get(i.incident_id, []), radius) for i in shown]
+    cards = [incident_card(i, tr, lang, read.now, near.get(i.incident_id, []), radius) for i in listed]
+    if len(shown) > len(listed):
+        cards.append(html.Div(tr("crisis.more").format(n=fmt_int(len(shown) - len(listed), lang)),
+                              className="empty more"))
     banner_children, banner_class = banner(read.fresh, tr)
     return {
         "totals": totals(snap.disasters if snap else None, tr, lang, shown if filtered else None),

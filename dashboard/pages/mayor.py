@@ -64,6 +64,9 @@ ATTENTION_COUNT = "mayor-attention-count"
 SUMMARY_ROWS = 3
 """Rows in each summary card (hotspots, report card, prices); the rest is in the sheet."""
 
+ATTENTION_ROWS = 7
+"""Rows of "Perlu perhatian" drawn on the page (landscape shows five, portrait seven; a
+thousand incidents must not become a thousand hidden rows); "Semua" opens the rest."""
 OPS_PARTS = ("level",)
 ALERT_CHIP = "mayor-alert-chip"
 """The top bar's count of firing alerts; a tap on it or the level opens the alerts sheet."""
@@ -129,7 +132,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
     tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
     return {
         **tiles,
-        "attention": attention_list(items, tr, lang),
+        "attention": attention_list(items, tr, lang, limit=ATTENTION_ROWS, more_row=False),
         "attention_count": fmt_int(len(items), lang) if snap is not None else DASH,
         "hotspots": hotspot_list(snap, tr, lang, limit=SUMMARY_ROWS),
         "report": report_card(snap, tr, lang, limit=SUMMARY_ROWS),
@@ -298,7 +301,7 @@ def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: flo
         return detail_sheet(tr("alert.title"), [create_part(PAGE, "alerts", alert_list(snap, tr, lang, now, can_ack))],
                             close, sheet=chosen)
     if key == "attention":
-        return detail_sheet(tr("attn.title"), [attention_list(attention_items(snap, fresh), tr, lang)], close,
+        return detail_sheet(tr("attn.title"), [attention_list(attention_items(snap, fresh), tr, lang, limit=50)], close,
                             sheet=chosen)
     if key == "hotspots":
         return detail_sheet(tr("mayor.hotspots"), [hotspot_list(snap, tr, lang, limit=99)], close, sheet=chosen)
@@ -309,9 +312,11 @@ def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: flo
 
 # -- layout ------------------------------------------------------------------------------
 def _card(title: str, body: Any, css: str, more: str | None = None, more_text: str | None = None,
-          count_id: str | None = None, count: Any = None) -> html.Section:
+          count_id: str | None = None, count: Any = None, extra: Any = None) -> html.Section:
     head: list[Any] = [html.H2([title, html.Span([" · ", html.Span(count, id=count_id)], className="muted")
                                 if count_id else None])]
+    if extra is not None:
+        head.append(extra)
     if more:
         head.append(tagged(html.Button(more_text, className="btn more", type="button"), select=more))
     return html.Section([html.Div(head, className="card-head-row"), body], className=f"card {css}")
@@ -328,14 +333,16 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         dcc.Store(id=ids.MAYOR_SELECTED, storage_type="memory"),
-        create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"], middle=tagged(html.Div([
-            create_part(PAGE, "level", view["ops_level"]),
-            html.Span(view["alert_chip"], id=ALERT_CHIP, className=view["alert_chip_class"]),
-        ], className="mayor-ops"), select="list:alerts")),
+        create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"]),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             _card(tr("attn.title"), html.Div(view["attention"], id=ATTENTION, className="attn-wrap"), "attention",
-                  "list:attention", all_text, ATTENTION_COUNT, view["attention_count"]),
+                  "list:attention", all_text, ATTENTION_COUNT, view["attention_count"],
+                  # The city's level and the firing alerts head the list; a tap opens the alerts.
+                  extra=tagged(html.Div([
+                      create_part(PAGE, "level", view["ops_level"]),
+                      html.Span(view["alert_chip"], id=ALERT_CHIP, className=view["alert_chip_class"]),
+                  ], className="mayor-ops"), select="list:alerts")),
             _card(tr("mayor.today"), html.Div(slots, id=PAGE.kpis, className="kpi-grid"), "today"),
             _card(tr("mayor.map"), html.Div([
                 html.Div(create_map(PAGE.map, figure, "tap"), className="map-box"),
