@@ -170,6 +170,25 @@ def test_unsurveyed_kecamatan_are_grey_dashes_not_zero() -> None:
     assert "Belum ada survei" in text_of(awareness_split(None, TR, "id"))
 
 
+def test_the_page_renders_before_any_data_and_in_english() -> None:
+    from dashboard.components.context import ScreenContext
+
+    b = FakeBoundaries()
+    source = FakeSource(None)
+    screen = ScreenContext(Settings(auth="open"), build_frame(b.geojson()), tuple(b.names), source,
+                           clock=lambda: 1_780_000_000.0)
+    view = page.render(screen, screen.read(), "id", 1.0, "DPU", None)
+    assert text_of(view["table"]) == "Belum ada data OPD"
+    assert view["detail"] is None and view["detail_class"] == "rapor-sheet hidden", "nothing to open yet"
+    assert set(view["layers"].fills) == {UNSURVEYED_FILL} and view["topic_options"] == []
+    source.set(with_publicinfo(rich_snapshot(boundaries=b)))
+    en = page.render(screen, screen.read(), "en", 1.0, "DLH", "sombere_smart_city")
+    assert text_of(en["table"]).startswith("# Agency Score Service Information Open Overdue Within SLA")
+    assert "rank 5 of 8" in text_of(en["detail"]) and en["detail_class"] == "rapor-sheet"
+    assert en["topic"] == "sombere_smart_city" and "Aware 70.0%" in text_of(en["split"])
+    assert page.render(screen, screen.read(), "id", 1.0, None, "gone")["topic"] == "makaverse", "most respondents"
+
+
 # -- in the browser ---------------------------------------------------------------------
 def _open(driver: Any, base: str, source: FakeSource, boundaries: FakeBoundaries, w: int, h: int) -> Snapshot:
     snap = with_publicinfo(rich_snapshot(boundaries=boundaries))
