@@ -176,7 +176,7 @@ _CRISIS: dict[str, tuple[str, str]] = {
 }
 
 _RAPOR: dict[str, tuple[str, str]] = {
-    "nav.rapor": ("Rapor OPD", "Agency report"),
+    "nav.rapor": ("Rapor", "Report"),
     "nav.rapor.desc": ("Skor dan peringkat OPD, kesadaran warga per kecamatan",
                        "Agency scores and ranks, residents' awareness by kecamatan"),
     "rapor.title": ("Rapor OPD", "Agency report card"),

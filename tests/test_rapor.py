@@ -265,6 +265,20 @@ def test_choosing_a_topic_shades_the_map_by_its_awareness(
     assert fills()["Mariso"] == UNSURVEYED_FILL, "Mariso was not surveyed on this topic"
 
 
+@BROWSER[0]
+@BROWSER[1]
+def test_the_fourth_nav_link_keeps_the_tablet_top_bars_on_one_row(driver: Any, base: str) -> None:
+    set_viewport(driver, 1180, 820, touch=True)
+    for path in ("/mayor", "/rapor"):
+        driver.get(base + path)
+        wait_contains(driver, ".topbar .nav-link.active", "Wali Kota" if path == "/mayor" else "Rapor")
+        span, tallest = driver.execute_script(
+            "const r = [...document.querySelectorAll('.topbar > *')].filter(e => e.offsetWidth)"
+            ".map(e => e.getBoundingClientRect());"
+            "return [Math.max(...r.map(b => b.bottom)) - Math.min(...r.map(b => b.top)), Math.max(...r.map(b => b.height))]")
+        assert span <= tallest + 1, f"{path}: the top bar wrapped onto a second row"
+
+
 # -- roles ----------------------------------------------------------------------------
 SECRET = "rapor-test-secret-0123456789"
 CALLBACK = "/_dash-update-component"

@@ -109,7 +109,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         dcc.Store(id=SELECTED, storage_type="memory"),
-        create_topbar(PAGE, tr, tr("nav.rapor"), pills=view["pills"]),
+        create_topbar(PAGE, tr, tr("rapor.title"), pills=view["pills"]),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             html.Section([
