@@ -1,6 +1,6 @@
 """The Dash app factory: ``create_app(settings, boundaries, source)``.
 
-A thin shell: the URL picks a page module (``/wall``, ``/mayor``, ``/crisis``; ``/``
+A thin shell: the URL picks a page module (``/wall``, ``/mayor``, ``/crisis``, ``/rapor``; ``/``
 links to them), the stored language re-renders it, and each page registers its own
 live callback. Everything is served from the package (``serve_locally``): no CDN, so
 the war room works offline.
@@ -24,7 +24,7 @@ from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
 from dashboard.i18n import normalize
 from dashboard.intake import install_intake
-from dashboard.pages import crisis, home, mayor, wall
+from dashboard.pages import crisis, home, mayor, rapor, wall
 from dashboard.server import install_server
 from layers.mapframe import build_frame
 from marvec.settings import Settings
@@ -54,6 +54,7 @@ def _register_router(app: dash.Dash, screen: ScreenContext) -> None:
         "/wall": lambda lang: wall.layout(screen, lang),
         "/mayor": lambda lang: mayor.layout(screen, lang),
         "/crisis": lambda lang: crisis.layout(screen, lang),
+        "/rapor": lambda lang: rapor.layout(screen, lang),
     }
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "data"))
@@ -102,7 +103,7 @@ def create_app(
     pages: dict[str, str] = {}
     _on_page(app, pages, BY_PATHNAME, lambda: _register_router(app, screen))
     _on_page(app, pages, ANY_ROLE, lambda: register_lang_toggle(app))
-    for name, page in (("wall", wall), ("mayor", mayor), ("crisis", crisis)):
+    for name, page in (("wall", wall), ("mayor", mayor), ("crisis", crisis), ("rapor", rapor)):
         _on_page(app, pages, name, lambda page=page: page.register(app, screen))  # type: ignore[misc]
     _install_server(app, settings, source, pages)
     client = getattr(source, "client", None)

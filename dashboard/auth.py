@@ -6,7 +6,7 @@ Bearer``); ``/healthz``, ``/metrics``, the login routes and static JS/CSS never 
 ``MARVEC_AUTH=open``: nobody logs in and everyone may open everything.
 
 Roles and the screens they open: ``wall`` -> /wall; ``crisis`` -> /crisis, /wall;
-``mayor`` -> /mayor, /crisis, /wall; ``admin`` -> everything. A Dash callback is
+``mayor`` -> /mayor, /rapor, /crisis, /wall; ``admin`` -> everything. A Dash callback is
 checked against the page it renders (``CallbackPages``: each page's callbacks need
 that page's roles; the router needs the roles of the pathname it is asked to render).
 Every role may read ``/api/v1/snapshot``.
@@ -57,6 +57,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "wall": frozenset({"wall", "crisis", "mayor", "admin"}),
     "crisis": frozenset({"crisis", "mayor", "admin"}),
     "mayor": frozenset({"mayor", "admin"}),
+    "rapor": frozenset({"mayor", "admin"}),
 }
 """First path segment of a screen -> roles that may open it; any other page is admin-only."""
 HOME = {"wall": "/wall", "crisis": "/crisis", "mayor": "/mayor", "admin": "/"}

@@ -252,6 +252,50 @@ _CRISIS: dict[str, tuple[str, str]] = {
     "crisis.near_no_text": ("(tanpa teks)", "(no text)"),
 }
 
+_RAPOR: dict[str, tuple[str, str]] = {
+    "nav.rapor": ("Rapor", "Report"),
+    "nav.rapor.desc": ("Skor dan peringkat OPD, kesadaran warga per kecamatan",
+                       "Agency scores and ranks, residents' awareness by kecamatan"),
+    "rapor.title": ("Rapor OPD", "Agency report card"),
+    "rapor.hint": ("terbaik di atas · ketuk OPD untuk rinciannya", "best first · tap an agency for details"),
+    "rapor.rank": ("#", "#"),
+    "rapor.score": ("Skor", "Score"),
+    "rapor.service": ("Layanan", "Service"),
+    "rapor.info": ("Informasi", "Information"),
+    "rapor.posts": ("Pos 7 hari", "Posts 7 days"),
+    "rapor.reach": ("Jangkauan", "Reach"),
+    "rapor.resolved": ("Selesai", "Resolved"),
+    "rapor.lagging": ("tertinggal", "lagging"),
+    "rapor.lag_count": ("{n} dari {total} OPD tertinggal", "{n} of {total} agencies lagging"),
+    "rapor.rank_of": ("peringkat {rank} dari {n}", "rank {rank} of {n}"),
+    "rapor.unranked": ("tanpa peringkat (belum ada data)", "unranked (no data yet)"),
+    "rapor.parts": ("Komponen skor", "Score parts"),
+    "rapor.part_sla": ("tepat waktu", "within SLA"),
+    "rapor.part_backlog": ("tidak lewat tenggat", "not overdue"),
+    "rapor.part_posts": ("pos vs target {n}/minggu", "posts vs target {n}/week"),
+    "rapor.part_reach": ("jangkauan vs target {n}", "reach vs target {n}"),
+    "rapor.complaints": ("Aduan", "Complaints"),
+    "rapor.info_7d": ("Informasi publik · 7 hari", "Public information · 7 days"),
+    "rapor.by_channel": ("Pos per kanal", "Posts by channel"),
+    "rapor.unassigned_note": ("Aduan yang belum diteruskan ke OPD mana pun; tidak diberi skor.",
+                              "Complaints not yet passed to any agency; not scored."),
+    "rapor.awareness": ("Kesadaran warga per kecamatan", "Residents' awareness by kecamatan"),
+    "rapor.topic": ("Topik survei", "Survey topic"),
+    "rapor.no_survey": ("Belum ada survei", "No survey yet"),
+    "rapor.respondents": ("responden", "respondents"),
+    "rapor.aware": ("Tahu", "Aware"),
+    "rapor.want": ("Ingin tahu", "Want to know"),
+    "rapor.not": ("Tidak tertarik", "Not interested"),
+    "rapor.unsurveyed": ("belum disurvei", "not surveyed"),
+    "rapor.channel.instagram": ("Instagram", "Instagram"),
+    "rapor.channel.facebook": ("Facebook", "Facebook"),
+    "rapor.channel.tiktok": ("TikTok", "TikTok"),
+    "rapor.channel.x": ("X", "X"),
+    "rapor.channel.youtube": ("YouTube", "YouTube"),
+    "rapor.channel.website": ("Situs web", "Website"),
+    "rapor.channel.other": ("Lainnya", "Other"),
+}
+
 _CODES: dict[str, tuple[str, str]] = {
     "cat.roads": ("Jalan", "Roads"), "cat.drainage": ("Drainase", "Drainage"),
     "cat.waste": ("Sampah", "Waste"), "cat.street_lighting": ("Lampu jalan", "Street lighting"),
@@ -280,7 +324,7 @@ _CODES: dict[str, tuple[str, str]] = {
     "ekind.price": ("harga", "price"), "ekind.transactions": ("transaksi", "transactions"),
 }
 
-TEXTS: dict[str, tuple[str, str]] = {**_UI, **_MAYOR, **_CRISIS, **_CODES}
+TEXTS: dict[str, tuple[str, str]] = {**_UI, **_MAYOR, **_CRISIS, **_RAPOR, **_CODES}
 
 
 def normalize(lang: str | None, default: str = "id") -> str:

@@ -240,7 +240,7 @@ def _install_body_limits(server: flask.Flask) -> None:
     server.before_request_funcs.setdefault(None, []).insert(0, _limit)  # before any reader
 
 
-SCREENS = frozenset({"", "wall", "mayor", "crisis", "admin"})
+SCREENS = frozenset({"", "wall", "mayor", "rapor", "crisis", "admin"})
 """First path segments the Dash index answers (a screen and its details, e.g. ``/wall/detail``);
 any other path is 404 (contract 3, v2)."""
 ROBOTS = "User-agent: *\nDisallow: /\n"

@@ -82,12 +82,12 @@ def test_a_mayor_session_gets_the_mayors_render(server: flask.Flask) -> None:
 
 def test_a_wall_token_cannot_call_the_mayor_or_crisis_pages_own_callbacks(server: flask.Flask) -> None:
     pages = server.extensions["marvec_auth"].callback_pages
-    assert set(pages.values()) == {"wall", "mayor", "crisis", ANY_ROLE, BY_PATHNAME}
+    assert set(pages.values()) == {"wall", "mayor", "crisis", "rapor", ANY_ROLE, BY_PATHNAME}
     wall = wall_client(server)
     for output, page in pages.items():
         spec = {"output": output, "inputs": [], "state": [], "changedPropIds": []}
         status = wall.post(CALLBACK, json=spec).status_code
-        if page in ("mayor", "crisis"):
+        if page in ("mayor", "crisis", "rapor"):
             assert status == 403, output
         elif page != BY_PATHNAME:  # the router: by its pathname, above
             assert status != 403, output

@@ -12,7 +12,7 @@ from dashboard.components.ids import PageIds
 from dashboard.push import PUSH_PATH
 from layers.fmt import Translate
 
-PAGES = ("wall", "mayor", "crisis")
+PAGES = ("wall", "mayor", "rapor", "crisis")
 
 
 FALLBACK_FACTOR = 5
