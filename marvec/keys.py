@@ -40,7 +40,8 @@ class Keys:
         return f"{self.prefix}datameta"
 
     def feed(self, feed: str) -> str:
-        """Hash: accepted, rejected, duplicates, first_event_ts, last_event_ts, last_applied_ts."""
+        """Hash: accepted, rejected, duplicates, first_event_ts, last_event_ts, first_applied_ts
+        (when Marvec began receiving the feed: kept across ``marvec rebuild``), last_applied_ts."""
         return f"{self.prefix}feed:{feed}"
 
     def seen(self, feed: str) -> str:

@@ -276,6 +276,12 @@ SERIES_FEED = {"complaints": "complaints", "economy": "economy", "disasters": "d
                "c:": "complaints", "e:": "economy", "d:": "disasters"}
 
 
+def receiving_since(raw: dict[str, Any]) -> dict[str, float | None]:
+    """Feed -> when Marvec began receiving it (the first apply's wall-clock time)."""
+    return {name: _opt_float(pairs(flat).get("first_applied_ts"))
+            for name, flat in zip(FEEDS, raw["feeds"], strict=True)}
+
+
 def data_since(raw: dict[str, Any]) -> tuple[dict[str, float | None], bool]:
     """Feed -> event time of its oldest accepted event (``None``: no data yet), and whether
     the store predates ``first_event_ts`` (data, but no feed knows when it began: then the
@@ -337,8 +343,10 @@ def _trends(raw: dict[str, Any], req: dict[str, Any]) -> Trends:
 
 def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
     """KPI values at this time yesterday, only where Marvec knows them: a gauge sampled
-    then, or a day's flow whose feed had data before yesterday began (the same hours
-    compared, all of them covered). Anything else is left out: shown as "–"."""
+    then, or a day's flow whose feed had data before yesterday began and that Marvec was
+    already receiving then (the same hours compared, all of them covered: a backlog
+    loaded later, such as the open complaints of an import, holds only part of a day).
+    Anything else is left out: shown as "–"."""
     now = req["now"]
     out: dict[str, float] = {}
     gauge: dict[str, str] = {}
@@ -354,6 +362,7 @@ def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
     flows = {"c:received": "complaints.received_today", "c:resolved": "complaints.resolved_today",
              "e:tx_count": "economy.tx_count_today", "e:tx_amount": "economy.tx_amount_today"}
     since, legacy = data_since(raw)
+    live = receiving_since(raw)
     sums = dict.fromkeys(flows.values(), 0.0)
     legacy_covered = False  # a store without first_event_ts: data reaching back before yesterday
     for h, flat in zip(req["hours"], raw["hours"], strict=True):
@@ -364,7 +373,10 @@ def _yesterday(raw: dict[str, Any], req: dict[str, Any]) -> dict[str, float]:
                 if src in flows:
                     sums[flows[src]] += float(v)
     for src, dst in flows.items():
-        first = since.get(_feed_of(src))
+        feed = _feed_of(src)
+        first, began = since.get(feed), live.get(feed)
+        if first is not None and began is not None:
+            first = max(first, began)
         covered = first <= start_h * 3600 if first is not None else legacy and legacy_covered
         if covered:
             out[dst] = sums[dst]

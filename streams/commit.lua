@@ -138,6 +138,7 @@ for _, f in ipairs(P[5]) do
   if cur == nil or tonumber(f[2]) > cur then redis.call('HSET', f[1], 'last_event_ts', f[2]) end
   local first = tonumber(redis.call('HGET', f[1], 'first_event_ts'))
   if first == nil or tonumber(f[3]) < first then redis.call('HSET', f[1], 'first_event_ts', f[3]) end
+  redis.call('HSETNX', f[1], 'first_applied_ts', ARGV[2])
   redis.call('HSET', f[1], 'last_applied_ts', ARGV[2])
 end
 

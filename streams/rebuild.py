@@ -88,6 +88,17 @@ class Rebuild:
             self.client.delete(self.keys.outbox(tp))
         return len(records), totals + result
 
+    def _receiving_since(self) -> dict[str, str]:
+        """Feed key -> when Marvec first received it (``first_applied_ts``), to carry over
+        the wipe: a replay applies every event now, but the feeds were live before."""
+        out = {}
+        for feed in self.settings.topics:
+            key = self.keys.feed(feed)
+            at = self.client.hget(key, "first_applied_ts")
+            if at is not None:
+                out[key] = at.decode()
+        return out
+
     def run(self, out: TextIO = sys.stderr) -> FoldResult:
         parts = self._partitions()
         self.kafka.assign(parts)
@@ -96,6 +107,7 @@ class Rebuild:
         end = self.kafka.end_offsets(parts)
         total = sum(max(0, end[p] - begin[p]) for p in parts)
         epoch = uuid.uuid4().hex
+        since = self._receiving_since()
         removed = wipe(self.client, self.keys)
         datameta.write(self.client, self.locator, self.keys)
         self.client.hset(self.keys.meta, "rebuilding", epoch)
@@ -113,6 +125,8 @@ class Rebuild:
             if (caught_up and n == 0) or time.monotonic() - idle_since > IDLE_DONE_S:
                 break
         out.write("\n")
+        for key, at in since.items():  # Marvec received these feeds before the replay did
+            self.client.hset(key, "first_applied_ts", at)
         self.client.hset(self.keys.meta, mapping={"epoch": epoch, "rebuilt_at": time.time()})
         self.client.hdel(self.keys.meta, "rebuilding")
         self.kafka.close()

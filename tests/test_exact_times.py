@@ -11,6 +11,7 @@ import pytest
 from feeds import LOSARI, complaint, incident
 from streamrig import boundaries, snap
 
+from marvec.keys import Keys
 from marvec.timeutil import iso
 from streams.decode import Record, decode_batch
 from streams.sink import RedisFold
@@ -90,9 +91,11 @@ def test_each_feed_remembers_when_its_data_began_across_batches(redis_client):
     _apply(redis_client, [
         ("complaints", 0, 2, {**complaint("C-12", "received", 0), "occurred_at": iso(base + 900)}),
         ("complaints", 1, 0, {**complaint("C-13", "received", 0), "occurred_at": iso(base - 30)}),
-    ], now)
+    ], now + 5)
     s = snap(redis_client, now)
     assert s.feeds["complaints"].first_event_at == iso(base - 30)
+    # When Marvec began receiving it is set once, by the first batch (a wall-clock time).
+    assert float(redis_client.hget(Keys().feed("complaints"), "first_applied_ts")) == now
     assert s.feeds["economy"].first_event_at is None  # no data: unknown
 
 

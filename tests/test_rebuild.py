@@ -13,6 +13,7 @@ from helpers import wait_for
 from streamrig import boundaries, comparable, running_consumer, snap, wait_consumed
 from test_consumer_scale import _produce, _reference
 
+from marvec.keys import Keys
 from streams.rebuild import Rebuild, progress_bar
 
 pytestmark = pytest.mark.integration
@@ -95,3 +96,19 @@ def test_restore_redis_lost_then_marvec_rebuild_gives_back_the_same_snapshot(
     meta = datameta.read(redis_client)
     assert meta is not None and meta.schema == SCHEMA_VERSION and meta.boundaries == boundaries().fingerprint
     assert "rebuilt in" in out.getvalue()
+
+
+def test_a_rebuild_keeps_when_marvec_began_receiving_each_feed(make_settings, redis_client):
+    """A replay applies every event now; the feeds were live long before (yesterday's
+    comparison depends on it), so the rebuild carries each feed's first_applied_ts over."""
+    settings = make_settings(partitions=1)
+    _produce(settings, mixed_stream(200, seed=5))
+    key = Keys().feed("complaints")
+    with running_consumer(settings, redis_client) as worker:
+        wait_consumed([worker], 200)
+    began = redis_client.hget(key, "first_applied_ts")
+    assert began is not None
+    redis_client.hset(key, "first_applied_ts", "1700000000")  # as if live since 2023
+    _rebuild(settings, redis_client)
+    assert redis_client.hget(key, "first_applied_ts") == b"1700000000"
+    assert snap(redis_client).feeds["complaints"].accepted > 0  # and the replay did apply

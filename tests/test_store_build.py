@@ -82,6 +82,13 @@ def test_yesterday_flows_are_given_only_when_the_feed_had_data_before_yesterday_
     assert s.yesterday["economy.tx_amount_today"] == 1000 * hours  # economy began before: known
     s = build_snapshot(with_feeds(raw, {"complaints": yesterday, "economy": yesterday}), req, [])
     assert s.yesterday["complaints.received_today"] == 4 * hours
+    # A backlog loaded this morning with old event times (an import of the open complaints):
+    # the data reach back, but Marvec was not receiving yesterday, so yesterday is partial.
+    raw = with_feeds(raw, {"complaints": yesterday - 5 * 86400})
+    raw["feeds"][FEEDS.index("complaints")] += ["first_applied_ts", repr(NOW - 3600)]
+    assert "complaints.received_today" not in build_snapshot(raw, req, []).yesterday
+    raw["feeds"][FEEDS.index("complaints")][-1] = repr(yesterday - 60)  # receiving since before
+    assert build_snapshot(raw, req, []).yesterday["complaints.received_today"] == 4 * hours
     # A fresh stack: no feed has data before today.
     s = build_snapshot(with_feeds(empty_raw(req), {"complaints": NOW - 600}), req, [])
     assert not {"complaints.received_today", "economy.tx_amount_today"} & set(s.yesterday)
