@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.fmt import parse_time
 from layers.focus import crisis_incidents
 from layers.freshness import Freshness
 from layers.palette import level
 from marvec.snapshot import Price, Snapshot
+from marvec.timeutil import day_start
 
 PRICE_ALERT_PCT = 10.0
 """A staple whose median rose more than this in 7 days is an alert."""
@@ -67,6 +69,9 @@ class KpiView:
     since: str | None
     detail: list[tuple[str, float]]
     """Secondary facts: ``[("tx_count", 1234)]`` or ``[("cabai_rawit", 24.1), ...]``."""
+    counted_since: str | None = None
+    """A day's count that began after the day did (Marvec started receiving its feed
+    today): the RFC 3339 time it counts from, said on the tile; ``None``: the whole day."""
 
     @property
     def delta(self) -> float | None:
@@ -135,7 +140,20 @@ def kpi_view(spec: KpiSpec, snapshot: Snapshot | None, fresh: Freshness) -> KpiV
         spec=spec, value=value, yesterday=snapshot.yesterday.get(spec.key), level=lvl,
         spark=sparkline_values(snapshot, spec.trend), stale=not status.live,
         since=status.since, detail=_detail(snapshot, spec.key),
+        counted_since=_counted_since(snapshot, spec),
     )
+
+
+def _counted_since(snapshot: Snapshot, spec: KpiSpec) -> str | None:
+    """For a "today" count: when its feed began being received, if that was today (WITA)."""
+    if not spec.key.endswith("_today"):
+        return None
+    stats = snapshot.feeds.get(spec.feed)
+    since = stats.receiving_since if stats is not None else None
+    began, now = parse_time(since), parse_time(snapshot.generated_at)
+    if began is None or now is None:
+        return None
+    return since if began > day_start(now) else None
 
 
 def kpi_views(snapshot: Snapshot | None, fresh: Freshness, specs: tuple[KpiSpec, ...] = KPIS) -> list[KpiView]:

@@ -10,6 +10,7 @@ from layers.dom import tagged
 from layers.fmt import (
     DASH,
     Translate,
+    fmt_clock,
     fmt_count,
     fmt_idr_compact,
     fmt_idr_short,
@@ -68,6 +69,9 @@ def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
     if not view.spec.compare:
         return html.Div(tr("kpi.window." + view.spec.key), className="tile-sub muted")
     d = view.delta
+    if d is None and view.counted_since:  # started today: the count is since then, say so
+        return html.Div(tr("kpi.counted_since").format(time=fmt_clock(view.counted_since)),
+                        className="tile-sub muted counted-since")
     if d is None:
         return html.Div(tr("kpi.no_yesterday"), className="tile-sub muted")
     arrow = "▲" if d > 0 else "▼" if d < 0 else "■"

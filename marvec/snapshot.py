@@ -25,6 +25,9 @@ class FeedStats(_Model):
     Marvec does not know; trends and comparisons treat that time as unknown, not zero)."""
     last_event_at: str | None = None
     """Event time (``occurred_at``) of the newest accepted event."""
+    receiving_since: str | None = None
+    """When Marvec began receiving the feed (its first apply; kept by ``marvec rebuild``):
+    a day's counts before then may be partial (a backlog holds only what is still open)."""
     last_applied_at: str | None = None
     """Wall-clock time the consumers last applied an accepted event of this feed."""
     silent_for_s: float | None = None

@@ -85,7 +85,7 @@ def _feeds(raw: list[Any], now: float) -> dict[str, FeedStats]:
         out[name] = FeedStats(
             accepted=_int(d, "accepted"), rejected=_int(d, "rejected"),
             duplicates=_int(d, "duplicates"), first_event_at=_iso(d.get("first_event_ts")),
-            last_event_at=_iso(d.get("last_event_ts")),
+            last_event_at=_iso(d.get("last_event_ts")), receiving_since=_iso(d.get("first_applied_ts")),
             last_applied_at=_iso(applied),
             silent_for_s=None if applied is None else round(max(0.0, now - applied), 1),
         )

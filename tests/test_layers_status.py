@@ -198,3 +198,24 @@ def test_a_fresh_stack_shows_a_dash_for_yesterday_not_a_delta(snap):
     assert view.delta is None
     text = text_of(kpi_tile(view, TR))
     assert "kemarin: –" in text and "▲" not in text and "▼" not in text
+
+
+def test_a_day_count_begun_today_says_since_when_not_a_whole_day(snap):
+    """Marvec began receiving complaints at 21:14 today: 'Masuk hari ini' counts since then."""
+    from datetime import datetime
+
+    from marvec.timeutil import day_start, iso
+
+    now = datetime.fromisoformat(snap.generated_at).timestamp()
+    began = max(day_start(now) + 60, now - 600)
+    feeds = {**snap.feeds, "complaints": snap.feeds["complaints"].model_copy(update={"receiving_since": iso(began)})}
+    today = snap.model_copy(update={"feeds": feeds, "yesterday": {}})
+    view = kpi_view(KPI_BY_KEY["complaints.received_today"], today, freshness(today, True, NOW, 300))
+    assert view.counted_since == iso(began)
+    assert "dihitung sejak" in text_of(kpi_tile(view, TR))
+    open_view = kpi_view(KPI_BY_KEY["complaints.open"], today, freshness(today, True, NOW, 300))
+    assert open_view.counted_since is None  # a level, not a day's count
+    feeds["complaints"] = feeds["complaints"].model_copy(update={"receiving_since": iso(day_start(now) - 5)})
+    before = today.model_copy(update={"feeds": feeds})
+    assert kpi_view(KPI_BY_KEY["complaints.received_today"], before,
+                    freshness(before, True, NOW, 300)).counted_since is None  # since before today

@@ -41,7 +41,7 @@ CONTRACT_PUBLICINFO = {"posts_7d", "reach_7d", "awareness"}
 EXTRA_PUBLICINFO = {"posts_7d_by_channel"}
 EXTRA_TOP = {"trends", "yesterday", "ticker", "ops", "kecamatan", "redis_ok"}
 CONTRACT_FEED = {"accepted", "rejected", "duplicates", "last_event_at"}
-EXTRA_FEED = {"first_event_at", "last_applied_at", "silent_for_s"}
+EXTRA_FEED = {"first_event_at", "receiving_since", "last_applied_at", "silent_for_s"}
 CONTRACT_COMPLAINTS = {"open", "overdue", "received_today", "resolved_today",
                        "by_kecamatan", "by_category", "by_opd"}
 EXTRA_COMPLAINTS = {"by_kecamatan_category", "latest", "unassigned"}
