@@ -73,7 +73,7 @@ _UI: dict[str, tuple[str, str]] = {
     "log.add": ("Catat", "Add note"),
     "kpi.vs_yesterday": ("vs kemarin", "vs yesterday"),
     "kpi.no_yesterday": ("kemarin: –", "yesterday: –"),
-    "kpi.counted_since": ("dihitung sejak {time} · kemarin: –", "counted since {time} · yesterday: –"),
+    "kpi.counted_since": ("dihitung sejak {time}", "counted since {time}"),
     "unit.transactions": ("transaksi", "transactions"),
     "unit.affected": ("terdampak", "affected"),
     "unit.displaced": ("mengungsi", "displaced"),
