@@ -69,6 +69,8 @@ class KpiView:
     since: str | None
     detail: list[tuple[str, float]]
     """Secondary facts: ``[("tx_count", 1234)]`` or ``[("cabai_rawit", 24.1), ...]``."""
+    marks: tuple[int, ...] = ()
+    """Bars of ``spark`` in whose hour the level changed or a critical alert fired."""
     counted_since: str | None = None
     """A day's count that began after the day did (Marvec started receiving its feed
     today): the RFC 3339 time it counts from, said on the tile; ``None``: the whole day."""
@@ -110,6 +112,35 @@ def sparkline_values(snapshot: Snapshot | None, names: tuple[str, ...]) -> list[
     return []
 
 
+MARKED_KINDS = frozenset({"level", "alert_firing"})
+"""War-room log entries marked on the hourly sparklines: level changes, critical alerts."""
+
+
+def sparkline_marks(snapshot: Snapshot | None, names: tuple[str, ...]) -> list[int]:
+    """Which bars of ``sparkline_values`` carry a mark (Grafana's annotations): the hours
+    in which the city's level changed or a critical alert fired; none on a per-minute line."""
+    if snapshot is None:
+        return []
+    hourly = any(snapshot.trends.hours.get(n) and any(v is not None for v in snapshot.trends.hours[n])
+                 for n in names)
+    starts = [parse_time(h) for h in snapshot.trends.hour_starts]
+    if not hourly or not starts:
+        return []
+    marks: set[int] = set()
+    for entry in snapshot.ops.log:
+        if entry.get("kind") not in MARKED_KINDS:
+            continue
+        if entry.get("kind") == "alert_firing" and entry.get("severity") != "critical":
+            continue
+        at = parse_time(entry.get("at"))
+        if at is None:
+            continue
+        for i, start in enumerate(starts):
+            if start is not None and start <= at < start + 3600:
+                marks.add(i)
+    return sorted(marks)
+
+
 def _value(snapshot: Snapshot, key: str) -> float | None:
     if key == "economy.price_alerts":
         # Unknown, not 0, while no staple has a price seven days ago (contract 3).
@@ -140,7 +171,7 @@ def kpi_view(spec: KpiSpec, snapshot: Snapshot | None, fresh: Freshness) -> KpiV
         spec=spec, value=value, yesterday=snapshot.yesterday.get(spec.key), level=lvl,
         spark=sparkline_values(snapshot, spec.trend), stale=not status.live,
         since=status.since, detail=_detail(snapshot, spec.key),
-        counted_since=_counted_since(snapshot, spec),
+        counted_since=_counted_since(snapshot, spec), marks=tuple(sparkline_marks(snapshot, spec.trend)),
     )
 
 

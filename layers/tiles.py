@@ -26,7 +26,8 @@ PCT_SHOWN_BELOW = 100.0
 a doubling the absolute change says it, and the line must leave room for "vs kemarin"."""
 
 
-def sparkline(values: Sequence[float | None], bars: int = 24, filling: bool = False) -> html.Div:
+def sparkline(values: Sequence[float | None], bars: int = 24, filling: bool = False,
+              marks: Sequence[int] = ()) -> html.Div:
     """The last ``bars`` values as CSS bars (height in % of the largest); empty when none.
 
     ``None`` (a bucket before the data began) is a dotted baseline, class ``unknown``: not
@@ -42,6 +43,12 @@ def sparkline(values: Sequence[float | None], bars: int = 24, filling: bool = Fa
     last = shown[-1] if shown else None
     if filling and last is not None:
         children[-1] = html.Div(style={"height": f"{_height(last, top)}%"}, className="filling")
+    offset = len(values) - len(shown)
+    for i in marks:  # a level change or a critical alert in that hour: a red tick above the bar
+        j = i - offset
+        if 0 <= j < len(children):
+            bar = children[j]
+            setattr(bar, "className", ((getattr(bar, "className", None) or "") + " mark").strip())  # noqa: B010
     return html.Div(children, className="spark" if shown else "spark empty", role="presentation")
 
 
@@ -112,5 +119,5 @@ def kpi_tile(view: KpiView, tr: Translate, lang: str = "id", spark: bool = True)
     if detail is not None:
         children.append(detail)
     if spark and view.spark:
-        children.append(sparkline(view.spark, filling=view.spec.flow))
+        children.append(sparkline(view.spark, filling=view.spec.flow, marks=view.marks))
     return tagged(html.Div(children, className=classes), kpi=view.spec.key)

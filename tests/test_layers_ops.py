@@ -79,3 +79,25 @@ def test_the_log_reads_newest_first_with_time_and_who():
         "Peringatan: Banjir di Tallo", "Pompa Pannampu dicek"]
     assert [text_of(r.children[1]) for r in rows] == ["bpbd", "bpbd", "marvec", "operator1"]
     assert text_of(log_list(with_ops(log=log), EN, "en").children[2].children[2]) == "Alert: Flood in Tallo"
+
+
+def test_level_changes_and_critical_alerts_are_marked_on_the_hourly_sparklines():
+    from layers.kpi import KPI_BY_KEY, sparkline_marks
+    from layers.tiles import sparkline
+
+    snap = rich_snapshot(NOW)
+    starts = snap.trends.hour_starts
+    assert len(starts) == 24
+    from datetime import datetime
+    h5 = datetime.fromisoformat(starts[5]).timestamp()
+    h20 = datetime.fromisoformat(starts[20]).timestamp()
+    log = [{"at": iso(h5 + 600), "kind": "level", "by": "bpbd", "level": "siaga"},
+           {"at": iso(h20 + 60), "kind": "alert_firing", "by": "marvec", "severity": "critical", "text": "x"},
+           {"at": iso(h20 + 90), "kind": "alert_firing", "by": "marvec", "severity": "warning", "text": "y"},
+           {"at": iso(h20 + 120), "kind": "note", "by": "op", "text": "z"}]
+    marked = snap.model_copy(update={"ops": Ops(log=log)})
+    trend = KPI_BY_KEY["complaints.open"].trend
+    assert sparkline_marks(marked, trend) == [5, 20]
+    assert sparkline_marks(snap, trend) == []  # nothing in the log: no marks
+    bars = sparkline([1.0] * 24, marks=[5, 20]).children
+    assert [i for i, b in enumerate(bars) if "mark" in (getattr(b, "className", None) or "")] == [5, 20]
