@@ -19,6 +19,7 @@ from dashboard.components.citymap import create_map
 from dashboard.components.context import Read, ScreenContext, clamp_scale
 from dashboard.components.ids import PageIds
 from dashboard.components.live import cached_page_outputs, create_page_digests
+from dashboard.components.ops import create_part, ops_outputs, ops_view
 from dashboard.components.shell import (
     create_banner,
     create_live,
@@ -68,6 +69,7 @@ OUTPUTS: tuple[tuple[str, str, str], ...] = (
     (DETAIL, "children", "detail"),
     (DETAIL, "className", "detail_class"),
     (SCRIM, "className", "scrim_class"),
+    *ops_outputs(PAGE, ("level",)),
 )
 KEYS = tuple(key for _, _, key in OUTPUTS)
 
@@ -96,6 +98,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
         "detail": detail,
         "detail_class": "rapor-sheet" if shown else "rapor-sheet hidden",
         "scrim_class": "rapor-scrim" if shown else "rapor-scrim hidden",
+        **ops_view(snap, ("level",), lang, read.now, can_ack=False),
         "layers": awareness_layers(screen.frame, aw, lang, scale, MAP_LABEL_PX),
     }
 
@@ -109,7 +112,8 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         dcc.Store(id=SELECTED, storage_type="memory"),
-        create_topbar(PAGE, tr, tr("rapor.title"), pills=view["pills"]),
+        create_topbar(PAGE, tr, tr("rapor.title"), pills=view["pills"],
+                      middle=create_part(PAGE, "level", view["ops_level"])),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
             html.Section([
