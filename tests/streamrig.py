@@ -56,11 +56,14 @@ def snap(client: redis.Redis, now: float | None = None) -> Snapshot:
 def comparable(s: Snapshot) -> dict[str, Any]:
     """Snapshot fields that depend only on the events, not on when batches were applied."""
     d = s.model_dump()
-    for name in ("generated_at", "ticker", "yesterday"):
+    # ops: the war room's state (alerts fire, log entries are written, at wall-clock times
+    # by whichever process evaluates): not a function of the events.
+    for name in ("generated_at", "ticker", "yesterday", "ops"):
         d.pop(name)
     for feed in d["feeds"].values():
         feed.pop("last_applied_at")
         feed.pop("silent_for_s")
+        feed.pop("receiving_since")
     trends = d.pop("trends")
     gauges = set(GAUGE_SERIES.values())
     d["flows"] = {k: v for k, v in trends["hours"].items() if k not in gauges}
