@@ -32,6 +32,7 @@ from dashboard.app import create_app
 from dashboard.components import ids
 from dashboard.source import SnapshotSource
 from layers.fmt import fmt_clock, fmt_int
+from layers.report import opd_ranking
 from marvec.embedded import start_embedded_redis
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
@@ -236,7 +237,8 @@ def test_every_screen_shows_the_snapshots_numbers(page: Any, app_url: str, make_
         worst = sorted(s.complaints.by_kecamatan, key=lambda k: (
             -s.disasters.by_kecamatan.get(k, 0), -s.complaints.by_kecamatan[k], k))[0]
         wait_text(page, ".hot-row .hot-name", worst)
-        wait_text(page, f"#{ids.MAYOR_REPORT} tbody tr:first-child td:first-child", "DPU")
+        first = opd_ranking(s)[0].opd or "Belum didisposisi"  # unassigned first when worst
+        wait_text(page, f"#{ids.MAYOR_REPORT} tbody tr:first-child td:first-child", first)
 
         set_viewport(page, 1920, 1080)
         page.get(app_url + "/crisis")
@@ -278,14 +280,19 @@ def test_the_map_is_drawn_with_every_kecamatan_and_point(page: Any, app_url: str
         page.get(app_url + "/wall")
         n = len(city.names)
         points = len([c for c in s.complaints.latest if c.lat is not None])
-        wait(page).until(lambda d: [t["n"] for t in plot_traces(d, ids.WALL.map)[n:]][1::2] == [points, 2])
+        def counts(d: Any) -> dict[str, int]:
+            return {t["name"]: t["n"] for t in plot_traces(d, ids.WALL.map)[n:]}
+
+        wait(page).until(lambda d: (counts(d).get("complaints"), counts(d).get("incidents")) == (points, 2))
+        assert plot_traces(page, ids.WALL.map)[-1]["name"] == "labels"  # drawn above every marker
         traces = plot_traces(page, ids.WALL.map)
         assert [t["name"] for t in traces[:n]] == list(city.names)
         assert {t["fill"] for t in traces[:n]} == {"toself"}
         assert len(page.find_elements(By.CSS_SELECTOR, f"#{ids.WALL.map} svg.main-svg .scatterlayer path")) > n
         labels = page.execute_script(
             "return document.querySelector('#wall-map .js-plotly-plot').data.find(t => t.name === 'labels').text")
-        assert [t.split("<br>")[0] for t in labels] == [name.split()[0] for name in city.names]
+        # "Ujung<br>Tanah<br><b>12</b>" on the map, "Ujung Pandang<br><b>12</b>" in a callout
+        assert [t.rsplit("<br><b>", 1)[0].replace("<br>", " ") for t in labels] == list(city.names)
         assert all("<b>" in t and not t.endswith("<b>–</b>") for t in labels)
 
 
