@@ -144,8 +144,6 @@ _MAYOR: dict[str, tuple[str, str]] = {
     "mayor.prices": ("Harga bahan pokok", "Staple prices"),
     "mayor.hotspots": ("Titik rawan per kecamatan", "Hotspots by kecamatan"),
     "mayor.map": ("Peta · ketuk kecamatan", "Map · tap a kecamatan"),
-    "mayor.hot_all": ("Semua kecamatan ({n})", "All kecamatan ({n})"),
-    "mayor.hot_fewer": ("Tampilkan lebih sedikit", "Show fewer"),
     "opd.opd": ("OPD", "Agency"),
     "opd.open": ("Terbuka", "Open"),
     "opd.overdue": ("Lewat tenggat", "Overdue"),

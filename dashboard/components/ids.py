@@ -117,7 +117,6 @@ MAYOR_PRICES = "mayor-prices"
 MAYOR_HOTSPOTS = "mayor-hotspots"
 MAYOR_DETAIL = "mayor-detail"
 MAYOR_SCRIM = "mayor-detail-scrim"
-MAYOR_HOT_MORE = "mayor-hotspots-more"
 
 # Crisis only.
 CRISIS_HAZARD = "crisis-hazard-filter"

@@ -28,10 +28,6 @@ from layers.ops import LEVELS, alert_list, alert_strip, level_badge, log_list
 from marvec.alerts.store import AlertStore
 from marvec.snapshot import Snapshot
 
-PARTS = ("level", "strip", "alerts", "log")
-"""What a page may show: ``level`` (every page), ``strip`` (the wall), ``alerts`` (the
-list with acknowledge: /crisis, /mayor), ``log`` (/crisis)."""
-
 
 def part_id(page: PageIds, part: str) -> str:
     return f"{page.page}-ops-{part}"
@@ -46,11 +42,10 @@ def may(roles: frozenset[str]) -> bool:
 
 
 def render_parts(snapshot: Snapshot | None, parts: tuple[str, ...], lang: str, now: float,
-                 can_ack: bool | None = None, large_level: bool = False) -> dict[str, Any]:
-    """Each part's children for one snapshot (pure)."""
+                 can_ack: bool, large_level: bool = False) -> dict[str, Any]:
+    """Each part's children for one snapshot (pure). A page shows some of ``level`` (every
+    page), ``strip`` (the wall), ``alerts`` (the list with acknowledge) and ``log``."""
     tr = translator(lang)
-    if can_ack is None:
-        can_ack = may(ACK_ROLES)
     out: dict[str, Any] = {}
     for part in parts:
         if part == "level":
@@ -162,8 +157,3 @@ def register_ops(app: Dash, screen: ScreenContext, page: PageIds, parts: tuple[s
             _store(screen).note(body[:MAX_TEXT], who.name)
             return "✓", ""
 
-
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "to_plotly_json"):
-        return obj.to_plotly_json()
-    raise TypeError(type(obj).__name__)
