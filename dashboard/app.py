@@ -22,11 +22,13 @@ from dashboard.auth import ANY_ROLE, BY_PATHNAME
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
+from dashboard.history import HistorySource
 from dashboard.i18n import normalize
 from dashboard.intake import install_intake
 from dashboard.pages import crisis, home, mayor, rapor, wall
 from dashboard.server import install_server
 from layers.mapframe import build_frame
+from marvec.keys import Keys
 from marvec.settings import Settings
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -92,7 +94,9 @@ def create_app(
     ``evaluate_alerts``: each worker joins the alert evaluation (``marvec dashboard``).
     """
     frame = build_frame(boundaries.geojson())
-    screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock)
+    client = getattr(source, "client", None)
+    history = HistorySource(client, Keys(), clock).get if callable(client) else None
+    screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock, history_source=history)
     app = dash.Dash(
         # update_title=None: no "Updating..." title flicker (Dash's type hint says str only).
         __name__, title="Marvec", update_title=None,  # type: ignore[arg-type]
@@ -106,7 +110,6 @@ def create_app(
     for name, page in (("wall", wall), ("mayor", mayor), ("crisis", crisis), ("rapor", rapor)):
         _on_page(app, pages, name, lambda page=page: page.register(app, screen))  # type: ignore[misc]
     _install_server(app, settings, source, pages)
-    client = getattr(source, "client", None)
     if callable(client):  # a test stand-in without Redis has no intake or alerts API
         install_intake(app.server, settings, boundaries, client)
         install_alerts(app.server, settings, client, partial(_good_snapshot, source),

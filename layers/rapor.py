@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dash import dcc, html
 
@@ -39,6 +40,7 @@ from layers.mapframe import MapFrame
 from layers.mappoints import Points
 from layers.palette import RAMPS, ShadeClass
 from layers.report import resolution_time
+from marvec.history import History, Span
 from marvec.snapshot import Awareness, OpdStats, PublicInfo, Snapshot
 
 SERVICE_WEIGHT = 60.0
@@ -126,8 +128,30 @@ def opd_scores(snapshot: Snapshot | None) -> list[Score]:
 COLUMNS = (
     ("rapor.rank", "num rank"), ("opd.opd", "name"), ("rapor.score", "num score"),
     ("rapor.service", "num sub"), ("rapor.info", "num sub"), ("opd.open", "num"),
-    ("opd.overdue", "num"), ("opd.sla", "num"), ("rapor.posts", "num"), ("rapor.reach", "num"),
+    ("opd.overdue", "num"), ("opd.sla", "num"), ("rapor.response", "num"), ("rapor.trend", "trend"),
+    ("rapor.posts", "num"), ("rapor.reach", "num"), ("rapor.website", "num"),
 )
+
+
+def _trend(history: History | None, opd: str, tr: Translate, lang: str) -> html.Td:
+    """The on-time share of the last four weeks as four small bars (oldest first); a week
+    with nothing resolved or before the data began is a dotted bar ("–" in its title)."""
+    if history is None:
+        return html.Td(DASH, className="trend muted")
+    bars, titles = [], []
+    for span in history.weeks:
+        pct = span.get(opd).on_time_pct
+        titles.append(f"{span.label}: {fmt_pct(pct, 0, lang, signed=False)}")
+        bars.append(html.Span(className="rapor-tbar" + (" unknown" if pct is None else ""),
+                              style={"height": f"{max(8.0, pct or 0.0):.0f}%"} if pct is not None else None))
+    return tagged(html.Td(html.Span(bars, className="rapor-trend", title=" · ".join(titles)), className="trend"),
+                  trend=",".join(DASH if (p := sp.get(opd).on_time_pct) is None else f"{p:g}" for sp in history.weeks))
+
+
+def _days_since(history: History | None, opd: str, tr: Translate, lang: str) -> html.Td:
+    days = history.days_since_website(opd) if history is not None else None
+    return html.Td(DASH if days is None else tr("rapor.days").format(n=fmt_int(days, lang)),
+                   className="num" + (" muted" if days is None else " tone-warn" if days > 7 else ""))
 
 
 def _score_text(value: float | None, lang: str) -> str:
@@ -138,7 +162,8 @@ def _num(value: float | None, lang: str, css: str = "num") -> html.Td:
     return html.Td(fmt_int(value, lang), className=css + (" muted" if value is None else ""))
 
 
-def _row(s: Score, stats: OpdStats | None, pi: PublicInfo, tr: Translate, lang: str) -> html.Tr:
+def _row(s: Score, stats: OpdStats | None, pi: PublicInfo, history: History | None, tr: Translate,
+         lang: str) -> html.Tr:
     sla = stats.within_sla_share if stats else None
     score_cls = "num score" + (" muted" if s.score is None else " tone-alert" if s.lagging else "")
     cells = [
@@ -151,14 +176,17 @@ def _row(s: Score, stats: OpdStats | None, pi: PublicInfo, tr: Translate, lang: 
         _num(stats.open if stats else None, lang),
         _num(stats.overdue if stats else None, lang),
         html.Td(fmt_pct(None if sla is None else 100 * sla, 0, lang, signed=False), className="num"),
+        html.Td(resolution_time(stats.median_first_response_h if stats else None, tr, lang), className="num"),
+        _trend(history, s.opd, tr, lang),
         _num(pi.posts_7d.get(s.opd), lang),
         _num(pi.reach_7d.get(s.opd), lang),
+        _days_since(history, s.opd, tr, lang),
     ]
     css = "rapor-row" + (" rapor-lagging" if s.lagging else "") + (" rapor-unranked" if s.rank is None else "")
     return tagged(html.Tr(cells, className=css, tabIndex="0"), opd=s.opd, select=s.opd)
 
 
-def _unassigned_row(stats: OpdStats, tr: Translate, lang: str) -> html.Tr:
+def _unassigned_row(stats: OpdStats, history: History | None, tr: Translate, lang: str) -> html.Tr:
     sla = stats.within_sla_share
     cells = [
         html.Td(DASH, className="num rank"),
@@ -167,13 +195,17 @@ def _unassigned_row(stats: OpdStats, tr: Translate, lang: str) -> html.Tr:
         html.Td(DASH, className="num sub muted"),
         _num(stats.open, lang), _num(stats.overdue, lang),
         html.Td(fmt_pct(None if sla is None else 100 * sla, 0, lang, signed=False), className="num"),
+        html.Td(resolution_time(stats.median_first_response_h, tr, lang), className="num"),
+        _trend(history, "-", tr, lang),
         html.Td(DASH, className="num muted"), html.Td(DASH, className="num muted"),
+        html.Td(DASH, className="num muted"),
     ]
     return tagged(html.Tr(cells, className="rapor-row rapor-unassigned", tabIndex="0"),
                   opd="-", select=UNASSIGNED_KEY)
 
 
-def rapor_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Table | html.Div:
+def rapor_table(snapshot: Snapshot | None, tr: Translate, lang: str,
+                history: History | None = None) -> html.Table | html.Div:
     """Every OPD best first (rank, score, sub-scores, its numbers); lagging ones flagged;
     the unassigned complaints as a last, unranked line."""
     scores = opd_scores(snapshot)
@@ -183,9 +215,9 @@ def rapor_table(snapshot: Snapshot | None, tr: Translate, lang: str) -> html.Tab
     assert snapshot is not None
     pi = snapshot.publicinfo
     head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in COLUMNS]))
-    rows = [_row(s, snapshot.complaints.by_opd.get(s.opd), pi, tr, lang) for s in scores]
+    rows = [_row(s, snapshot.complaints.by_opd.get(s.opd), pi, history, tr, lang) for s in scores]
     if unassigned is not None:
-        rows.append(_unassigned_row(unassigned, tr, lang))
+        rows.append(_unassigned_row(unassigned, history, tr, lang))
     return html.Table([head, html.Tbody(rows)], className="table rapor-table")
 
 
@@ -215,7 +247,8 @@ def _part(value: float | None, lang: str) -> str:
     return DASH if value is None else fmt_dec(value, 0, lang)
 
 
-def rapor_detail(snapshot: Snapshot | None, key: str, tr: Translate, lang: str) -> html.Div | None:
+def rapor_detail(snapshot: Snapshot | None, key: str, tr: Translate, lang: str,
+                 history: History | None = None) -> html.Div | None:
     """One OPD's sheet: score and its parts, complaint numbers, posts by channel, reach.
     ``key`` is an OPD code or ``UNASSIGNED_KEY``; ``None`` for one the snapshot lacks."""
     if snapshot is None:
@@ -228,6 +261,7 @@ def rapor_detail(snapshot: Snapshot | None, key: str, tr: Translate, lang: str) 
             html.Div([html.H2(tr("opd.unassigned")), _close(tr)], className="rapor-head"),
             html.Div(tr("rapor.unassigned_note"), className="muted rapor-note"),
             _service(c.unassigned, tr, lang),
+            *_history_sections(history, "-", tr, lang),
         ], className="rapor-detail"), opd="-")
     score = next((s for s in opd_scores(snapshot) if s.opd == key), None)
     if score is None:
@@ -259,7 +293,58 @@ def rapor_detail(snapshot: Snapshot | None, key: str, tr: Translate, lang: str) 
         ]),
         _section("channels", tr("rapor.by_channel"),
                  channel_rows or html.Div(DASH, className="muted")),
+        _section("website", tr("rapor.website_long"), [
+            _fact(tr("rapor.website_since"), _days_text(history, key, tr, lang))]),
+        *_history_sections(history, key, tr, lang),
     ], className="rapor-detail"), opd=key)
+
+
+def _days_text(history: History | None, opd: str, tr: Translate, lang: str) -> str:
+    days = history.days_since_website(opd) if history is not None else None
+    return DASH if days is None else tr("rapor.days").format(n=fmt_int(days, lang))
+
+
+HISTORY_COLUMNS = ("rapor.h.span", "rapor.resolved", "opd.sla", "rapor.h.mean_res", "rapor.h.mean_resp",
+                   "rapor.posts_n", "rapor.reach")
+
+
+def span_label(span: Span, tr: Translate, kind: str) -> str:
+    """``30/11–06/12`` for a week, ``Des 2026`` for a month (WITA dates)."""
+    if kind == "months":
+        return f"{tr(f'month.{span.start.month}')} {span.start.year}"
+    return f"{span.start.strftime('%d/%m')}–{(span.start + timedelta(days=6)).strftime('%d/%m')}"
+
+
+def _history_table(spans: Sequence[Span], opd: str, tr: Translate, lang: str, kind: str) -> html.Table:
+    head = html.Thead(html.Tr([html.Th(tr(k), className="name" if i == 0 else "num")
+                               for i, k in enumerate(HISTORY_COLUMNS)]))
+    rows = []
+    for span in reversed(spans):  # newest first
+        f = span.get(opd)
+        since = min((d for d in (span.complaints_from, span.posts_from) if d is not None), default=None)
+        text = span_label(span, tr, kind)
+        if since is not None and since > span.start:
+            text += " · " + tr("rapor.h.since").format(d=since.strftime("%d/%m"))
+        cells = [
+            html.Td(text, className="name"),
+            html.Td(fmt_int(f.resolved, lang), className="num"),
+            html.Td(fmt_pct(f.on_time_pct, 0, lang, signed=False), className="num"),
+            html.Td(resolution_time(f.mean_resolution_h, tr, lang), className="num"),
+            html.Td(resolution_time(f.mean_first_response_h, tr, lang), className="num"),
+            html.Td(fmt_int(f.posts, lang), className="num"),
+            html.Td(fmt_int(f.reach, lang), className="num"),
+        ]
+        rows.append(tagged(html.Tr(cells, className="rapor-hrow"), span=span.label))
+    return html.Table([head, html.Tbody(rows)], className="table rapor-history")
+
+
+def _history_sections(history: History | None, opd: str, tr: Translate, lang: str) -> list[html.Div]:
+    if history is None:
+        return []
+    return [_section("weeks", tr("rapor.h.weeks"),
+                     html.Div(_history_table(history.weeks, opd, tr, lang, "weeks"), className="rapor-hwrap")),
+            _section("months", tr("rapor.h.months").format(n=len(history.months)),
+                     html.Div(_history_table(history.months, opd, tr, lang, "months"), className="rapor-hwrap"))]
 
 
 def _service(stats: OpdStats | None, tr: Translate, lang: str) -> html.Div:
@@ -269,6 +354,7 @@ def _service(stats: OpdStats | None, tr: Translate, lang: str) -> html.Div:
         _fact(tr("opd.open"), fmt_int(s.open if s else None, lang)),
         _fact(tr("opd.overdue"), fmt_int(s.overdue if s else None, lang)),
         _fact(tr("rapor.resolved"), fmt_int(s.resolved if s else None, lang)),
+        _fact(tr("rapor.first_response"), resolution_time(s.median_first_response_h if s else None, tr, lang)),
         _fact(tr("opd.median"), resolution_time(s.median_resolution_h if s else None, tr, lang)),
         _fact(tr("opd.sla"), fmt_pct(None if sla is None else 100 * sla, 0, lang, signed=False)),
     ])

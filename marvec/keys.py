@@ -192,6 +192,18 @@ class Keys:
         """List of recent resolutions ``<seconds>|<within_sla 0/1>``, newest first, capped."""
         return f"{self.prefix}c:res:{opd}"
 
+    def first_responses(self, opd: str) -> str:
+        """List of recent first responses ``<seconds>|<responded_ts>`` (from received to the
+        first later status), newest first, capped like ``resolutions``."""
+        return f"{self.prefix}c:fr:{opd}"
+
+    def opd_day(self, day: str) -> str:
+        """Hash for a WITA day: per OPD (``-``: none assigned) ``r:<opd>`` complaints resolved
+        that day, ``ok:<opd>`` of them within SLA, ``rs:<opd>`` their summed seconds to
+        resolution, ``f:<opd>`` first responses that day, ``fs:<opd>`` their summed seconds;
+        kept ``HISTORY_DAY_TTL`` (the report card's weekly and monthly history)."""
+        return f"{self.prefix}c:od:{day}"
+
     @property
     def opds(self) -> str:
         """Set of every OPD code seen."""
@@ -302,9 +314,9 @@ DAY_KEY_TTL = 9 * 86400
 TICKER_LEN = 100
 TIMELINE_LEN = 30
 RESOLUTIONS_LEN = 500
-POSTS_DAY_TTL = 400 * 86400
-"""Publication days are kept 13 months and more: the OPD report card's weekly and
-monthly figures."""
+HISTORY_DAY_TTL = 400 * 86400
+"""Days of the OPD report card's history (``opd_day``, ``posts_day``) are kept 13 months
+and more: its weekly and monthly figures."""
 
 
 def partition_id(topic: str, partition: int) -> str:
@@ -318,7 +330,8 @@ def lua_templates(keys: Keys) -> dict[str, str]:
     Built by calling the ``Keys`` methods with ``%s`` so the scripts never spell a
     key themselves.
     """
-    one = ("feed", "seen", "outbox", "complaint", "due_by_opd", "resolutions", "complaint_day",
+    one = ("feed", "seen", "outbox", "complaint", "due_by_opd", "resolutions", "first_responses",
+           "opd_day", "complaint_day",
            "price", "tx_day", "incident", "timeline", "minute_bucket", "hour_bucket",
            "gauge_minute", "gauge_hour", "posts_day", "awareness")
     out: dict[str, str] = {}

@@ -67,9 +67,10 @@ end)
 r.opds, r.opds_overdue = {}, overdue_sum
 for i, c in ipairs(cands) do
   if i <= q.opds_n then
-    r.opds[#r.opds + 1] = {c[1], c[2], call('LRANGE', key('resolutions', c[1]), 0, q.resolutions_n - 1)}
+    r.opds[#r.opds + 1] = {c[1], c[2], call('LRANGE', key('resolutions', c[1]), 0, q.resolutions_n - 1),
+                           call('LRANGE', key('first_responses', c[1]), 0, q.resolutions_n - 1)}
   elseif c[3] > 0 or c[2] > 0 then
-    r.opds[#r.opds + 1] = {c[1], c[2], false}  -- counted; resolution stats not read
+    r.opds[#r.opds + 1] = {c[1], c[2], false, false}  -- counted; resolution stats not read
   end
 end
 

@@ -40,9 +40,11 @@ class OpdStats(_Model):
     resolved: int | None = 0
     """Resolutions in the report card's window; ``None`` for an OPD beyond the worst 100
     (its resolutions are not read, so its median and SLA share are unknown too)."""
-    """Resolutions in the recent window the report card covers."""
     median_resolution_h: float | None = None
     within_sla_share: float | None = None
+    median_first_response_h: float | None = None
+    """Median hours from received to the first later status over the recent first
+    responses (the last 200); ``None`` when none is known."""
 
 
 class ComplaintPoint(_Model):

@@ -93,7 +93,7 @@ def _feeds(raw: list[Any], now: float) -> dict[str, FeedStats]:
 
 
 def _opd_stats(entry: list[Any], open_by_opd: dict[str, str]) -> OpdStats:
-    opd, overdue, res = entry
+    opd, overdue, res, firsts = entry
     if res is False:  # beyond the worst OPDS_N: counted, its resolutions not read
         return OpdStats(open=_int(open_by_opd, opd), overdue=int(overdue), resolved=None)
     durations, within = [], 0
@@ -103,9 +103,14 @@ def _opd_stats(entry: list[Any], open_by_opd: dict[str, str]) -> OpdStats:
         within += ok == "1"
     return OpdStats(
         open=_int(open_by_opd, opd), overdue=int(overdue), resolved=len(durations),
-        median_resolution_h=round(statistics.median(durations) / 3600, 1) if durations else None,
+        median_resolution_h=_median_h(durations),
         within_sla_share=round(within / len(durations), 3) if durations else None,
+        median_first_response_h=_median_h([float(item.split("|")[0]) for item in firsts or ()]),
     )
+
+
+def _median_h(seconds: list[float]) -> float | None:
+    return round(statistics.median(seconds) / 3600, 1) if seconds else None
 
 
 def _complaints(raw: dict[str, Any], names: list[str]) -> Complaints:

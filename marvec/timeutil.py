@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from functools import lru_cache
 
 from marvec.contract import WITA
 
@@ -11,6 +12,18 @@ from marvec.contract import WITA
 def wita_day(ts: float) -> str:
     """The WITA calendar date of a Unix time, as ``YYYYMMDD``."""
     return datetime.fromtimestamp(ts, WITA).strftime("%Y%m%d")
+
+
+@lru_cache(maxsize=4096)
+def hour_day(hour: int) -> tuple[str, float]:
+    """WITA day ``YYYYMMDD`` and its end (Unix time) for a Unix hour (WITA is whole hours)."""
+    ts = hour * 3600.0
+    return wita_day(ts), day_start(ts) + 86400.0
+
+
+def day_of(ts: float) -> tuple[str, float]:
+    """The WITA day ``YYYYMMDD`` of a Unix time and that day's end."""
+    return hour_day(int(ts // 3600))
 
 
 def iso(ts: float) -> str:

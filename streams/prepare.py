@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from marvec.keys import partition_id
-from marvec.timeutil import day_start, wita_day
+from marvec.timeutil import hour_day
 from streams.decode import Verdict
 
 log = logging.getLogger("marvec.consume")
-
-
-@lru_cache(maxsize=4096)
-def _day(hour: int) -> tuple[str, float]:
-    """WITA day ``YYYYMMDD`` and its end (Unix time) for a Unix hour (WITA is whole hours)."""
-    ts = hour * 3600.0
-    return wita_day(ts), day_start(ts) + 86400.0
 
 
 def _event_item(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +23,7 @@ def _event_item(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     t = event["t"]
     hour = int(t // 3600)
     event["m"], event["h"] = int(t // 60), hour
-    event["d"], event["de"] = _day(hour)
+    event["d"], event["de"] = hour_day(hour)
     event.update(base)
     return event
 

@@ -134,11 +134,11 @@ def rows_of(table: Any) -> list[list[str]]:
 def test_the_table_shows_ranks_scores_and_dashes_never_zero() -> None:
     rows = rows_of(rapor_table(hand_set(), TR, "id"))
     assert rows == [
-        ["1", "A", "91", "85", "100", "10", "2", "90%", "7", "20.000"],
-        ["2", "C", "85", "75", "100", "8", "2", "–", "9", "–"],
-        ["3", "B tertinggal", "45", "35", "60", "20", "12", "30%", "14", "2.000"],
-        ["–", "D", "–", "–", "–", "0", "0", "–", "–", "–"],
-        ["–", "Belum didisposisi", "–", "–", "–", "6", "3", "–", "–", "–"],
+        ["1", "A", "91", "85", "100", "10", "2", "90%", "–", "–", "7", "20.000", "–"],
+        ["2", "C", "85", "75", "100", "8", "2", "–", "–", "–", "9", "–", "–"],
+        ["3", "B tertinggal", "45", "35", "60", "20", "12", "30%", "–", "–", "14", "2.000", "–"],
+        ["–", "D", "–", "–", "–", "0", "0", "–", "–", "–", "–", "–", "–"],
+        ["–", "Belum didisposisi", "–", "–", "–", "6", "3", "–", "–", "–", "–", "–", "–"],
     ]
     table = rapor_table(hand_set(), TR, "id")
     lagging = [getattr(tr, "data-opd") for tr in table.children[1].children if "rapor-lagging" in tr.className]

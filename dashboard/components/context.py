@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from dashboard.components.live import ViewMemo
 from layers.freshness import Freshness, freshness
 from layers.mapframe import MapFrame
+from marvec.history import History
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 
@@ -61,6 +62,18 @@ class ScreenContext:
     _last: Any = field(default=None, repr=False)
     views: ViewMemo = field(default_factory=ViewMemo, repr=False)
     """The pages' renders in this process, shared by every screen (``live.cached_page_outputs``)."""
+    history_source: Callable[[Snapshot | None], History | None] | None = None
+    """The report card's weekly and monthly history (``dashboard.history``); ``None``: none
+    (a stand-in source without Redis)."""
+
+    def history(self, snapshot: Snapshot | None) -> History | None:
+        if self.history_source is None:
+            return None
+        try:
+            return self.history_source(snapshot)
+        except Exception:  # a screen keeps running without its history
+            log.exception("history source failed")
+            return None
 
     def read(self, whole_seconds: bool = False) -> Read:
         """Ask the source once. A source that raises counts as unreachable, never as a crash.

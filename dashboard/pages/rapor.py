@@ -82,10 +82,11 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
     chosen = chosen_topic(snap, topic)
     aw = snap.publicinfo.awareness.get(chosen) if snap and chosen else None
     banner_children, banner_class = banner(read.fresh, tr)
-    detail = rapor_detail(snap, selected, tr, lang) if selected else None
+    history = screen.history(snap)
+    detail = rapor_detail(snap, selected, tr, lang, history) if selected else None
     shown = detail is not None
     return {
-        "table": rapor_table(snap, tr, lang),
+        "table": rapor_table(snap, tr, lang, history),
         "lags": lag_summary(snap, tr, lang),
         "topic_options": topic_options(snap, tr, lang),
         "topic": chosen,

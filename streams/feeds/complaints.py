@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from marvec import contract as C
-from marvec.keys import Keys
+from marvec.keys import HISTORY_DAY_TTL, Keys
+from marvec.timeutil import day_of
 from streams import fields as F
 from streams.feeds.base import (
     Common,
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 FIELDS = ("cat", "pr", "opd", "k", "lat", "lon", "src")
 """Entity hash fields an event carries, latest wins (``Keys.complaint``): category,
 priority, OPD, kecamatan, location, source; plus the fold's own ``st``, ``t``, ``p``,
-``o``, ``first``, ``rcv`` (received), ``res`` (resolved), the version ``v``, and the
-citizen's report ``txt`` with its origin ``txt_k`` (``_keep_report``)."""
+``o``, ``first``, ``rcv`` (received), ``res`` (resolved), ``fr`` (the first status after
+received: the first response) and ``frc`` (set once that response is counted), the
+version ``v``, and the citizen's report ``txt`` with its origin ``txt_k`` (``_keep_report``)."""
 
 
 class ComplaintEvent(Common, kw_only=True):
@@ -150,11 +152,17 @@ def fold(p: Planner, e: Event) -> str | None:
             p.trend(e, "c:cat:" + (e.get("cat") or s.get("cat") or "unknown"), 1)
         if r is None or e["t"] < r:
             s["rcv"] = e["t"]
+    if e["st"] != "received":
+        f = num(s.get("fr"))
+        if f is None or e["t"] < f:
+            s["fr"] = e["t"]
+    if s.get("frc") is None:
+        _first_response(p, s)
     if e["st"] == "resolved" and s.get("res") is None:
         s["res"] = e["t"]
         p.inc(day_key, "resolved", 1)
         p.trend(e, "c:resolved", 1)
-        _resolution(p, s)
+        _resolution(p, s, e)
     p.expire_at_least(day_key, e["de"] + p.cfg.day_ttl)
     new = alive(p.cfg, s)
     _index(p, cid, s, old, new, newer)
@@ -188,14 +196,39 @@ def _index(p: Planner, cid: str, s: dict[str, Any], old: Any, new: Any, newer: b
         zs[p.k.due_by_opd(old[2])][cid] = None
 
 
-def _resolution(p: Planner, s: dict[str, Any]) -> None:
+def _first_response(p: Planner, s: dict[str, Any]) -> None:
+    """Count the time from received to the first later status, once both are known: into
+    the OPD's recent first responses (median on the report card) and the day it happened
+    (``Keys.opd_day``: weekly and monthly history). Counted once (``frc``): a status event
+    arriving later with an earlier time moves ``fr`` but not what was counted."""
+    rcv, fr = num(s.get("rcv")), num(s.get("fr"))
+    if rcv is None or fr is None:
+        return
+    s["frc"] = 1
+    secs = max(0.0, fr - rcv)
+    opd = s.get("opd") or "-"
+    p.push_capped(p.k.first_responses(opd), f"{fmt(secs)}|{fmt(fr)}", p.cfg.resolutions_len)
+    day, end = day_of(fr)
+    key = p.k.opd_day(day)
+    p.inc(key, f"f:{opd}", 1)
+    p.inc(key, f"fs:{opd}", round(secs))
+    p.expire_at_least(key, end + HISTORY_DAY_TTL)
+
+
+def _resolution(p: Planner, s: dict[str, Any], e: Event) -> None:
     base = num(s.get("rcv"))
     if base is None:
         base = num(s.get("first"))
     res = num(s["res"])
     within = 1 if res <= base + p.cfg.sla[s.get("pr") or C.DEFAULT_PRIORITY] else 0
-    p.push_capped(p.k.resolutions(s.get("opd") or "-"), f"{fmt(res - base)}|{within}|{fmt(res)}",
+    opd = s.get("opd") or "-"
+    p.push_capped(p.k.resolutions(opd), f"{fmt(res - base)}|{within}|{fmt(res)}",
                   p.cfg.resolutions_len)
+    key = p.k.opd_day(e["d"])
+    p.inc(key, f"r:{opd}", 1)
+    p.inc(key, f"ok:{opd}", within)
+    p.inc(key, f"rs:{opd}", round(max(0.0, res - base)))
+    p.expire_at_least(key, e["de"] + HISTORY_DAY_TTL)
 
 
 FEED = Feed(name="complaints", entity_key="complaint_id",

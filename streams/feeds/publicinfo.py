@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from marvec import contract as C
-from marvec.keys import POSTS_DAY_TTL
+from marvec.keys import HISTORY_DAY_TTL
 from marvec.timeutil import wita_day
 from streams import fields as F
 from streams.feeds.base import (
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 POST_FIELDS = ("opd", "ch", "reach", "eng", "src")
 SURVEY_FIELDS = ("topic", "k", "n", "aw", "wk", "ni", "src")
-ENTITY_TTL = POSTS_DAY_TTL
+ENTITY_TTL = HISTORY_DAY_TTL
 """A post or survey keeps its state as long as the days it counts in (a later reach
 or a corrected survey must find it)."""
 
@@ -159,7 +159,7 @@ def fold(p: Planner, e: Event) -> str | None:
             _add(p, new, 1)
     first = float(num(s["first"]))
     if post:
-        p.expire_at_least(p.k.posts_day(new[1]), first + POSTS_DAY_TTL)  # type: ignore[index]
+        p.expire_at_least(p.k.posts_day(new[1]), first + HISTORY_DAY_TTL)  # type: ignore[index]
     else:
         p.zsets[p.k.awareness_topics][s["topic"]] = e["t"]  # newest surveyed first
     p.expire_at_least(key, first + ENTITY_TTL)
