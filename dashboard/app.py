@@ -19,6 +19,7 @@ from dash import Input, Output, dcc, html
 
 from dashboard.alerts_api import install_alerts
 from dashboard.auth import ANY_ROLE, BY_PATHNAME
+from dashboard.briefings import install_briefings
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
@@ -114,6 +115,8 @@ def create_app(
         install_intake(app.server, settings, boundaries, client)
         install_alerts(app.server, settings, client, partial(_good_snapshot, source),
                        evaluate=evaluate_alerts)
+        install_briefings(app.server, settings, client, frame, partial(_good_snapshot, source),
+                          schedule=evaluate_alerts)
     warm(app)
     return app
 

@@ -58,6 +58,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "crisis": frozenset({"crisis", "mayor", "admin"}),
     "mayor": frozenset({"mayor", "admin"}),
     "rapor": frozenset({"mayor", "admin"}),
+    "briefings": frozenset({"mayor", "admin"}),
 }
 """First path segment of a screen -> roles that may open it; any other page is admin-only."""
 HOME = {"wall": "/wall", "crisis": "/crisis", "mayor": "/mayor", "admin": "/"}

@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_source_arguments(sub.add_parser("source", help="poll a real source (bmkg, cap, open311, prices)"))
     sub.add_parser("rebuild", help="rebuild Redis aggregates from the feeds' retained history")
+    from marvec.briefing import add_brief_arguments
+
+    add_brief_arguments(sub.add_parser("brief", help="make the mayor's briefing now (PDF, PNG; listed at /briefings)"))
     doc = sub.add_parser("doctor", help="check every setting and dependency; non-zero exit on a failure")
     doc.add_argument("--for", dest="scope", default="all", choices=("all", "consume", "dashboard", "rebuild"),
                      help="only what this command needs (default: all)")
@@ -188,6 +191,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from streams.rebuild import rebuild
 
         rebuild(settings)
+    elif args.command == "brief":
+        from dashboard.briefings import run_brief
+
+        return run_brief(args, settings)
     elif args.command == "source":
         from streams.sources.cli import run_source
 

@@ -100,6 +100,20 @@ class Keys:
         """List of war-room log entries (JSON), newest first, capped."""
         return f"{self.prefix}ops:log"
 
+    def briefing(self, bid: str) -> str:
+        """Hash of one stored briefing (``daily-YYYY-MM-DD`` / ``monthly-YYYY-MM-DD``):
+        ``html``, ``pdf``, ``png`` and ``meta`` (JSON); expires after the keep period."""
+        return f"{self.prefix}ops:brief:{bid}"
+
+    @property
+    def briefings(self) -> str:
+        """Sorted set of stored briefing ids scored by when each was made."""
+        return f"{self.prefix}ops:briefs"
+
+    def briefing_claim(self, bid: str) -> str:
+        """String with a TTL: a process is making that briefing (one at a time)."""
+        return f"{self.prefix}ops:brief:claim:{bid}"
+
     @property
     def access_prefix(self) -> str:
         """Prefix of the access-control keys (login limits, sessions, API keys, revoked

@@ -131,6 +131,24 @@ class Settings(_FeedTopics):
     public_url: str = ""
     """The dashboard's address as people reach it (links in notifications), e.g. https://marvec.example."""
 
+    # Briefings (``marvec brief``, ``/briefings``): when the daily one is made, kept how long.
+    briefing_time: str = "06:30"
+    """WITA time of the daily briefing (and, on the 1st, the monthly report card); ``off``: none."""
+    briefing_keep_days: int = Field(default=90, ge=1, le=400)
+    chromium: Path | None = None
+    """The Chromium or Chrome binary that renders briefings (unset: found on PATH)."""
+
+    @field_validator("briefing_time")
+    @classmethod
+    def _check_briefing_time(cls, value: str) -> str:
+        from marvec.briefing import parse_clock
+
+        text = value.strip()
+        if text.lower() == "off":
+            return "off"
+        parse_clock(text)
+        return text
+
     @field_validator("alert_webhook_urls")
     @classmethod
     def _check_webhooks(cls, value: str) -> str:

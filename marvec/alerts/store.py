@@ -201,5 +201,16 @@ class AlertStore:
         pipe.execute()
         return entry
 
+    def announce(self, notes: list[dict[str, Any]], entry: LogEntry, now: float | None = None) -> None:
+        """Queue notifications for the contact points (sent by the leader's sender, with its
+        retries) and record ``entry`` in the war-room log, together."""
+        now = time.time() if now is None else now
+        pipe = self.client.pipeline(transaction=True)
+        for note in notes:
+            pipe.zadd(self.k.alerts_outbox, {_dumps(note): now})
+        pipe.lpush(self.k.warroom_log, _dumps(entry))
+        pipe.ltrim(self.k.warroom_log, 0, LOG_CAP - 1)
+        pipe.execute()
+
     def log(self, limit: int = 200) -> list[LogEntry]:
         return [orjson.loads(e) for e in self.client.lrange(self.k.warroom_log, 0, max(0, limit - 1))]
