@@ -194,8 +194,11 @@ def _resolution(p: Planner, s: dict[str, Any]) -> None:
         base = num(s.get("first"))
     res = num(s["res"])
     within = 1 if res <= base + p.cfg.sla[s.get("pr") or C.DEFAULT_PRIORITY] else 0
-    p.push_capped(p.k.resolutions(s.get("opd") or "-"), f"{fmt(res - base)}|{within}|{fmt(res)}",
+    opd = s.get("opd")
+    p.push_capped(p.k.resolutions(opd or "-"), f"{fmt(res - base)}|{within}|{fmt(res)}",
                   p.cfg.resolutions_len)
+    if opd:  # listed (and so swept by streams.expiry) even if it never held it open
+        p.sets[_static_of(p.k.prefix)[7]][opd] = True
 
 
 FEED = Feed(name="complaints", entity_key="complaint_id",
