@@ -148,6 +148,32 @@ def test_the_claim_lets_one_process_prune_per_period(redis_client):
     assert Pruner(redis_client, 30).run_once(now).markets == 1
 
 
+def test_a_prune_between_a_batchs_read_and_its_commit_makes_it_plan_again(redis_client):
+    """The sweep is atomic against the commit: the cell it removed fails the batch's guard."""
+    now = time.time()
+    apply(redis_client, [("economy", price("Pasar Lama", "beras", 20000, 31 * DAY)),
+                         ("economy", price("Pasar Baru", "beras", 12000, 600))], now)
+    fold = RedisFold(redis_client, dedupe_hours=168, retention_hours=168)
+    read = fold.read
+    pruned = []
+
+    def read_then_prune(need):
+        out = read(need)
+        if not pruned:  # the sweep runs after the batch read the cell it is about to remove
+            pruned.append(prune(redis_client, now))
+        return out
+
+    fold.read = read_then_prune  # type: ignore[method-assign]
+    late = price("Pasar Lama", "beras", 19000, 32 * DAY)  # older than what the batch read
+    records = [Record("t.economy", 0, next(_offsets), orjson.dumps(late))]
+    fold.apply(decode_batch(records, FEED_OF, now, boundaries()), now, "test")
+    assert pruned[0].markets == 1 and fold.conflicts == 1  # planned again from what is left
+    # Planned again, the late price is the market's latest: it is back, and silent.
+    assert redis_client.hget(K.price("beras"), "Pasar Lama").split(b"|")[1] == b"19000"
+    assert prune(redis_client, now).markets == 1
+    assert snap(redis_client, now).economy.prices["beras"].by_market == {"Pasar Baru": 12000}
+
+
 def test_nothing_is_written_while_redis_holds_no_picture(redis_client):
     r = Pruner(redis_client, 30).run_once(time.time())
     assert r.status == "no_picture" and redis_client.dbsize() == 0
