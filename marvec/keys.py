@@ -55,6 +55,18 @@ class Keys:
         return f"{self.prefix}outbox:{tp}"
 
     @property
+    def prune_claim(self) -> str:
+        """String with a TTL: the token of the one process running the expiry of silent
+        markets and idle OPDs (``streams.expiry``) this period (``SET NX EX``)."""
+        return f"{self.prefix}prune:claim"
+
+    @property
+    def prune_cursor(self) -> str:
+        """Hash ``target`` (which key the expiry sweep is in), ``cursor`` (its HSCAN/SSCAN
+        cursor there): where the next bounded prune call continues, whichever process runs it."""
+        return f"{self.prefix}prune:cursor"
+
+    @property
     def kept_prefixes(self) -> tuple[str, ...]:
         """What ``marvec rebuild`` keeps: who may do what (``access_prefix``) and what people
         decided and were told (``ops_prefix``); neither can be rebuilt from the feeds."""
@@ -203,7 +215,9 @@ class Keys:
         return f"{self.prefix}c:latest"
 
     def resolutions(self, opd: str) -> str:
-        """List of recent resolutions ``<seconds>|<within_sla 0/1>``, newest first, capped."""
+        """List of recent resolutions ``<seconds>|<within_sla 0/1>|<resolved_ts>``, newest
+        first, capped; it expires with its OPD (``streams.expiry``) and, as a backstop, the
+        silent retention after the latest push."""
         return f"{self.prefix}c:res:{opd}"
 
     def first_responses(self, opd: str) -> str:
@@ -220,7 +234,8 @@ class Keys:
 
     @property
     def opds(self) -> str:
-        """Set of every OPD code seen."""
+        """Set of the OPD codes seen with an open complaint; one with none open and no
+        resolution within the silent retention leaves it (``streams.expiry``)."""
         return f"{self.prefix}c:opds"
 
     def complaint_day(self, day: str) -> str:
@@ -229,7 +244,8 @@ class Keys:
 
     # -- economy ---------------------------------------------------------------
     def price(self, commodity: str) -> str:
-        """Hash market -> ``<occurred_ts>|<price_idr>|<unit>``: each market's latest price."""
+        """Hash market -> ``<occurred_ts>|<price_idr>|<unit>``: each market's latest price;
+        a market silent past the silent retention leaves it (``streams.expiry``)."""
         return f"{self.prefix}e:price:{commodity}"
 
     def price_day(self, commodity: str, day: str) -> str:
@@ -357,6 +373,6 @@ def lua_templates(keys: Keys) -> dict[str, str]:
                  "open_by_opd", "open_by_kecamatan_category", "due", "latest_open", "opds",
                  "active_incidents", "disaster_totals", "active_by_hazard",
                  "active_by_kecamatan", "ticker", "awareness_topics", "clocks", "alerts",
-                 "alert_acks", "alert_level", "warroom_log"):
+                 "alert_acks", "alert_level", "warroom_log", "prune_claim", "prune_cursor"):
         out[name] = getattr(keys, name)
     return out

@@ -65,6 +65,10 @@ class Settings(_FeedTopics):
     # and how long a finished complaint or incident keeps its state.
     dedupe_horizon_hours: int = Field(default=168, ge=1, le=24 * 90)
     entity_retention_hours: int = Field(default=168, ge=1, le=24 * 365)
+    silent_retention_days: int = Field(default=30, ge=1, le=3650)
+    """``MARVEC_SILENT_RETENTION_DAYS``: a market whose latest price is older than this (event
+    time) leaves the prices (and their median); an OPD with no open complaint and no
+    resolution within it leaves the OPD list (``streams.expiry``)."""
 
     # Dashboard: where ``marvec dashboard`` and ``marvec up`` listen (``--host``/``--port`` win).
     host: str = Field(default="127.0.0.1", min_length=1)

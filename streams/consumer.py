@@ -31,6 +31,7 @@ from marvec.settings import Settings
 from streams.clock import ClockWatch
 from streams.deadletter import drain_outbox
 from streams.decode import Locator, Record, decode_batch
+from streams.expiry import Pruner
 from streams.sink import EpochChanged, FoldResult, RedisFold, RedisLost, WritesRefused
 
 log = logging.getLogger("marvec.consume")
@@ -105,6 +106,8 @@ class Consumer:
         """Why Redis refuses this consumer's writes right now (None: it takes them)."""
         self._refused_said = 0.0
         self._refused_delay = REDIS_RETRY_FIRST_S
+        self.pruner = Pruner(client, settings.silent_retention_days, self.keys)
+        """The expiry of silent markets and idle OPDs, on its own thread (``streams.expiry``)."""
 
     def resume_from_redis(self, assigned: list[TopicPartition]) -> None:
         """Seek every newly assigned partition to the first offset Redis has not applied."""
@@ -248,8 +251,11 @@ class Consumer:
 
     def run(self, stop: threading.Event, on_batch: Callable[[Consumer], None] | None = None) -> None:
         """Subscribe and loop until ``stop`` is set."""
+        pruning = threading.Event()
         try:
             self.wait_for_picture(stop)
+            self.pruner.metrics = self.metrics
+            self.pruner.start(pruning)
             self.kafka.subscribe(list(self.feed_of), listener=_ResumeFromRedis(self))
             while not stop.is_set():
                 try:
@@ -265,6 +271,8 @@ class Consumer:
             with contextlib.suppress(WritesRefused, *REDIS_DOWN):
                 self._finish()  # the batch in flight: its dead letters and commit
         finally:
+            pruning.set()
+            self.pruner.join(2.0)
             self.close()
 
     def close(self) -> None:

@@ -43,6 +43,13 @@ class ConsumerMetrics:
             "marvec_consumer_future_time_rejects",
             "Events refused as future_time (more than 10 min ahead of this host's clock)",
             registry=r)
+        self.expired_total = Counter(
+            "marvec_consumer_expired",
+            "Removed by the expiry sweep run in this process: market prices silent past "
+            "MARVEC_SILENT_RETENTION_DAYS, OPDs with nothing open or resolved in it",
+            ["kind"], registry=r)
+        for kind in ("market", "opd"):
+            self.expired_total.labels(kind)
 
     def serve(self, port: int) -> None:
         start_http_server(port, registry=self.registry)
@@ -57,6 +64,13 @@ class ConsumerMetrics:
         self.batch_records.observe(records)
         if dead:
             self.dead_letters.inc(dead)
+
+    def expired(self, markets: int, opds: int) -> None:
+        """What one run of the expiry sweep removed."""
+        if markets:
+            self.expired_total.labels("market").inc(markets)
+        if opds:
+            self.expired_total.labels("opd").inc(opds)
 
     def writes_refused(self, cause: str | None) -> None:
         """A refused batch (``cause``), or None once Redis takes writes again."""

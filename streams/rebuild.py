@@ -2,10 +2,10 @@
 
 Redis is a view and Kafka the record. Rebuild wipes Marvec's keys, replays every
 partition of the three feeds from its earliest retained offset through the same
-decode and fold the consumers use, with a progress bar, and finally names a new
-epoch. Running consumers pause while Redis holds no picture and continue right
-after what the rebuild applied. Dead letters are not produced again: the
-dead-letter topic has them from the first time.
+decode and fold the consumers use, with a progress bar, expires again what went
+silent (``streams.expiry``), and finally names a new epoch. Running consumers pause
+while Redis holds no picture and continue right after what the rebuild applied. Dead
+letters are not produced again: the dead-letter topic has them from the first time.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from marvec.keys import Keys, partition_id
 from marvec.settings import Settings
 from marvec.topics import check_redis
 from streams.decode import Locator, Record, decode_batch
+from streams.expiry import Pruner
 from streams.sink import FoldResult, RedisFold
 
 log = logging.getLogger("marvec.rebuild")
@@ -125,6 +126,10 @@ class Rebuild:
             if (caught_up and n == 0) or time.monotonic() - idle_since > IDLE_DONE_S:
                 break
         out.write("\n")
+        # The replay brought back what the consumers' sweep had expired (a market silent
+        # for longer than the retention, an idle OPD): expire it again before the picture
+        # is named, so that the rebuilt picture is the one the consumers keep.
+        Pruner(self.client, self.settings.silent_retention_days, self.keys).sweep()
         for key, at in since.items():  # Marvec received these feeds before the replay did
             self.client.hset(key, "first_applied_ts", at)
         self.client.hset(self.keys.meta, mapping={"epoch": epoch, "rebuilt_at": time.time()})

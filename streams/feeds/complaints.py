@@ -224,6 +224,8 @@ def _resolution(p: Planner, s: dict[str, Any], e: Event) -> None:
     opd = s.get("opd") or "-"
     p.push_capped(p.k.resolutions(opd), f"{fmt(res - base)}|{within}|{fmt(res)}",
                   p.cfg.resolutions_len)
+    if opd != "-":  # listed (and so swept by streams.expiry) even if it never held it open
+        p.sets[_static_of(p.k.prefix)[7]][opd] = True
     key = p.k.opd_day(e["d"])
     p.inc(key, f"r:{opd}", 1)
     p.inc(key, f"ok:{opd}", within)
