@@ -198,7 +198,9 @@ class Keys:
         return f"{self.prefix}c:opds"
 
     def complaint_day(self, day: str) -> str:
-        """Hash for WITA day ``YYYYMMDD``: received, resolved."""
+        """Hash for WITA day ``YYYYMMDD``: ``received``, ``resolved``, and ``k:<kecamatan>``
+        the complaints received that day per kecamatan (``k:?`` outside every kecamatan;
+        they sum to ``received``). Kept ``DAY_KEY_TTL`` (the mayor's 30-day view)."""
         return f"{self.prefix}c:day:{day}"
 
     # -- economy ---------------------------------------------------------------
@@ -211,7 +213,8 @@ class Keys:
         return f"{self.prefix}e:pday:{commodity}:{day}"
 
     def tx_day(self, day: str) -> str:
-        """Hash for WITA day: count, amount, ``k:<kec>`` amount, ``kc:<kec>`` count, ``m:<cat>``."""
+        """Hash for WITA day: count, amount, ``k:<kec>`` amount, ``kc:<kec>`` count, ``m:<cat>``;
+        kept ``DAY_KEY_TTL``."""
         return f"{self.prefix}e:tx:{day}"
 
     # -- disasters -------------------------------------------------------------
@@ -298,7 +301,10 @@ class Keys:
 
 MINUTE_BUCKET_TTL = 25 * 3600
 HOUR_BUCKET_TTL = 8 * 86400
-DAY_KEY_TTL = 9 * 86400
+DAY_KEY_TTL = 35 * 86400
+"""Day aggregates (``complaint_day``, ``tx_day``, ``price_day``) live 35 days after their
+day ends: the mayor's 30-day view and the 7-day price change, with margin (the memory
+per day is measured in docs/performance.md)."""
 TICKER_LEN = 100
 TIMELINE_LEN = 30
 RESOLUTIONS_LEN = 500
