@@ -22,7 +22,7 @@ from typing import Any
 import redis
 from pydantic import BaseModel, ConfigDict
 
-from marvec.keys import DAY_KEY_TTL, Keys
+from marvec.keys import DAY_KEY_TTL, OLD_DAY_KEY_TTL, Keys
 from marvec.timeutil import day_start, iso, wita_day
 
 MAX_DAYS = 30
@@ -109,13 +109,17 @@ def _int(v: Any) -> int:
 
 
 def _known(starts: Sequence[float], hashes: Sequence[Mapping[str, str]], begins: float | None,
-           legacy: bool) -> list[bool]:
-    """Which days of the window are known (complete or counted from ``begins``)."""
+           legacy: bool, kept_from: float | None) -> list[bool]:
+    """Which days of the window are known (complete or counted from ``begins``) and
+    still kept: a day that ended ``OLD_DAY_KEY_TTL`` before ``kept_from`` (when the
+    35-day retention began) may have expired under the old one."""
+    floor = -float("inf") if kept_from is None else kept_from - OLD_DAY_KEY_TTL
+    kept = [s + DAY > floor for s in starts]
     if legacy:  # no feed knows when its data began: a day with a hash is known
-        return [bool(h) for h in hashes]
+        return [bool(h) and k for h, k in zip(hashes, kept, strict=True)]
     if begins is None:
         return [False] * len(starts)
-    return [begins < s + DAY for s in starts]
+    return [begins < s + DAY and k for s, k in zip(starts, kept, strict=True)]
 
 
 def _since(starts: Sequence[float], known: Sequence[bool], begins: float | None) -> str | None:
@@ -147,9 +151,9 @@ def _by_kecamatan(hashes: Sequence[Mapping[str, str]], known: Sequence[bool]) ->
 
 
 def _complaints(starts: Sequence[float], hashes: Sequence[Mapping[str, str]], feed: Mapping[str, str],
-                names: Sequence[str]) -> PeriodComplaints:
+                names: Sequence[str], kept_from: float | None) -> PeriodComplaints:
     begins, legacy = data_begins(feed)
-    known = _known(starts, hashes, begins, legacy)
+    known = _known(starts, hashes, begins, legacy, kept_from)
     received, resolved = _series(hashes, known, "received"), _series(hashes, known, "resolved")
     per_day = _by_kecamatan(hashes, known)
     run = len(per_day)
@@ -168,9 +172,9 @@ def _complaints(starts: Sequence[float], hashes: Sequence[Mapping[str, str]], fe
 
 
 def _transactions(starts: Sequence[float], hashes: Sequence[Mapping[str, str]],
-                  feed: Mapping[str, str]) -> PeriodTransactions:
+                  feed: Mapping[str, str], kept_from: float | None) -> PeriodTransactions:
     begins, legacy = data_begins(feed)
-    known = _known(starts, hashes, begins, legacy)
+    known = _known(starts, hashes, begins, legacy, kept_from)
     count, amount = _series(hashes, known, "count"), _series(hashes, known, "amount")
     return PeriodTransactions(count=_total(count), amount_idr=_total(amount), since=_since(starts, known, begins),
                               count_per_day=count, amount_per_day=amount)
@@ -178,16 +182,18 @@ def _transactions(starts: Sequence[float], hashes: Sequence[Mapping[str, str]],
 
 def build_period(raw: Mapping[str, Any], now: float, days: int, names: Sequence[str]) -> Period:
     """The period from the raw hashes: ``raw["feeds"]`` (feed -> its ``Keys.feed`` hash),
-    ``raw["complaint_days"]`` and ``raw["tx_days"]`` (one hash per day, oldest first)."""
+    ``raw["complaint_days"]`` and ``raw["tx_days"]`` (one hash per day, oldest first),
+    ``raw["days_kept_from"]`` (``Keys.meta``'s; absent: every day in the window is kept)."""
     starts = window_days(now, days)
     c_days, t_days = list(raw["complaint_days"]), list(raw["tx_days"])
     if len(c_days) != days or len(t_days) != days:
         raise ValueError(f"expected {days} day hashes, got {len(c_days)} and {len(t_days)}")
     feeds = raw.get("feeds") or {}
+    kept_from = _float(raw.get("days_kept_from"))
     return Period(
         generated_at=iso(now), days=days, day_starts=[iso(s) for s in starts],
-        complaints=_complaints(starts, c_days, feeds.get("complaints") or {}, names),
-        transactions=_transactions(starts, t_days, feeds.get("economy") or {}),
+        complaints=_complaints(starts, c_days, feeds.get("complaints") or {}, names, kept_from),
+        transactions=_transactions(starts, t_days, feeds.get("economy") or {}, kept_from),
     )
 
 
@@ -216,9 +222,13 @@ class PeriodReader:
             pipe.hgetall(k.complaint_day(d))
         for d in day_names:
             pipe.hgetall(k.tx_day(d))
-        out = [_decoded(h) for h in pipe.execute()]
+        pipe.hget(k.meta, "days_kept_from")
+        *hashes, kept = pipe.execute()
+        out = [_decoded(h) for h in hashes]
+        # No writer ever said it keeps 35 days: the old 9 days, counted back from now.
         return {"feeds": {"complaints": out[0], "economy": out[1]},
-                "complaint_days": out[2:2 + days], "tx_days": out[2 + days:]}
+                "complaint_days": out[2:2 + days], "tx_days": out[2 + days:],
+                "days_kept_from": _text(kept) if kept is not None else repr(now)}
 
     def read(self, days: int, names: Sequence[str], now: float) -> Period:
         """Raises redis ``ConnectionError`` when Redis is down."""

@@ -193,6 +193,7 @@ def test_events_over_several_wita_days_give_the_7_day_sums(redis_client: redis.R
     h = {k.decode(): v.decode() for k, v in redis_client.hgetall(key).items()}
     assert h["received"] == "4" and h["k:Tamalanrea"] == "4"
     assert redis_client.ttl(key) > 30 * 86400
+    assert redis_client.hget(Keys().meta, "days_kept_from") is not None  # the writer said it keeps 35 days
     month = PeriodReader(redis_client).read(30, names, real_now)
     # ... but not the whole month: counted since the first apply, 8 days ago at 10:00.
     assert month.complaints.received == 17
@@ -227,3 +228,18 @@ def test_the_period_api_answers_nulls_for_unknown_refuses_bad_days_and_needs_a_l
     token = make_display_token(settings, "lobby")  # a wall's token: it may read the snapshot, and this
     ok = guarded.get("/api/v1/period?days=7", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200 and ok.get_json()["days"] == 7
+
+
+def test_days_that_may_have_expired_under_the_old_9_day_retention_are_unknown_not_zero():
+    """Marvec kept day keys 9 days before; the writer that keeps 35 began today at noon
+    (``days_kept_from``): a day that ended more than 9 days before that may be gone."""
+    econ = {"accepted": "9", "first_event_ts": repr(wita(1, 0, 10)), "first_applied_ts": repr(wita(1, 0, 10))}
+    tx = {"20261110": {"count": "5", "amount": "50"}, "20261124": {"count": "2", "amount": "20"}}
+    raw = {"feeds": {"economy": econ}, "complaint_days": day_hashes(30, {}), "tx_days": day_hashes(30, tx),
+           "days_kept_from": repr(wita(3, 12))}
+    t = build_period(raw, NOW, 30, NAMES).transactions
+    assert t.count_per_day[:20] == [None] * 20  # 4..23 Nov: ended before 24 Nov 12:00
+    assert t.count_per_day[20:] == [2] + [0] * 9  # 24 Nov: it ended after, so it is kept
+    assert (t.count, t.since) == (2, iso(wita(24, 0, 11)))
+    raw["days_kept_from"] = "0"  # after marvec rebuild: every day key was rewritten
+    assert build_period(raw, NOW, 30, NAMES).transactions.count == 7
