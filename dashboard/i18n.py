@@ -138,7 +138,6 @@ _UI: dict[str, tuple[str, str]] = {
 }
 
 _MAYOR: dict[str, tuple[str, str]] = {
-    "mayor.today": ("Hari ini", "Today"),
     "mayor.figures": ("Angka", "Figures"),
     "period.today": ("Hari ini", "Today"),
     "period.7d": ("7 hari", "7 days"),
