@@ -243,3 +243,25 @@ def test_days_that_may_have_expired_under_the_old_9_day_retention_are_unknown_no
     assert (t.count, t.since) == (2, iso(wita(24, 0, 11)))
     raw["days_kept_from"] = "0"  # after marvec rebuild: every day key was rewritten
     assert build_period(raw, NOW, 30, NAMES).transactions.count == 7
+
+
+@pytest.mark.integration
+def test_the_source_reads_a_period_at_most_every_5_s_and_keeps_the_last_one_while_redis_is_down(
+        redis_client: redis.Redis) -> None:
+    clock = [1_000.0]
+    source = SnapshotSource(lambda: redis_client, ["Mariso"], refresh_s=1, clock=lambda: clock[0])
+    first = source.period(7)
+    assert first is not None and first.generated_at == iso(1_000.0)
+    clock[0] += 3
+    assert source.period(7) is first  # within 5 s: no second read
+    clock[0] += 3
+    again = source.period(7)
+    assert again is not None and again is not first and again.generated_at == iso(1_006.0)
+    with pytest.raises(ValueError):
+        source.period(31)
+    dead = SnapshotSource(lambda: redis.Redis(port=1, socket_connect_timeout=0.2), ["Mariso"], refresh_s=1,
+                          clock=lambda: clock[0])
+    assert dead.period(7) is None  # never read: none, not an invented one
+    source._client = redis.Redis(port=1, socket_connect_timeout=0.2)  # Redis gone
+    clock[0] += 6
+    assert source.period(7) is again  # the last good one
