@@ -138,7 +138,19 @@ _UI: dict[str, tuple[str, str]] = {
 }
 
 _MAYOR: dict[str, tuple[str, str]] = {
-    "mayor.today": ("Hari ini", "Today"),
+    "mayor.figures": ("Angka", "Figures"),
+    "period.today": ("Hari ini", "Today"),
+    "period.7d": ("7 hari", "7 days"),
+    "period.30d": ("30 hari", "30 days"),
+    "kpi.period.complaints.received_today": ("Masuk · {n} hari", "Received · {n} days"),
+    "kpi.period.complaints.resolved_today": ("Selesai · {n} hari", "Resolved · {n} days"),
+    "kpi.period.economy.tx_amount_today": ("Transaksi · {n} hari", "Transactions · {n} days"),
+    "kpi.period.unknown": ("belum ada data", "no data yet"),
+    "kpi.period.since": ("dihitung sejak {time}", "counted since {time}"),
+    "kpi.period.last": ("{n} hari terakhir", "last {n} days"),
+    "map.legend.received_period": ("Aduan masuk · {n} hari", "Complaints received · {n} days"),
+    "district.trend": ("Aduan masuk · {n} hari terakhir", "Complaints received · last {n} days"),
+    "trend.today": ("Hari ini", "Today"),
     "mayor.report_card": ("Rapor OPD", "Agency report card"),
     "mayor.report_hint": ("terburuk di atas", "worst first"),
     "mayor.prices": ("Harga bahan pokok", "Staple prices"),

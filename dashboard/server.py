@@ -1,7 +1,7 @@
 """The HTTP shell around the screens: health, the snapshot API, metrics, headers, access.
 
 ``install_server`` is called once by ``dashboard.app.create_app`` on the Dash app's
-Flask server. It adds ``GET /healthz``, ``GET /api/v1/snapshot``, ``GET /metrics``,
+Flask server. It adds ``GET /healthz``, ``GET /api/v1/snapshot``, ``GET /api/v1/period``, ``GET /metrics``,
 the screens' push stream ``GET /_marvec/push`` (``dashboard.push``), the login routes and access guard (``dashboard.auth``), request metrics, and the
 security headers on every response. See docs/api.md and docs/security.md.
 """
@@ -23,6 +23,7 @@ from dashboard.push import install_push
 from dashboard.security import build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS, SLOW_FEED_STALE_SECONDS
+from marvec.period import MAX_DAYS
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 from marvec.timeutil import iso, parse_iso
@@ -58,6 +59,7 @@ def install_server(
     views = _Views(settings, source)
     server.add_url_rule("/healthz", "marvec_healthz", views.healthz, methods=["GET"])
     server.add_url_rule("/api/v1/snapshot", "marvec_snapshot", views.snapshot, methods=["GET"])
+    server.add_url_rule("/api/v1/period", "marvec_period", views.period, methods=["GET"])
     server.add_url_rule("/metrics", "marvec_metrics", views.metrics, methods=["GET"])
     install_push(server, source, settings.refresh_ms / 1000)
 
@@ -96,6 +98,30 @@ class _Views:
             response = flask.Response(self._json(result, with_text), mimetype="application/json")
             if not result.ok or result.stale:
                 response.headers[STALE_HEADER] = "1"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def period(self) -> flask.Response:
+        """``GET /api/v1/period?days=N`` (1..30, default 7): the last N WITA days' sums
+        (``marvec.period.Period``; ``null`` where unknown). The access guard treats it as
+        it treats ``/api/v1/snapshot``: every role may read it."""
+        text = flask.request.args.get("days", "7")
+        days = int(text) if text.isdigit() else 0
+        if not 1 <= days <= MAX_DAYS:
+            response = flask.jsonify({"error": "bad_days",
+                                      "detail": f"days must be a whole number from 1 to {MAX_DAYS}, got {text[:20]!r}"})
+            response.status_code = 400
+        else:
+            get = getattr(self.source, "period", None)
+            period = get(days) if get is not None else None
+            if period is None:
+                response = flask.jsonify({"error": "no_period",
+                                          "detail": "Redis is unreachable and no period has been read since this "
+                                                    "server started; retry shortly and check /healthz"})
+                response.status_code = 503
+                response.headers["Retry-After"] = "5"
+            else:
+                response = flask.Response(period.model_dump_json(), mimetype="application/json")
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -36,6 +36,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from dashboard import metrics
+from marvec.period import Period, PeriodReader
 from marvec.snapshot import Snapshot
 from marvec.store import SnapshotReader
 
@@ -53,6 +54,11 @@ STALE_WAIT_S = 2.5
 read in flight (a dead Redis costs ~2 x ``SOCKET_TIMEOUT_S``) before it answers stale."""
 
 IDLE_AFTER_S = 5.0
+
+PERIOD_REFRESH_S = 5.0
+"""How long a period read (``period``: the mayor's 7 and 30 days, ``/api/v1/period``) is
+reused: one pipelined read of at most 62 hashes per period length per worker per 5 s,
+whoever asks; the snapshot's own read is not made heavier for every screen."""
 """The background refresher stops after this long without a caller."""
 
 Reader = Callable[[redis.Redis, Sequence[str]], Snapshot]
@@ -144,6 +150,34 @@ class SnapshotSource:
         self._asked_at = 0.0
         self._running = False
         self._stop = threading.Event()
+        self._periods: dict[int, tuple[float, Period]] = {}
+        self._period_lock = threading.Lock()
+
+    def period(self, days: int) -> Period | None:
+        """The last ``days`` WITA days' sums (``marvec.period``), read at most once per
+        ``PERIOD_REFRESH_S`` per ``days``; the last good one while Redis does not answer
+        (``None`` before any). Raises ``ValueError`` for ``days`` outside 1..30."""
+        now = self._clock()
+        cached = self._periods.get(days)
+        if cached is not None and 0 <= now - cached[0] < PERIOD_REFRESH_S:
+            return cached[1]
+        if not self._period_lock.acquire(blocking=cached is None, timeout=STALE_WAIT_S if cached is None else -1):
+            return cached[1] if cached is not None else None  # another thread reads it now
+        try:
+            cached = self._periods.get(days)
+            if cached is not None and 0 <= now - cached[0] < PERIOD_REFRESH_S:
+                return cached[1]
+            try:
+                period = PeriodReader(self._get_client()).read(days, self.kecamatan_names, now)
+            except ValueError:
+                raise
+            except Exception as exc:  # the page keeps its last period (or shows none)
+                log.warning("period read failed: %s", describe_error(exc))
+                return cached[1] if cached is not None else None
+            self._periods[days] = (now, period)
+            return period
+        finally:
+            self._period_lock.release()
 
     @property
     def last_good_at(self) -> float | None:

@@ -155,6 +155,7 @@ def map_layers(
     ramp: str | None = None,
     label_base: float = LABEL_BASE,
     population: Mapping[str, int] | None = None,
+    values: Mapping[str, float] | None = None,
 ) -> MapLayers:
     """The changing part of the map for one snapshot (``None``: nothing known yet).
 
@@ -163,9 +164,10 @@ def map_layers(
     ``ramp`` overrides the focus's colours (``muted`` under a screen full of incidents).
     ``label_base`` sizes the kecamatan labels (a tablet's small map wants smaller ones).
     ``population`` (residents by kecamatan) shades per 10,000 residents instead of counts;
-    a kecamatan without a known population is drawn as unknown.
+    a kecamatan without a known population is drawn as unknown. ``values`` replaces the
+    focus's measure (the mayor's period: complaints received per kecamatan in it).
     """
-    counts = focus_values(snapshot, focus)
+    counts = dict(values) if values is not None else focus_values(snapshot, focus)
     rates = per_10k(counts, population, frame.names) if population is not None else None
     values = {n: v for n, v in rates.items() if v is not None} if rates is not None else counts
     colors, classes = fills(frame.names, values, RAMPS.get(ramp or focus, RAMPS["complaints"]))

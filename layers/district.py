@@ -6,7 +6,7 @@ not need to know the page's id scheme.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from layers.fmt import (
     Translate,
     fmt_age,
     fmt_count,
+    fmt_day,
     fmt_idr_short,
     fmt_int,
     label,
@@ -113,10 +114,32 @@ def fact(value: str, text: str, name: str) -> html.Div:
                            className="fact"), fact=name)
 
 
+def day_bars(days: Sequence[tuple[str, int | None]], tr: Translate, lang: str) -> html.Div:
+    """Received per day as small labelled bars (height in % of the largest day): the count
+    above, the day below; an unknown day (before the data began) is a dotted baseline
+    with "–", never a bar of zero. The last day is today, still filling up."""
+    top = max((v for _, v in days if v is not None), default=0)
+    cols = []
+    for i, (start, v) in enumerate(days):
+        last = i == len(days) - 1
+        bar = (html.Div(className="bar unknown") if v is None else
+               html.Div(className="bar filling" if last else "bar",
+                        style={"height": f"{max(4, round(100 * v / top)) if top else 4}%"}))
+        cols.append(tagged(html.Div([
+            html.Span(fmt_int(v, lang) if v is not None else DASH, className="n"),
+            html.Div(bar, className="bar-box"),
+            html.Span(tr("trend.today") if last else fmt_day(start, lang, weekday=True), className="d"),
+        ], className="day" + (" unknown" if v is None else "")), day=start[:10]))
+    return html.Div(cols, className="day-bars", role="img")
+
+
 def district_detail(
-    snapshot: Snapshot | None, name: str, tr: Translate, lang: str, now: float, close_id: Any = None
+    snapshot: Snapshot | None, name: str, tr: Translate, lang: str, now: float, close_id: Any = None,
+    trend: Sequence[tuple[str, int | None]] = (),
 ) -> html.Div:
-    """A kecamatan: open and overdue complaints, the complaints themselves, incidents, transactions.
+    """A kecamatan: open and overdue complaints, the last 7 days' received (``trend``: the
+    day's start and its count, ``None`` unknown), the complaints themselves, incidents,
+    transactions.
 
     Prices are per market and the snapshot does not say which kecamatan a market is in,
     so the sheet shows no local prices.
@@ -136,6 +159,8 @@ def district_detail(
             fact(fmt_int(open_n, lang), tr("district.open"), "open"),
             fact(fmt_int(len(late), lang) if points else DASH, tr("district.overdue_latest"), "overdue"),
         ], className="facts"),
+        _section("trend", html.H3(tr("district.trend").format(n=len(trend))), day_bars(trend, tr, lang))
+        if trend else None,
         _section("complaints", html.H3([tr("district.complaints"),
                                         html.Span(f" · {fmt_int(open_n, lang)}", className="muted")]),
                  bar_list(cats, [fmt_int(v, lang) for _, v in cats], "amber", limit=11) if cats else none),

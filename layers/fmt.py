@@ -148,6 +148,24 @@ def fmt_clock(value: str | float | None, seconds: bool = False) -> str:
     return datetime.fromtimestamp(ts, WITA).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
+MONTHS = {"id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
+          "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
+WEEKDAYS = {"id": ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"),
+            "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def fmt_day(value: str | float | None, lang: str = "id", weekday: bool = False) -> str:
+    """A WITA calendar day: ``2 Des`` (``Kam 2`` with ``weekday``); ``–`` when unknown."""
+    ts = parse_time(value) if isinstance(value, str) else value
+    if ts is None:
+        return DASH
+    d = datetime.fromtimestamp(ts, WITA)
+    code = "en" if lang == "en" else "id"
+    if weekday:
+        return f"{WEEKDAYS[code][d.weekday()]} {d.day}"
+    return f"{d.day} {MONTHS[code][d.month - 1]}"
+
+
 def fmt_age(seconds: float | None, lang: str = "id") -> str:
     """A duration, coarse: ``45`` -> ``<1 mnt``; ``8100`` -> ``2 jam 15 mnt``; days above 48 h."""
     if seconds is None:

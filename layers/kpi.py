@@ -73,7 +73,13 @@ class KpiView:
     """Bars of ``spark`` in whose hour the level changed or a critical alert fired."""
     counted_since: str | None = None
     """A day's count that began after the day did (Marvec started receiving its feed
-    today): the RFC 3339 time it counts from, said on the tile; ``None``: the whole day."""
+    today): the RFC 3339 time it counts from, said on the tile; ``None``: the whole day.
+    With ``window``: when the period's sum counts from (its data began inside it)."""
+    window: int | None = None
+    """A period's tile (``layers.period``): the sum over the last ``window`` days, its
+    sparkline one bar per day; ``None``: today's tile."""
+    until: str | None = None
+    """A period's last day (today), ``YYYY-MM-DD`` WITA: a ``counted_since`` on it is a time."""
 
     @property
     def delta(self) -> float | None:

@@ -25,12 +25,13 @@ def _swatch(color: str, text: str, shape: str = "box") -> html.Span:
 
 def map_legend(
     classes: Sequence[ShadeClass], focus: str, tr: Translate, lang: str,
-    points: bool = True, near: bool = False, per10k: bool = False,
+    points: bool = True, near: bool = False, per10k: bool = False, unit: str | None = None,
 ) -> list[html.Span]:
     """Shading classes (zero first), then the point symbols shown on the map.
 
     ``per10k``: the shading is per 10,000 residents; the legend starts by saying so and
-    lists an "unknown" swatch (a kecamatan whose population is not known).
+    lists an "unknown" swatch (a kecamatan whose population is not known). ``unit`` names
+    what the shading counts when it is not the focus's usual measure.
     """
     money = focus == "economy"
 
@@ -40,6 +41,8 @@ def map_legend(
         return fmt_int(v, lang) if float(v).is_integer() else fmt_dec(v, 1, lang)
 
     items = [html.Span(tr("map.legend.per10k"), className="legend-item legend-unit")] if per10k else []
+    if unit:
+        items.append(html.Span(unit, className="legend-item legend-unit"))
     items.append(_swatch(NONE_FILL, tr("map.legend.zero")))
     items += [_swatch(c.color, class_label(c, fmt, counts=not money and not per10k)) for c in classes]
     if per10k:

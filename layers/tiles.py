@@ -12,6 +12,7 @@ from layers.fmt import (
     Translate,
     fmt_clock,
     fmt_count,
+    fmt_day,
     fmt_idr_compact,
     fmt_idr_short,
     fmt_int,
@@ -70,6 +71,8 @@ def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
     if view.stale:
         text = tr("fresh.last").format(time=view.since) if view.since else tr("fresh.nodata")
         return html.Div(text, className="tile-sub stale-note")
+    if view.window is not None:
+        return period_line(view, tr, lang)
     why = "kpi.unknown." + view.spec.key
     if view.value is None and tr(why) != why:  # "–" says nothing by itself: say why
         return html.Div(tr(why), className="tile-sub muted unknown-why")
@@ -96,6 +99,17 @@ def delta_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
     )
 
 
+def period_line(view: KpiView, tr: Translate, lang: str) -> html.Div:
+    """A period tile's line: which days it sums, and since when if its data began inside them."""
+    if view.value is None:
+        return html.Div(tr("kpi.period.unknown"), className="tile-sub muted unknown-why")
+    if view.counted_since:
+        since = view.counted_since
+        began = fmt_clock(since) if since[:10] == view.until else fmt_day(since, lang)
+        return html.Div(tr("kpi.period.since").format(time=began), className="tile-sub muted counted-since")
+    return html.Div(tr("kpi.period.last").format(n=view.window), className="tile-sub muted")
+
+
 def detail_line(view: KpiView, tr: Translate, lang: str) -> html.Div | None:
     """Secondary facts under the number (transaction count, which staples rose)."""
     if not view.detail:
@@ -110,8 +124,10 @@ def detail_line(view: KpiView, tr: Translate, lang: str) -> html.Div | None:
 def kpi_tile(view: KpiView, tr: Translate, lang: str = "id", spark: bool = True) -> html.Div:
     """One tile: label, big number, delta vs yesterday (or staleness), detail, sparkline."""
     classes = f"tile level-{view.level}" + (" stale" if view.stale else "") + (" money" if view.spec.money else "")
+    title = tr("kpi." + view.spec.key) if view.window is None else tr("kpi.period." + view.spec.key).format(
+        n=view.window)
     children = [
-        html.Div(tr("kpi." + view.spec.key), className="tile-label"),
+        html.Div(title, className="tile-label"),
         html.Div(value_text(view, lang), className="tile-value"),
         delta_line(view, tr, lang),
     ]
@@ -119,5 +135,5 @@ def kpi_tile(view: KpiView, tr: Translate, lang: str = "id", spark: bool = True)
     if detail is not None:
         children.append(detail)
     if spark and view.spark:
-        children.append(sparkline(view.spark, filling=view.spec.flow, marks=view.marks))
+        children.append(sparkline(view.spark, bars=view.window or 24, filling=view.spec.flow, marks=view.marks))
     return tagged(html.Div(children, className=classes), kpi=view.spec.key)

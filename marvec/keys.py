@@ -30,7 +30,10 @@ class Keys:
 
     @property
     def meta(self) -> str:
-        """Hash: ``schema`` version, ``created_at``, ``rebuilt_at``."""
+        """Hash: ``schema`` version, ``created_at``, ``rebuilt_at``, ``epoch``, and
+        ``days_kept_from``: the Unix time from which every day key has been written with
+        the 35-day ``DAY_KEY_TTL`` (``0`` after ``marvec rebuild``, which rewrites them all):
+        a day that ended more than ``OLD_DAY_KEY_TTL`` before it may be gone, not zero."""
         return f"{self.prefix}meta"
 
     @property
@@ -239,7 +242,9 @@ class Keys:
         return f"{self.prefix}c:opds"
 
     def complaint_day(self, day: str) -> str:
-        """Hash for WITA day ``YYYYMMDD``: received, resolved."""
+        """Hash for WITA day ``YYYYMMDD``: ``received``, ``resolved``, and ``k:<kecamatan>``
+        the complaints received that day per kecamatan (``k:?`` outside every kecamatan;
+        they sum to ``received``). Kept ``DAY_KEY_TTL`` (the mayor's 30-day view)."""
         return f"{self.prefix}c:day:{day}"
 
     # -- economy ---------------------------------------------------------------
@@ -253,7 +258,8 @@ class Keys:
         return f"{self.prefix}e:pday:{commodity}:{day}"
 
     def tx_day(self, day: str) -> str:
-        """Hash for WITA day: count, amount, ``k:<kec>`` amount, ``kc:<kec>`` count, ``m:<cat>``."""
+        """Hash for WITA day: count, amount, ``k:<kec>`` amount, ``kc:<kec>`` count, ``m:<cat>``;
+        kept ``DAY_KEY_TTL``."""
         return f"{self.prefix}e:tx:{day}"
 
     # -- disasters -------------------------------------------------------------
@@ -340,7 +346,12 @@ class Keys:
 
 MINUTE_BUCKET_TTL = 25 * 3600
 HOUR_BUCKET_TTL = 8 * 86400
-DAY_KEY_TTL = 9 * 86400
+DAY_KEY_TTL = 35 * 86400
+"""Day aggregates (``complaint_day``, ``tx_day``, ``price_day``) live 35 days after their
+day ends: the mayor's 30-day view and the 7-day price change, with margin (the memory
+per day is measured in docs/performance.md)."""
+OLD_DAY_KEY_TTL = 9 * 86400
+"""The day keys' TTL before 35 days (``Keys.meta`` ``days_kept_from`` says since when)."""
 TICKER_LEN = 100
 TIMELINE_LEN = 30
 RESOLUTIONS_LEN = 500

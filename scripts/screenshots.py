@@ -44,6 +44,7 @@ from marvec.settings import Settings  # noqa: E402
 from tests.snapshot_fixtures import (  # noqa: E402
     FakeSource,
     load_boundaries,
+    rich_period,
     rich_snapshot,
     with_alerts,
     with_crisis,
@@ -80,6 +81,12 @@ def _open_detail(driver: Any) -> None:
     raise RuntimeError("the kecamatan sheet did not open")
 
 
+def _seven_days(driver: Any) -> None:
+    """Tap "7 hari" and wait for the tiles to say so."""
+    driver.find_element(By.ID, "mayor-period-7d").click()
+    WebDriverWait(driver, 10).until(lambda d: "7 hari" in d.find_element(By.CSS_SELECTOR, ".mayor .kpi-grid").text)
+
+
 SHOTS = (
     Shot("wall_3840x2160", "/wall", 3840, 2160, focus="complaints"),
     Shot("wall_1920x1080", "/wall", 1920, 1080, focus="complaints"),
@@ -90,6 +97,7 @@ SHOTS = (
     Shot("mayor_1180x820", "/mayor", 1180, 820),
     Shot("mayor_820x1180", "/mayor", 820, 1180),
     Shot("mayor_detail_1180x820", "/mayor", 1180, 820, action=_open_detail),
+    Shot("mayor_7d_1180x820", "/mayor", 1180, 820, action=_seven_days),
     Shot("crisis_1920x1080", "/crisis", 1920, 1080, "crisis"),
     Shot("wall_alert_3840x2160", "/wall", 3840, 2160, "alert"),
     Shot("wall_alert_1920x1080", "/wall", 1920, 1080, "alert"),
@@ -129,7 +137,9 @@ def _ready(driver: Any) -> bool:
 
 def take(driver: Any, shot: Shot, boundaries: Any) -> Path:
     """Serve a fresh app for the shot (its rotation period lands on the wanted focus)."""
-    return take_live(driver, shot, boundaries, FakeSource(scenario(shot.scenario, boundaries)))
+    names = list(boundaries.names)
+    periods = {d: rich_period(d, names=names) for d in (7, 30)}
+    return take_live(driver, shot, boundaries, FakeSource(scenario(shot.scenario, boundaries), periods))
 
 
 def _shoot(driver: Any, base: str, shot: Shot) -> Path:

@@ -111,7 +111,7 @@ class Rebuild:
         since = self._receiving_since()
         removed = wipe(self.client, self.keys)
         datameta.write(self.client, self.locator, self.keys)
-        self.client.hset(self.keys.meta, "rebuilding", epoch)
+        self.client.hset(self.keys.meta, mapping={"rebuilding": epoch, "days_kept_from": "0"})
         log.info("wiped %d keys; replaying %d partitions (~%d records)", removed, len(parts), total)
         done, totals, t0, idle_since = 0, FoldResult(), time.monotonic(), time.monotonic()
         while True:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -258,6 +259,8 @@ class RedisFold:
     def claim_epoch(self, candidate: str) -> str:
         """Set the epoch if none is set (a fresh deployment); returns the one in force."""
         self.client.hsetnx(self.keys.meta, "epoch", candidate)
+        # From now on this writer keeps day keys DAY_KEY_TTL (older ones may be gone).
+        self.client.hsetnx(self.keys.meta, "days_kept_from", repr(time.time()))
         return self.epoch() or candidate
 
     def applied_offsets(self) -> dict[str, int]:

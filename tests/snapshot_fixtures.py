@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from marvec.contract import COMMODITIES
+from marvec.period import Period, build_period, window_days
 from marvec.snapshot import (
     ComplaintPoint,
     Complaints,
@@ -94,9 +95,14 @@ class FakeResult:
 class FakeSource:
     """A mutable stand-in for ``SnapshotSource``: tests swap what ``get()`` returns."""
 
-    def __init__(self, snapshot: Snapshot | None = None) -> None:
+    def __init__(self, snapshot: Snapshot | None = None, periods: dict[int, Period] | None = None) -> None:
         self.result = FakeResult(snapshot)
         self.calls = 0
+        self.periods: dict[int, Period] = dict(periods or {})
+        """``days`` -> what ``period(days)`` answers (none: ``None``, as before any read)."""
+
+    def period(self, days: int) -> Period | None:
+        return self.periods.get(days)
 
     def set(self, snapshot: Snapshot | None = None, ok: bool = True, error: str | None = None) -> None:
         keep = self.result.snapshot if snapshot is None and not ok else snapshot
@@ -105,6 +111,31 @@ class FakeSource:
     def get(self) -> FakeResult:
         self.calls += 1
         return self.result
+
+
+# -- periods ---------------------------------------------------------------------------
+def rich_period(days: int, now: float | None = None, names: Any = None, began_days_ago: float = 12.0) -> Period:
+    """The last ``days`` days of a busy city whose feeds Marvec began receiving
+    ``began_days_ago`` days ago (at 09:00 WITA): a 7-day window is covered, a 30-day one is
+    counted since then. Weekdays busier than the weekend; kecamatan as ``KEC_WEIGHT``."""
+    now = time.time() if now is None else now
+    kec = list(names or KEC_WEIGHT)
+    rng = random.Random(days)
+    starts = window_days(now, days)
+    began = starts[-1] - int(began_days_ago) * 86400 + 9 * 3600
+    feed = {"accepted": "1000", "first_event_ts": repr(began), "first_applied_ts": repr(began)}
+    c_days, t_days = [], []
+    for start in starts:
+        part = min(1.0, (now - start) / 86400)  # today: so far
+        busy = (0.7 if time.gmtime(start + 8 * 3600).tm_wday >= 5 else 1.0) * part
+        by = {k: int(rng.uniform(3, 6) * KEC_WEIGHT.get(k, 2) * busy) for k in kec}
+        received = sum(by.values())
+        c_days.append({"received": str(received), "resolved": str(int(received * rng.uniform(0.7, 0.95))),
+                       **{f"k:{k}": str(v) for k, v in by.items()}})
+        count = int(rng.uniform(9000, 12000) * busy)
+        t_days.append({"count": str(count), "amount": str(count * rng.randint(60000, 90000))})
+    raw = {"feeds": {"complaints": feed, "economy": feed}, "complaint_days": c_days, "tx_days": t_days}
+    return build_period(raw, now, days, kec)
 
 
 # -- snapshots -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dashboard.components.live import ViewMemo
 from layers.freshness import Freshness, freshness
 from layers.mapframe import MapFrame
 from marvec.history import History
+from marvec.period import Period
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 
@@ -94,6 +95,20 @@ class ScreenContext:
             self._last = snapshot
         fresh = freshness(snapshot, ok, now, self.settings.stale_after_seconds)
         return Read(snapshot, ok, now, fresh, error)
+
+
+    def period(self, days: int) -> Period | None:
+        """The last ``days`` days' sums from the source (``SnapshotSource.period``); ``None``
+        when the source has none (a test stand-in without periods) or it failed."""
+        get = getattr(self.source, "period", None)
+        if get is None:
+            return None
+        try:
+            result = get(days)
+        except Exception:  # the page must keep running whatever the source does
+            log.exception("period read failed")
+            return None
+        return result if isinstance(result, Period) else None
 
 
 SCALE_MIN, SCALE_MAX = 1.0, 3.0

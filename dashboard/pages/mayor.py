@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard.alerts_api import ACK_ROLES
 from dashboard.components import ids
@@ -52,8 +52,18 @@ from layers.kpi import KPIS, kpi_views
 from layers.legend import map_legend
 from layers.ops import alert_list
 from layers.panels import bar_list, incident_line, ranked
+from layers.period import (
+    CHOICES,
+    TREND_DAYS,
+    days_of,
+    kecamatan_trend,
+    map_values,
+    period_views,
+    valid_choice,
+)
 from layers.report import market_table, price_facts, price_table, report_card
 from layers.tiles import kpi_tile
+from marvec.period import Period
 from marvec.snapshot import Incident, Snapshot
 
 PAGE = ids.MAYOR
@@ -68,6 +78,15 @@ ATTENTION_ROWS = 7
 """Rows of "Perlu perhatian" drawn on the page (landscape shows five, portrait seven; a
 thousand incidents must not become a thousand hidden rows); "Semua" opens the rest."""
 OPS_PARTS = ("level",)
+PERIOD = "mayor-period"
+"""The period toggle's choice (``layers.period.CHOICES``), kept in the tab's session
+storage: it outlives the language toggle's re-render and a reload."""
+
+
+def period_button(choice: str) -> str:
+    return f"mayor-period-{choice}"
+
+
 ALERT_CHIP = "mayor-alert-chip"
 """The top bar's count of firing alerts; a tap on it or the level opens the alerts sheet."""
 OUTPUTS: tuple[tuple[str, str, str], ...] = (
@@ -117,19 +136,28 @@ def valid_selection(selected: Any, snapshot: Snapshot | None, names: tuple[str, 
 
 
 def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected: str | None,
-           can_ack: bool = False) -> dict[str, Any]:
+           can_ack: bool = False, choice: str = "today", period: Period | None = None,
+           week: Period | None = None) -> dict[str, Any]:
     """Every changing part of the mayor's screen for one read (``can_ack``: the caller may
-    acknowledge alerts, so the alerts sheet offers the button)."""
+    acknowledge alerts, so the alerts sheet offers the button). ``choice``: the period
+    toggle's (``today``, ``7d``, ``30d``) with its ``period`` sums; ``week``: the last 7
+    days, for a kecamatan's trend in the sheet."""
     tr = translator(lang)
     snap = read.snapshot
     chosen = valid_selection(selected, snap, screen.names)
     kec = chosen if chosen in screen.names else None
-    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=kec, label_base=MAP_LABEL_PX)
+    days = days_of(choice)
+    shade = map_values(period) if days else None
+    layers = map_layers(snap, screen.frame, "complaints", tr, lang, scale, selected=kec, label_base=MAP_LABEL_PX,
+                        values=shade)
     banner_children, banner_class = banner(read.fresh, tr)
     items = attention_items(snap, read.fresh)
-    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh, can_ack) if chosen else None
+    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh, can_ack, week) if chosen else None
     firing = len(snap.ops.firing) if snap is not None else 0
-    tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(kpi_views(snap, read.fresh))}
+    views = kpi_views(snap, read.fresh)
+    if days:
+        views = period_views(views, period, days)
+    tiles = {f"kpi{i}": kpi_tile(v, tr, lang) for i, v in enumerate(views)}
     return {
         **tiles,
         "attention": attention_list(items, tr, lang, limit=ATTENTION_ROWS, more_row=False),
@@ -137,7 +165,8 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
         "hotspots": hotspot_list(snap, tr, lang, limit=SUMMARY_ROWS),
         "report": report_card(snap, tr, lang, limit=SUMMARY_ROWS),
         "prices": price_table(snap, tr, lang, limit=SUMMARY_ROWS, select=True),
-        "legend": map_legend(layers.classes, "complaints", tr, lang),
+        "legend": map_legend(layers.classes, "complaints", tr, lang,
+                             unit=tr("map.legend.received_period").format(n=days) if shade is not None else None),
         "pills": status_pills(read.fresh, tr, compact=True),
         "banner": banner_children,
         "banner_class": banner_class,
@@ -273,11 +302,12 @@ def _feed_sheet(snap: Snapshot | None, feed: str, fresh: Freshness, tr: Translat
 
 
 def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: float, fresh: Freshness,
-          can_ack: bool = False) -> html.Div:
-    """The detail sheet's content for a (valid) selection."""
+          can_ack: bool = False, week: Period | None = None) -> html.Div:
+    """The detail sheet's content for a (valid) selection (``week``: the last 7 days, for a
+    kecamatan's trend)."""
     close = tr("district.close")
     if ":" not in chosen:
-        return district_detail(snap, chosen, tr, lang, now)
+        return district_detail(snap, chosen, tr, lang, now, trend=kecamatan_trend(week, chosen))
     kind, _, key = chosen.partition(":")
     if kind == "kpi":
         return detail_sheet(tr("kpi." + key), _kpi_sheet(snap, key, tr, lang, now), close, sheet=chosen)
@@ -333,6 +363,7 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         *create_live(PAGE, screen.settings.refresh_ms),
         create_page_digests(PAGE.digests, screen.frame, view, KEYS),
         dcc.Store(id=ids.MAYOR_SELECTED, storage_type="memory"),
+        dcc.Store(id=PERIOD, storage_type="session", data="today"),
         create_topbar(PAGE, tr, tr("nav.mayor"), pills=view["pills"]),
         create_banner(PAGE, view["banner"], view["banner_class"]),
         html.Main([
@@ -343,7 +374,8 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
                       create_part(PAGE, "level", view["ops_level"]),
                       html.Span(view["alert_chip"], id=ALERT_CHIP, className=view["alert_chip_class"]),
                   ], className="mayor-ops"), select="list:alerts")),
-            _card(tr("mayor.today"), html.Div(slots, id=PAGE.kpis, className="kpi-grid"), "today"),
+            _card(tr("mayor.figures"), html.Div(slots, id=PAGE.kpis, className="kpi-grid"), "today",
+                  extra=period_toggle(tr, "today")),
             _card(tr("mayor.map"), html.Div([
                 html.Div(create_map(PAGE.map, figure, "tap"), className="map-box"),
                 html.Div(view["legend"], id=PAGE.legend, className="legend"),
@@ -361,6 +393,13 @@ def layout(screen: ScreenContext, lang: str) -> html.Div:
         html.Div(view["detail"], id=ids.MAYOR_DETAIL, className=view["detail_class"]),
         create_watchdog(PAGE, tr),
     ], id=PAGE.root, className="page mayor"), select_store=ids.MAYOR_SELECTED)
+
+
+def period_toggle(tr: Translate, choice: str) -> html.Div:
+    """Hari ini / 7 hari / 30 hari: three touch-sized buttons, the chosen one pressed."""
+    return html.Div([html.Button(tr("period." + c), id=period_button(c), type="button", n_clicks=0,
+                                 className="btn period" + (" on" if c == choice else ""))
+                     for c in CHOICES], className="period-toggle", role="group")
 
 
 def tapped_kecamatan(click: dict[str, Any] | None, names: tuple[str, ...]) -> str | None:
@@ -385,6 +424,19 @@ def register(app: Dash, screen: ScreenContext) -> None:
     def select(click: dict[str, Any] | None) -> Any:
         return tapped_kecamatan(click, screen.names) or no_update
 
+    @app.callback(Output(PERIOD, "data"), *[Input(period_button(c), "n_clicks") for c in CHOICES],
+                  prevent_initial_call=True)
+    def choose_period(*_clicks: Any) -> Any:
+        for c in CHOICES:
+            if ctx.triggered_id == period_button(c):
+                return c
+        return no_update
+
+    @app.callback(*[Output(period_button(c), "className") for c in CHOICES], Input(PERIOD, "data"))
+    def show_period(choice: Any) -> list[str]:
+        chosen = valid_choice(choice)
+        return ["btn period" + (" on" if c == chosen else "") for c in CHOICES]
+
     @app.callback(
         Output(PAGE.map, "figure"),
         *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
@@ -392,17 +444,24 @@ def register(app: Dash, screen: ScreenContext) -> None:
         Output(PAGE.digests, "data"),
         *live_inputs(PAGE),
         Input(ids.MAYOR_SELECTED, "data"),
+        Input(PERIOD, "data"),
         State(ids.LANG, "data"),
         State(PAGE.scale, "data"),
         State(PAGE.digests, "data"),
     )
-    def refresh(n: int, push: Any, selected: str | None, lang: str | None, scale: float | None,
+    def refresh(n: int, push: Any, selected: str | None, choice: Any, lang: str | None, scale: float | None,
                 shown: list[str] | None) -> list[Any]:
         read = screen.read(whole_seconds=True)
         chosen = valid_selection(selected, read.snapshot, screen.names)
         code, size = normalize(lang, screen.settings.lang), clamp_scale(scale)
         can_ack = may(ACK_ROLES)  # the alerts sheet's buttons depend on who asks: in the key
-        values, hashes = cached_page_outputs(screen.views, ("mayor", code, size, chosen, can_ack), read,
-                                             screen.frame, KEYS,
-                                             lambda: render(screen, read, code, size, chosen, can_ack), shown)
+        period_choice = valid_choice(choice)
+        days = days_of(period_choice)
+        period = screen.period(days) if days else None
+        week = period if days == TREND_DAYS else (screen.period(TREND_DAYS) if chosen in screen.names else None)
+        key = ("mayor", code, size, chosen, can_ack, period_choice,
+               period.generated_at if period else None, week.generated_at if week else None)
+        values, hashes = cached_page_outputs(
+            screen.views, key, read, screen.frame, KEYS,
+            lambda: render(screen, read, code, size, chosen, can_ack, period_choice, period, week), shown)
         return [*values, heartbeat(n, push, read.now, screen.settings.refresh_ms), hashes]

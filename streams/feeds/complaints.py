@@ -148,6 +148,7 @@ def fold(p: Planner, e: Event) -> str | None:
         r = num(s.get("rcv"))
         if r is None:
             p.inc(day_key, "received", 1)
+            p.inc(day_key, "k:" + (e.get("k") or s.get("k") or "?"), 1)
             p.trend(e, "c:received", 1)
             p.trend(e, "c:cat:" + (e.get("cat") or s.get("cat") or "unknown"), 1)
         if r is None or e["t"] < r:
