@@ -23,6 +23,11 @@ FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
+# Chromium renders the mayor's briefings to PDF and PNG (docs/briefings.md); DejaVu is
+# the font they are laid out in. Without it the briefings are stored as HTML only.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 # The wheels come in through a bind mount, so they take no layer of their own. The
 # users directory is created here, owned by the service user, so that a named volume
 # mounted on it starts with that owner (`marvec user add` writes there).

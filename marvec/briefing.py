@@ -160,6 +160,20 @@ def day_figures(raw: Sequence[dict[bytes, bytes]], day: date, complaints_since: 
 
 
 def feed_since(snapshot: Snapshot, feed: str) -> float | None:
+    """From when a feed's days are fully counted: the later of its first event and when
+    Marvec began receiving it (a backlog loaded this morning with older event times does
+    not make yesterday whole: the rule of "vs kemarin" on the screens)."""
+    stats = snapshot.feeds.get(feed)
+    if stats is None:
+        return None
+    first, began = parse_iso(stats.first_event_at), parse_iso(stats.receiving_since)
+    if first is None:
+        return None
+    return first if began is None else max(first, began)
+
+
+def _first_event(snapshot: Snapshot, feed: str) -> float | None:
+    """The history's weeks and months count from the feed's first event (``marvec.history``)."""
     stats = snapshot.feeds.get(feed)
     return parse_iso(stats.first_event_at) if stats is not None else None
 
@@ -168,8 +182,8 @@ def gather(client: redis.Redis, keys: Keys, snapshot: Snapshot, kind: Kind, issu
            now: float | None = None) -> Briefing:
     """Everything one briefing shows, read now."""
     now = time.time() if now is None else now
-    c_since, p_since = feed_since(snapshot, "complaints"), feed_since(snapshot, "publicinfo")
-    history = read_history(client, keys, min(now, _start(issued + timedelta(days=1)) - 1), c_since, p_since)
+    history = read_history(client, keys, min(now, _start(issued + timedelta(days=1)) - 1),
+                           _first_event(snapshot, "complaints"), _first_event(snapshot, "publicinfo"))
     if kind == "monthly":
         return Briefing(kind, issued, now, snapshot, None, history, month_before(issued))
     day = issued - timedelta(days=1)
@@ -177,7 +191,8 @@ def gather(client: redis.Redis, keys: Keys, snapshot: Snapshot, kind: Kind, issu
     pipe = client.pipeline(transaction=False)
     for key in (keys.complaint_day(code), keys.opd_day(code), keys.tx_day(code), keys.posts_day(code)):
         pipe.hgetall(key)
-    figures = day_figures(pipe.execute(), day, c_since, feed_since(snapshot, "economy"), p_since)
+    figures = day_figures(pipe.execute(), day, feed_since(snapshot, "complaints"), feed_since(snapshot, "economy"),
+                          feed_since(snapshot, "publicinfo"))
     return Briefing(kind, issued, now, snapshot, figures, history)
 
 
