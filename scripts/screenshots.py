@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
 from layers.citymap import FOCI  # noqa: E402
+from marvec.contract import WITA  # noqa: E402
 from marvec.settings import Settings  # noqa: E402
 from tests.snapshot_fixtures import (  # noqa: E402
     FakeSource,
@@ -85,6 +87,20 @@ def _seven_days(driver: Any) -> None:
     """Tap "7 hari" and wait for the tiles to say so."""
     driver.find_element(By.ID, "mayor-period-7d").click()
     WebDriverWait(driver, 10).until(lambda d: "7 hari" in d.find_element(By.CSS_SELECTOR, ".mayor .kpi-grid").text)
+
+
+def _open_rapor_detail(driver: Any) -> None:
+    """Tap the worst-ranked OPD's row and wait for its sheet with its history."""
+    for _ in range(3):
+        rows = driver.find_elements(By.CSS_SELECTOR, "#rapor-table tr.rapor-row:not(.rapor-unassigned)")
+        rows[-1].click()
+        try:
+            WebDriverWait(driver, 4).until(lambda d: d.find_elements(
+                By.CSS_SELECTOR, '.rapor-sheet:not(.hidden) [data-section="months"]'))
+            return
+        except TimeoutException:
+            continue
+    raise RuntimeError("the OPD sheet did not open")
 
 
 SHOTS = (
@@ -168,7 +184,39 @@ LIVE_SHOTS = (
     Shot("live_mayor_detail_820x1180", "/mayor", 820, 1180, action=_open_detail),
     Shot("live_crisis_1920x1080", "/crisis", 1920, 1080),
     Shot("live_crisis_1180x820", "/crisis", 1180, 820),
+    Shot("live_rapor_1180x820", "/rapor", 1180, 820),
+    Shot("live_rapor_820x1180", "/rapor", 820, 1180),
+    Shot("live_rapor_detail_1180x820", "/rapor", 1180, 820, action=_open_rapor_detail),
 )
+
+
+def live_briefings(settings: Any, boundaries: Any) -> list[Path]:
+    """The daily briefing and the monthly report card of today, made from the live stack's
+    Redis like ``marvec brief`` does, their first pages saved as ``live_briefing_*.png``."""
+    import redis
+
+    from dashboard.briefings import make_briefing
+    from layers.mapframe import build_frame
+    from marvec.briefing import BriefingStore
+    from marvec.store import read_snapshot
+
+    client = redis.Redis.from_url(settings.redis_url)
+    frame = build_frame(boundaries.geojson())
+    today = datetime.now(WITA).date()
+    out = []
+    for kind in ("daily", "monthly"):
+        made = make_briefing(settings, client, frame, read_snapshot(client, boundaries.names), kind,
+                             today, notify=False)
+        png = BriefingStore(client).file(made.stored.id, "png")
+        if png is None:
+            raise RuntimeError(f"briefing {made.stored.id} not rendered: {made.why_not}")
+        path = OUT / f"live_briefing_{kind}.png"
+        path.write_bytes(png)
+        sizes = ", ".join(f"{ext} {n / 1024:.0f} KiB" for ext, n in made.stored.sizes.items())
+        print(f"briefing {made.stored.id}: {sizes}", file=sys.stderr)
+        out.append(path)
+    client.close()
+    return out
 
 
 class Trickle:
@@ -263,9 +311,12 @@ def main(argv: list[str]) -> int:
     try:
         if args.live:
             from streamrig import boundaries
-            with live_stack(args.hours, args.rate, args.seed) as (_, source):
+            with live_stack(args.hours, args.rate, args.seed) as (settings, source):
                 for shot in _chosen(LIVE_SHOTS, args.names):
                     print(take_live(driver, shot, boundaries(), source).relative_to(ROOT))
+                if not args.names or any("briefing".startswith(n) or n.startswith("live_briefing") for n in args.names):
+                    for path in live_briefings(settings, boundaries()):
+                        print(path.relative_to(ROOT))
         else:
             fixture_boundaries = load_boundaries()
             for shot in _chosen(SHOTS, args.names):
