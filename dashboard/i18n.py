@@ -177,6 +177,9 @@ _MAYOR: dict[str, tuple[str, str]] = {
     "district.complaints": ("Aduan terbuka per kategori", "Open complaints by category"),
     "district.incidents": ("Insiden aktif", "Active incidents"),
     "district.tx": ("Transaksi hari ini", "Transactions today"),
+    "district.prices": ("Harga di pasar kecamatan ini", "Prices at this kecamatan's markets"),
+    "district.vs_city": ("vs kota", "vs the city"),
+    "district.no_market": ("Belum ada harga dari pasar di kecamatan ini", "No price from a market in this kecamatan yet"),
     "district.none": ("Tidak ada", "None"),
     # -- mayor's tablet: attention list and detail sheets --
     "mayor.all": ("Semua", "All"),

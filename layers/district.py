@@ -22,6 +22,8 @@ from layers.fmt import (
     fmt_day,
     fmt_idr_short,
     fmt_int,
+    fmt_pct,
+    fmt_price,
     label,
     parse_time,
     shorten,
@@ -139,10 +141,8 @@ def district_detail(
 ) -> html.Div:
     """A kecamatan: open and overdue complaints, the last 7 days' received (``trend``: the
     day's start and its count, ``None`` unknown), the complaints themselves, incidents,
-    transactions.
-
-    Prices are per market and the snapshot does not say which kecamatan a market is in,
-    so the sheet shows no local prices.
+    transactions, and its markets' prices (the median of the markets placed in it, against
+    the city's median; a staple no market there reports is left out, not shown as 0).
     """
     s = snapshot
     cats_raw = s.complaints.by_kecamatan_category.get(name, {}) if s else {}
@@ -173,7 +173,29 @@ def district_detail(
         _section("transactions", html.H3(tr("district.tx")),
                  html.Div([html.Span(fmt_idr_short(amount, lang), className="big"),
                            html.Span(f" · {fmt_count(count, 'transactions', tr, lang)}", className="muted")])),
+        _section("prices", html.H3(tr("district.prices")), local_prices(s, name, tr, lang)),
     ], tr("district.close"), close_id, kecamatan=name)
+
+
+def local_prices(snapshot: Snapshot | None, name: str, tr: Translate, lang: str) -> html.Div:
+    """Per staple its markets in ``name``: their median, how many, and the difference from
+    the city's median (``+8,1%`` dearer here)."""
+    rows = []
+    for code, p in sorted((snapshot.economy.prices if snapshot else {}).items()):
+        here = p.by_kecamatan.get(name)
+        if here is None:
+            continue
+        diff = (here / p.latest_idr - 1) * 100 if p.latest_idr else None
+        n = p.markets_by_kecamatan.get(name)
+        rows.append(tagged(html.Div([
+            html.Span(label(tr, "commodity", code), className="name"),
+            html.Span(fmt_price(here, p.unit, lang), className="value"),
+            html.Span(f"{fmt_count(n, 'markets', tr, lang)} · {fmt_pct(diff, 1, lang)} {tr('district.vs_city')}",
+                      className="muted"),
+        ], className="price-row"), commodity=code))
+    if not rows:
+        return html.Div(tr("district.no_market"), className="muted")
+    return html.Div(rows, className="price-rows")
 
 
 def _close_button(text: str, close_id: Any) -> html.Button:

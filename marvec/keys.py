@@ -249,7 +249,8 @@ class Keys:
 
     # -- economy ---------------------------------------------------------------
     def price(self, commodity: str) -> str:
-        """Hash market -> ``<occurred_ts>|<price_idr>|<unit>``: each market's latest price;
+        """Hash market -> ``<occurred_ts>|<price_idr>|<unit>[|<kecamatan>]``: each market's latest price
+        and the kecamatan it was placed in (when its event had a location or kecamatan);
         a market silent past the silent retention leaves it (``streams.expiry``)."""
         return f"{self.prefix}e:price:{commodity}"
 

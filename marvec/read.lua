@@ -83,31 +83,51 @@ end
 -- Prices: the median across markets computed here (contract 3: the mean of the middle
 -- two for an even count), so that thousands of markets cost a bounded answer: the
 -- count, the median, the unit most markets use and the markets_n dearest.
+local function median_of(vals)
+  table.sort(vals)
+  local n = #vals
+  local med = vals[math.floor((n + 1) / 2)]
+  if n % 2 == 0 then med = (vals[n / 2] + vals[n / 2 + 1]) / 2 end
+  return med
+end
+
+-- A market's value is <ts>|<price>|<unit>[|<kecamatan>] (the kecamatan where the market
+-- was placed, when it was). With top_n, also the median per kecamatan of its markets.
 local function summary(flat, top_n)
-  local vals, units, rows = {}, {}, {}
+  local vals, units, rows, by_kec = {}, {}, {}, {}
   for i = 2, #flat, 2 do
     local v = flat[i]
     local bar = string.find(v, '|', 1, true)
-    local t, p, u = nil, nil, nil
+    local t, p, u, k = nil, nil, nil, nil
     if bar then
       local bar2 = string.find(v, '|', bar + 1, true)
       t = tonumber(string.sub(v, 1, bar - 1))
       p = tonumber(string.sub(v, bar + 1, (bar2 or 0) - 1))
-      if bar2 and top_n then u = string.sub(v, bar2 + 1) end
+      if bar2 and top_n then
+        local bar3 = string.find(v, '|', bar2 + 1, true)
+        u = string.sub(v, bar2 + 1, (bar3 or 0) - 1)
+        if bar3 then k = string.sub(v, bar3 + 1) end
+      end
     end
     if p then
       vals[#vals + 1] = p
       if top_n then rows[#rows + 1] = {flat[i - 1], p} end
       if u and u ~= '' then units[u] = (units[u] or 0) + 1 end
+      if k and k ~= '' then
+        local list = by_kec[k]
+        if not list then list = {}; by_kec[k] = list end
+        list[#list + 1] = p
+      end
     end
   end
   if #vals == 0 then return {} end
-  table.sort(vals)
   local n = #vals
-  local med = vals[math.floor((n + 1) / 2)]
-  if n % 2 == 0 then med = (vals[n / 2] + vals[n / 2 + 1]) / 2 end
-  local out = {n = n, median = string.format('%.17g', med)}
+  local out = {n = n, median = string.format('%.17g', median_of(vals))}
   if top_n then
+    local kecs = {}
+    for k, list in pairs(by_kec) do kecs[#kecs + 1] = {k, string.format('%.17g', median_of(list)), #list} end
+    table.sort(kecs, function(a, b) return a[1] < b[1] end)
+    out.by_kec = kecs
     local unit, best = nil, -1
     for u, c in pairs(units) do
       if c > best or (c == best and u < unit) then unit, best = u, c end

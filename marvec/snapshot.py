@@ -88,6 +88,10 @@ class Price(_Model):
     """Each market's latest price: the 50 dearest at most (``markets`` counts all)."""
     unit: str | None = None
     """What the price is per (``kg`` or ``liter``): the unit most markets report."""
+    by_kecamatan: dict[str, float] = Field(default_factory=dict)
+    """Median of the latest prices of the markets placed in each kecamatan (a market whose
+    events carry neither location nor kecamatan is in none); absent: no market there."""
+    markets_by_kecamatan: dict[str, int] = Field(default_factory=dict)
 
 
 class Transactions(_Model):

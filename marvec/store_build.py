@@ -179,9 +179,12 @@ def _prices(raw: dict[str, Any]) -> dict[str, Price]:
                 change = _change(latest, old)
                 break
         top = now_s.get("top") or []
+        by_kec = now_s.get("by_kec") or []
         out[c] = Price(latest_idr=latest, markets=markets, change_7d_pct=change,
                        change_1d_pct=_change(latest, _summary(yesterday)[1]),
-                       by_market=dict(sorted((m, float(p)) for m, p in top)), unit=now_s.get("unit"))
+                       by_market=dict(sorted((m, float(p)) for m, p in top)), unit=now_s.get("unit"),
+                       by_kecamatan={k: float(p) for k, p, _ in by_kec},
+                       markets_by_kecamatan={k: int(n) for k, _, n in by_kec})
     return out
 
 

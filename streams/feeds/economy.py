@@ -98,7 +98,8 @@ def fold(p: Planner, e: Event) -> str | None:
 
 def _price(p: Planner, e: Event) -> None:
     com, mkt, t, day = e["com"], e["mkt"], e["t"], e["d"]
-    val = f"{fmt(t)}|{fmt(e['price'])}|{e['unit']}"
+    kec = e.get("k")
+    val = f"{fmt(t)}|{fmt(e['price'])}|{e['unit']}" + (f"|{kec}" if kec else "")
     key = p.k.price(com)
     cur = p.cell(key, mkt)
     if cur is None or t >= float(cur.split("|", 1)[0]):
