@@ -20,6 +20,7 @@ from layers.fmt import (
     fmt_age,
     fmt_count,
     fmt_day,
+    fmt_idr_compact,
     fmt_idr_short,
     fmt_int,
     fmt_pct,
@@ -116,10 +117,11 @@ def fact(value: str, text: str, name: str) -> html.Div:
                            className="fact"), fact=name)
 
 
-def day_bars(days: Sequence[tuple[str, int | None]], tr: Translate, lang: str) -> html.Div:
+def day_bars(days: Sequence[tuple[str, int | None]], tr: Translate, lang: str, money: bool = False) -> html.Div:
     """Received per day as small labelled bars (height in % of the largest day): the count
-    above, the day below; an unknown day (before the data began) is a dotted baseline
-    with "–", never a bar of zero. The last day is today, still filling up."""
+    above (``money``: a short rupiah amount), the day below; an unknown day (before the
+    data began) is a dotted baseline with "–", never a bar of zero. The last day is
+    today, still filling up. More than 10 days: dates instead of weekdays."""
     top = max((v for _, v in days if v is not None), default=0)
     cols = []
     for i, (start, v) in enumerate(days):
@@ -128,9 +130,9 @@ def day_bars(days: Sequence[tuple[str, int | None]], tr: Translate, lang: str) -
                html.Div(className="bar filling" if last else "bar",
                         style={"height": f"{max(4, round(100 * v / top)) if top else 4}%"}))
         cols.append(tagged(html.Div([
-            html.Span(fmt_int(v, lang) if v is not None else DASH, className="n"),
+            html.Span(DASH if v is None else fmt_idr_compact(v, lang) if money else fmt_int(v, lang), className="n"),
             html.Div(bar, className="bar-box"),
-            html.Span(tr("trend.today") if last else fmt_day(start, lang, weekday=True), className="d"),
+            html.Span(tr("trend.today") if last else fmt_day(start, lang, weekday=len(days) <= 10), className="d"),
         ], className="day" + (" unknown" if v is None else "")), day=start[:10]))
     return html.Div(cols, className="day-bars", role="img")
 

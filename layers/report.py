@@ -150,6 +150,28 @@ def market_table(snapshot: Snapshot | None, commodity: str, tr: Translate, lang:
     return html.Table([head, html.Tbody(rows)], className="table market-table")
 
 
+def kecamatan_price_table(snapshot: Snapshot | None, commodity: str, tr: Translate,
+                          lang: str) -> html.Table | html.Div:
+    """One staple's median per kecamatan (of the markets placed there), dearest first,
+    against the city median; kecamatan with no market reporting it are not listed."""
+    p = snapshot.economy.prices.get(commodity) if snapshot else None
+    if p is None or not p.by_kecamatan:
+        return html.Div(tr("price.no_kecamatan"), className="muted")
+    head = html.Thead(html.Tr([html.Th(tr(k), className=c) for k, c in (
+        ("price.kecamatan", "name"), ("price.price", "num"), ("price.markets_n", "num"), ("price.vs_median", "num"),
+    )]))
+    rows = []
+    for kec, idr in sorted(p.by_kecamatan.items(), key=lambda kp: (-kp[1], kp[0])):
+        vs = 100 * (idr - p.latest_idr) / p.latest_idr if p.latest_idr else None
+        rows.append(tagged(html.Tr([
+            html.Td(kec, className="name"),
+            html.Td(fmt_price(idr, p.unit, lang), className="num"),
+            html.Td(fmt_int(p.markets_by_kecamatan.get(kec), lang), className="num"),
+            html.Td(fmt_pct(vs, 1, lang), className="num muted"),
+        ]), kecamatan=kec))
+    return html.Table([head, html.Tbody(rows)], className="table market-table")
+
+
 def price_facts(snapshot: Snapshot | None, commodity: str, tr: Translate, lang: str) -> list[tuple[str, str]]:
     """Median, 7-day and 1-day change of one staple, as (label, text) pairs (``–`` when unknown)."""
     p = snapshot.economy.prices.get(commodity) if snapshot else None

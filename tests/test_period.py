@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 from typing import Any
 
@@ -140,6 +142,28 @@ def test_the_period_tiles_show_the_sums_since_when_and_one_bar_per_day():
     assert map_values(week()) == {"Tallo": 0.0, "Wajo": 2.0}
     assert [v for _, v in kecamatan_trend(week(), "Tallo")] == [None, None, None, None, 2, None, 0]
     assert valid_choice("7d") == "7d" and valid_choice("<script>") == "today" and valid_choice(None) == "today"
+
+
+def test_a_flow_tile_in_a_period_opens_the_periods_detail_not_todays():
+    from dashboard.i18n import translator
+    from dashboard.pages.mayor import sheet
+    from layers.freshness import freshness
+    from tests.snapshot_fixtures import rich_snapshot
+    from tests.test_rapor import text_of
+    snap = rich_snapshot(NOW)
+    tr = translator("id")
+    fresh = freshness(snap, True, NOW, 60)
+    text = text_of(sheet(snap, "kpi:complaints.received_today", tr, "id", NOW, fresh, period=week(), days=7))
+    assert text.startswith("Masuk hari ini · 7 hari"), text
+    assert "10 dihitung sejak 1 Des" in text, "the period's sum, counted since the data began"
+    assert "– Kam 26 – Jum 27 – Sab 28 – Min 29 3 Sen 30 5 Sel 1 2 Hari ini" not in text
+    bars = re.findall(r"(–|\d+) (?:Kam|Jum|Sab|Min|Sen|Sel|Rab) \d+|(\d+|–) Hari ini", text)
+    assert [a or b for a, b in bars] == ["–", "–", "–", "–", "3", "5", "2"], bars
+    assert "Masuk per kecamatan Wajo 2" in text
+    today = text_of(sheet(snap, "kpi:complaints.received_today", tr, "id", NOW, fresh))
+    assert today.startswith("Masuk hari ini") and "7 hari" not in today
+    kept = text_of(sheet(snap, "kpi:complaints.open", tr, "id", NOW, fresh, period=week(), days=7))
+    assert "7 hari" not in kept, "a state tile opens what it is now"
 
 
 # -- Redis: events over several WITA days -----------------------------------------------

@@ -35,13 +35,21 @@ from dashboard.components.shell import (
 from dashboard.i18n import normalize, translator
 from layers.attention import attention_items, attention_list, overdue_points, unassigned_points
 from layers.citymap import city_map_figure, map_layers
-from layers.district import complaint_rows, detail_sheet, district_detail, fact, hotspot_list
+from layers.district import (
+    complaint_rows,
+    day_bars,
+    detail_sheet,
+    district_detail,
+    fact,
+    hotspot_list,
+)
 from layers.dom import tagged
 from layers.fmt import (
     DASH,
     Translate,
     fmt_age,
     fmt_clock,
+    fmt_day,
     fmt_idr_short,
     fmt_int,
     label,
@@ -54,6 +62,7 @@ from layers.ops import alert_list
 from layers.panels import bar_list, incident_line, ranked
 from layers.period import (
     CHOICES,
+    FLOW_KEYS,
     TREND_DAYS,
     days_of,
     kecamatan_trend,
@@ -61,7 +70,7 @@ from layers.period import (
     period_views,
     valid_choice,
 )
-from layers.report import market_table, price_facts, price_table, report_card
+from layers.report import kecamatan_price_table, market_table, price_facts, price_table, report_card
 from layers.tiles import kpi_tile
 from marvec.period import Period
 from marvec.snapshot import Incident, Snapshot
@@ -152,7 +161,7 @@ def render(screen: ScreenContext, read: Read, lang: str, scale: float, selected:
                         values=shade)
     banner_children, banner_class = banner(read.fresh, tr)
     items = attention_items(snap, read.fresh)
-    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh, can_ack, week) if chosen else None
+    detail = sheet(snap, chosen, tr, lang, read.now, read.fresh, can_ack, week, period, days) if chosen else None
     firing = len(snap.ops.firing) if snap is not None else 0
     views = kpi_views(snap, read.fresh)
     if days:
@@ -252,6 +261,32 @@ def _kpi_sheet(snap: Snapshot | None, key: str, tr: Translate, lang: str, now: f
     return _prices_sheet(snap, tr, lang)
 
 
+def _period_sheet(period: Period | None, key: str, days: int, tr: Translate, lang: str) -> list[Any]:
+    """A flow tile in a period: its sum (with from when it counts), one bar per day, and
+    for the complaints received the kecamatan over the period."""
+    if period is None:
+        return [html.Div(tr("fresh.nodata"), className="muted")]
+    c, t = period.complaints, period.transactions
+    tx = key == "economy.tx_amount_today"
+    per_day = t.amount_per_day if tx else c.received_per_day if key == "complaints.received_today" \
+        else c.resolved_per_day
+    total = t.amount_idr if tx else c.received if key == "complaints.received_today" else c.resolved
+    since = t.since if tx else c.since
+    value = fmt_idr_short(total, lang) if tx else fmt_int(total, lang)
+    note = tr("kpi.counted_since").format(time=fmt_day(since, lang)) if since else tr("period.whole").format(n=days)
+    parts: list[Any] = [
+        html.Div([fact(value, note, "total")] + ([fact(fmt_int(t.count, lang), tr("unit.transactions"), "count")]
+                                                  if tx else []), className="facts"),
+        _part("per_day", tr("sheet.per_day"), day_bars(list(zip(period.day_starts, per_day, strict=True)),
+                                                        tr, lang, money=tx)),
+    ]
+    if key == "complaints.received_today" and c.received_by_kecamatan is not None:
+        kec = ranked(c.received_by_kecamatan)
+        parts.append(_part("by_kecamatan", tr("sheet.received_by_kecamatan"),
+                           bar_list(kec, [fmt_int(v, lang) for _, v in kec], "amber", limit=15)))
+    return parts
+
+
 def _prices_sheet(snap: Snapshot | None, tr: Translate, lang: str) -> list[Any]:
     """Every staple (tap one for its markets), then the markets of those that rose most."""
     prices = snap.economy.prices if snap else {}
@@ -302,13 +337,18 @@ def _feed_sheet(snap: Snapshot | None, feed: str, fresh: Freshness, tr: Translat
 
 
 def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: float, fresh: Freshness,
-          can_ack: bool = False, week: Period | None = None) -> html.Div:
+          can_ack: bool = False, week: Period | None = None, period: Period | None = None,
+          days: int | None = None) -> html.Div:
     """The detail sheet's content for a (valid) selection (``week``: the last 7 days, for a
-    kecamatan's trend)."""
+    kecamatan's trend; ``days`` and ``period``: the toggle's period, whose flow tiles open
+    the period's detail)."""
     close = tr("district.close")
     if ":" not in chosen:
         return district_detail(snap, chosen, tr, lang, now, trend=kecamatan_trend(week, chosen))
     kind, _, key = chosen.partition(":")
+    if kind == "kpi" and days and key in FLOW_KEYS:
+        title = f"{tr('kpi.' + key)} · {tr('period.' + str(days) + 'd')}"
+        return detail_sheet(title, _period_sheet(period, key, days, tr, lang), close, sheet=chosen)
     if kind == "kpi":
         return detail_sheet(tr("kpi." + key), _kpi_sheet(snap, key, tr, lang, now), close, sheet=chosen)
     if kind == "incident" and snap is not None:
@@ -320,7 +360,7 @@ def sheet(snap: Snapshot | None, chosen: str, tr: Translate, lang: str, now: flo
         return detail_sheet(label(tr, "commodity", key), [
             html.Div(facts, className="facts"),
             _part("markets", tr("sheet.by_market"), market_table(snap, key, tr, lang)),
-            html.Div(tr("sheet.no_market_kecamatan"), className="muted sheet-note"),
+            _part("by_kecamatan", tr("sheet.price_by_kecamatan"), kecamatan_price_table(snap, key, tr, lang)),
         ], close, sheet=chosen)
     if kind == "feed":
         return detail_sheet(tr("sheet.feeds"), _feed_sheet(snap, key, fresh, tr, lang), close, sheet=chosen)
