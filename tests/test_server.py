@@ -46,11 +46,11 @@ CONTRACT_COMPLAINTS = {"open", "overdue", "received_today", "resolved_today",
                        "by_kecamatan", "by_category", "by_opd"}
 EXTRA_COMPLAINTS = {"by_kecamatan_category", "latest", "unassigned"}
 CONTRACT_OPD = {"open", "overdue"}
-EXTRA_OPD = {"resolved", "median_resolution_h", "within_sla_share"}
+EXTRA_OPD = {"resolved", "median_resolution_h", "within_sla_share", "median_first_response_h"}
 CONTRACT_ECONOMY = {"prices", "transactions_today", "by_kecamatan"}
 EXTRA_ECONOMY = {"by_kecamatan_count", "by_merchant_category"}
 CONTRACT_PRICE = {"latest_idr", "markets"}
-EXTRA_PRICE = {"change_7d_pct", "change_1d_pct", "by_market", "unit"}
+EXTRA_PRICE = {"change_7d_pct", "change_1d_pct", "by_market", "unit", "by_kecamatan", "markets_by_kecamatan"}
 CONTRACT_DISASTERS = {"active", "by_hazard", "affected_people", "displaced", "incidents"}
 EXTRA_DISASTERS = {"injured", "deaths", "by_kecamatan"}
 CONTRACT_INCIDENT = {"incident_id", "hazard", "severity", "status", "lat", "lon",
