@@ -105,3 +105,6 @@ def test_build_wsgi_app_wires_settings_boundaries_source_and_screens(redis_clien
     loop = server.extensions["marvec_alerts"]
     assert loop.service is not None, "the worker joined alert evaluation on its first request"
     loop.service.stop()  # it would otherwise go on evaluating against the session's Redis
+    clock = server.extensions["marvec_briefing"]
+    assert clock.settings.briefing_time == "06:30", "the worker's briefing clock started with the alerts"
+    clock.stop()  # nor may it make briefings from the session's Redis
