@@ -60,9 +60,11 @@ def _register_router(app: dash.Dash, screen: ScreenContext) -> None:
         "/rapor": lambda lang: rapor.layout(screen, lang),
     }
 
-    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.URL, "search"),
-                  Input(ids.LANG, "data"))
-    def route(pathname: str | None, search: str | None, lang: str | None) -> Any:
+    # The pathname stays the first input: the access guard renders what it names
+    # (``dashboard.auth.callback_pages_of``); the query only picks the wall's replay.
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "data"),
+                  Input(ids.URL, "search"))
+    def route(pathname: str | None, lang: str | None, search: str | None) -> Any:
         code = normalize(lang, screen.settings.lang)
         if replay.wanted(pathname, search):  # /wall/replay, /wall?replay=8
             return replay.layout(screen, code, search)
