@@ -146,6 +146,7 @@ _MAYOR: dict[str, tuple[str, str]] = {
     "replay.banner": ("PUTAR ULANG · {span} WITA · jam {n} dari {total}", "REPLAY · {span} WITA · hour {n} of {total}"),
     "replay.banner.none": ("PUTAR ULANG · data jam-jam terakhir belum terbaca", "REPLAY · the last hours not read yet"),
     "replay.now": ("sekarang", "now"),
+    "replay.paused": ("JEDA", "PAUSED"),
     "replay.map": ("Aduan masuk per kecamatan", "Complaints received by kecamatan"),
     "replay.map.hour": ("Aduan masuk per kecamatan · {span}", "Complaints received by kecamatan · {span}"),
     "replay.legend": ("satu skala untuk {n} jam", "one scale for all {n} hours"),

@@ -359,23 +359,81 @@ def test_the_wall_replays_the_hours_and_the_map_moves_with_them(
 ) -> None:
     base, source = replay_app
     r = source.replays[6]
+    tr = translator("id")
     set_viewport(browser, 1920, 1080)
     browser.get(base + "/wall?replay=6")
-    wait(browser).until(lambda d: texts(d, ".replay-banner"))
-    first = texts(browser, ".replay-banner")[0]
-    assert first.startswith("PUTAR ULANG · ") and first.endswith(" WITA · jam 1 dari 6")
-    assert first == banner_text(r, 0, translator("id"), "id", time.time())
-    wait(browser).until(lambda d: len(set(_fills(d))) > 1)
-    shaded = _fills(browser)
+    wait(browser).until(lambda d: texts(d, ".replay-banner") and len(set(_fills(d))) > 1)
+
+    def shown(d: Any) -> tuple[int, str, list[str], str]:
+        """The hour on screen (banner, fills, received tile), read in one go: one step's
+        response updates them together, so they belong to the same hour."""
+        banner, fills, value = d.execute_script(
+            "var g = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
+            "var t = document.querySelector(\"[data-kpi='replay.received'] .tile-value\");"
+            "return [document.querySelector('.replay-banner').innerText.trim(),"
+            " g.data.slice(0, arguments[1]).map(function (x) { return x.fillcolor; }), t ? t.innerText : ''];",
+            page.PAGE.map, len(FakeBoundaries().names))
+        n = int(banner.rsplit(" jam ", 1)[1].split(" ")[0])
+        return n, banner, fills, value
+
+    n, banner, fills, value = shown(browser)
+    assert banner == banner_text(r, n - 1, tr, "id", time.time()), "PUTAR ULANG · hh:00–hh:00 WITA · jam n dari 6"
+    assert value == str(r.items[n - 1].received)
     assert not browser.find_elements(By.CSS_SELECTOR, ".pills .pill"), "no live freshness pills"
     assert not browser.find_elements(By.CSS_SELECTOR, ".ticker"), "no live ticker"
-    wait(browser, STEP_S + 8).until(lambda d: (texts(d, ".replay-banner") or [""])[0].endswith("jam 2 dari 6"))
-    assert texts(browser, ".replay-seg.now .replay-seg-time") == [texts(browser, ".replay-seg-time")[1]]
-    wait(browser).until(lambda d: _fills(d) != shaded)
-    assert _fills(browser) != shaded, "the map's shading follows the hour"
-    value = browser.find_element(By.CSS_SELECTOR, "[data-kpi='replay.received'] .tile-value").text
-    assert value == str(r.items[1].received)
+    following = n % 6 + 1
+    _, banner2, fills2, value2 = wait(browser, STEP_S + 8).until(
+        lambda d: (now := shown(d))[0] == following and now)
+    assert banner2.endswith(f"jam {following} dari 6") and banner2 != banner
+    assert fills2 != fills, "the map's shading follows the hour"
+    assert value2 == str(r.items[following - 1].received)
+    assert texts(browser, ".replay-seg.now .replay-seg-time") == [texts(browser, ".replay-seg-time")[following - 1]]
     link = browser.find_element(By.CSS_SELECTOR, "a.replay-live")
     assert link.get_attribute("href").endswith("/wall")
     browser.save_screenshot("/tmp/wall_replay.png")
+    assert severe_console_errors(browser) == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not HAVE_CHROMIUM, reason="needs chromium and chromedriver")
+def test_space_pauses_the_replay_and_the_arrows_step_it(browser: Any, replay_app: tuple[str, FakeSource]) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys as Key
+
+    base, _ = replay_app
+    set_viewport(browser, 1920, 1080)
+    browser.get(base + "/wall/replay?jam=6")
+    wait(browser).until(lambda d: " dari 6" in (texts(d, ".replay-banner") or [""])[0])
+
+    def hour() -> int:
+        banner = (texts(browser, ".replay-banner") or [" jam 0 dari"])[0]
+        return int(banner.rsplit(" jam ", 1)[1].split(" ")[0])
+
+    def said_paused() -> str:  # the banner's ::after (not in innerText)
+        return str(browser.execute_script(
+            "return getComputedStyle(document.querySelector('.replay-banner'), '::after').content"))
+
+    def plus(n: int, k: int) -> int:
+        return (n - 1 + k) % 6 + 1
+
+    keys = ActionChains(browser)
+    assert said_paused() in ("none", "normal", "")
+    keys.send_keys(" ").perform()
+    wait(browser).until(lambda d: "paused" in (d.find_element(By.ID, page.PAGE.root).get_attribute("class") or ""))
+    assert said_paused() == '" · JEDA"'
+    time.sleep(1.0)  # a step already in flight when Space was pressed lands
+    held = hour()
+    time.sleep(STEP_S + 1.5)
+    assert hour() == held, "paused: no step"
+    keys.send_keys(Key.ARROW_RIGHT).send_keys(Key.ARROW_RIGHT).perform()
+    wait(browser).until(lambda d: hour() == plus(held, 2))
+    keys.send_keys(Key.ARROW_LEFT).perform()
+    wait(browser).until(lambda d: hour() == plus(held, 1))
+    for _ in range(held + 1):  # from hour held + 1, back past the first: the last hour
+        keys.send_keys(Key.ARROW_LEFT).perform()
+    wait(browser).until(lambda d: hour() == 6)
+    keys.send_keys(" ").perform()
+    moved = hour()
+    wait(browser, STEP_S + 8).until(lambda d: hour() != moved)
+    assert said_paused() in ("none", "normal", ""), "resumed"
     assert severe_console_errors(browser) == []

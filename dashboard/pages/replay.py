@@ -10,8 +10,9 @@ link goes back to it. Same role as the wall (``dashboard.auth``: the first path 
 
 One step interval drives it; each step reads the replay (``ScreenContext.replay``: one
 pipelined read per length per worker every ``REPLAY_REFRESH_S``) and patches the map.
-The hour shown is the interval's count modulo the hours (``layers.replay.step_index``),
-so any worker answers any step.
+The hour shown is the interval's count (plus the hours stepped with the arrow keys; Space
+pauses, ``assets/marvec.js``) modulo the hours (``layers.replay.step_index``), so any
+worker answers any step.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dashboard.components.shell import (
 )
 from dashboard.i18n import normalize, translator
 from layers.citymap import city_map_figure, map_changes
+from layers.dom import tagged
 from layers.fmt import shorten
 from layers.replay import replay_layers, replay_parts, step_index
 from marvec.replay import CHOICES
@@ -39,6 +41,8 @@ from marvec.replay import CHOICES
 PAGE = ids.PageIds("replay")
 STEP = "replay-step"
 HOURS = "replay-hours"
+OFFSET = "replay-offset"
+"""Hours stepped by keyboard (``assets/marvec.js``: arrows, Space pauses the step interval)."""
 BANNER = "replay-banner"
 TITLE = "replay-map-title"
 TILES = "replay-tiles"
@@ -116,12 +120,13 @@ def layout(screen: ScreenContext, lang: str, search: str | None = None) -> html.
     figure = city_map_figure(screen.frame, view["layers"], "none", uirevision="replay",
                              tiles_url=screen.settings.tiles_url)
     step_ms = 1000 * screen.settings.replay_step_seconds
-    return html.Div([
+    return tagged(html.Div([
         dcc.Interval(id=STEP, interval=step_ms, n_intervals=0),
         dcc.Interval(id=PAGE.clock_tick, interval=1000, n_intervals=0),
         dcc.Store(id=PAGE.heartbeat, data={"seq": -1, "refresh": step_ms}),
         dcc.Store(id=PAGE.scale, data=1.0),
         dcc.Store(id=HOURS, data=hours),
+        dcc.Store(id=OFFSET, data=0),
         html.Header([
             html.Div([html.Span("MARVEC", className="brand"), html.Span(tr("replay.title"), className="page-title")],
                      className="topbar-left"),
@@ -132,7 +137,8 @@ def layout(screen: ScreenContext, lang: str, search: str | None = None) -> html.
             create_lang_button(PAGE.page, tr),
         ], className="topbar replay-topbar"),
         # Across the whole wall, under the top bar: what this is and which hour.
-        html.Div(view["banner"], id=BANNER, className="replay-banner", role="status"),
+        tagged(html.Div(view["banner"], id=BANNER, className="replay-banner", role="status"),
+               paused=" · " + tr("replay.paused")),
         html.Main([
             html.Section([
                 html.Div(view["title"], id=TITLE, className="map-title"),
@@ -146,7 +152,7 @@ def layout(screen: ScreenContext, lang: str, search: str | None = None) -> html.
         ], className="wall-main"),
         html.Footer(view["progress"], id=PROGRESS, className="replay-progress"),
         create_watchdog(PAGE, tr),
-    ], id=PAGE.root, className="page wall replay")
+    ], id=PAGE.root, className="page wall replay"), replay_offset=OFFSET, replay_step=STEP)
 
 
 def register(app: Dash, screen: ScreenContext) -> None:
@@ -158,14 +164,16 @@ def register(app: Dash, screen: ScreenContext) -> None:
         *[Output(cid, prop) for cid, prop, _ in OUTPUTS],
         Output(PAGE.heartbeat, "data"),
         Input(STEP, "n_intervals"),
+        Input(OFFSET, "data"),
         State(HOURS, "data"),
         State(ids.LANG, "data"),
         State(PAGE.scale, "data"),
     )
-    def step(n: int | None, hours: Any, lang: str | None, scale: float | None) -> list[Any]:
+    def step(n: int | None, offset: Any, hours: Any, lang: str | None, scale: float | None) -> list[Any]:
+        moved = offset if isinstance(offset, int) and not isinstance(offset, bool) and abs(offset) < 10**6 else 0
         chosen = hours if isinstance(hours, int) and not isinstance(hours, bool) and hours in CHOICES \
             else screen.settings.replay_hours
         code = normalize(lang, screen.settings.lang)
-        view = render(screen, chosen, n, code, clamp_scale(scale))
+        view = render(screen, chosen, (n or 0) + moved, code, clamp_scale(scale))
         return [patch_from(map_changes(screen.frame, view["layers"])), *[view[k] for _, _, k in OUTPUTS],
                 heartbeat(n, None, screen.clock(), 1000 * screen.settings.replay_step_seconds)]
