@@ -179,6 +179,7 @@ LIVE_SHOTS = (
     Shot("live_wall_3840x2160", "/wall", 3840, 2160, focus="complaints"),
     Shot("live_wall_1920x1080", "/wall", 1920, 1080, focus="economy"),
     Shot("live_wall_disasters_1920x1080", "/wall", 1920, 1080, focus="disasters"),
+    Shot("live_wall_replay_1920x1080", "/wall/replay?jam=6", 1920, 1080),
     Shot("live_mayor_1180x820", "/mayor", 1180, 820),
     Shot("live_mayor_820x1180", "/mayor", 820, 1180),
     Shot("live_mayor_detail_820x1180", "/mayor", 820, 1180, action=_open_detail),
