@@ -436,4 +436,9 @@ def test_space_pauses_the_replay_and_the_arrows_step_it(browser: Any, replay_app
     moved = hour()
     wait(browser, STEP_S + 8).until(lambda d: hour() != moved)
     assert said_paused() in ("none", "normal", ""), "resumed"
+    browser.find_element(By.CSS_SELECTOR, ".btn.lang").click()
+    wait(browser).until(lambda d: (texts(d, ".replay-banner") or [""])[0].startswith("REPLAY · "))
+    assert " of 6" in texts(browser, ".replay-banner")[0] and texts(browser, "a.replay-live") == ["← Back to live"]
+    browser.find_element(By.CSS_SELECTOR, ".btn.lang").click()  # the next test's page in Bahasa again
+    wait(browser).until(lambda d: (texts(d, ".replay-banner") or [""])[0].startswith("PUTAR ULANG · "))
     assert severe_console_errors(browser) == []
