@@ -1,7 +1,7 @@
 """The Dash app factory: ``create_app(settings, boundaries, source)``.
 
-A thin shell: the URL picks a page module (``/wall``, ``/mayor``, ``/crisis``, ``/rapor``; ``/``
-links to them), the stored language re-renders it, and each page registers its own
+A thin shell: the URL picks a page module (``/wall``, ``/wall/replay`` or ``/wall?replay=N``,
+``/mayor``, ``/crisis``, ``/rapor``; ``/`` links to them), the stored language re-renders it, and each page registers its own
 live callback. Everything is served from the package (``serve_locally``): no CDN, so
 the war room works offline.
 """
@@ -26,7 +26,7 @@ from dashboard.components.shell import register_lang_toggle
 from dashboard.history import HistorySource
 from dashboard.i18n import normalize
 from dashboard.intake import install_intake
-from dashboard.pages import crisis, home, mayor, rapor, wall
+from dashboard.pages import crisis, home, mayor, rapor, replay, wall
 from dashboard.server import install_server
 from layers.mapframe import build_frame
 from marvec.keys import Keys
@@ -60,9 +60,14 @@ def _register_router(app: dash.Dash, screen: ScreenContext) -> None:
         "/rapor": lambda lang: rapor.layout(screen, lang),
     }
 
-    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "data"))
-    def route(pathname: str | None, lang: str | None) -> Any:
+    # The pathname stays the first input: the access guard renders what it names
+    # (``dashboard.auth.callback_pages_of``); the query only picks the wall's replay.
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "data"),
+                  Input(ids.URL, "search"))
+    def route(pathname: str | None, lang: str | None, search: str | None) -> Any:
         code = normalize(lang, screen.settings.lang)
+        if replay.wanted(pathname, search):  # /wall/replay, /wall?replay=8
+            return replay.layout(screen, code, search)
         path = "/" + (pathname or "/").strip("/").split("/")[0]
         return pages.get(path, home.layout)(code)
 
@@ -108,7 +113,8 @@ def create_app(
     pages: dict[str, str] = {}
     _on_page(app, pages, BY_PATHNAME, lambda: _register_router(app, screen))
     _on_page(app, pages, ANY_ROLE, lambda: register_lang_toggle(app))
-    for name, page in (("wall", wall), ("mayor", mayor), ("crisis", crisis), ("rapor", rapor)):
+    # The replay's callbacks are the wall's: the same role (``/wall/replay``).
+    for name, page in (("wall", wall), ("wall", replay), ("mayor", mayor), ("crisis", crisis), ("rapor", rapor)):
         _on_page(app, pages, name, lambda page=page: page.register(app, screen))  # type: ignore[misc]
     _install_server(app, settings, source, pages)
     if callable(client):  # a test stand-in without Redis has no intake or alerts API

@@ -37,6 +37,7 @@ from redis.retry import Retry
 
 from dashboard import metrics
 from marvec.period import Period, PeriodReader
+from marvec.replay import Replay, ReplayReader
 from marvec.snapshot import Snapshot
 from marvec.store import SnapshotReader
 
@@ -54,12 +55,16 @@ STALE_WAIT_S = 2.5
 read in flight (a dead Redis costs ~2 x ``SOCKET_TIMEOUT_S``) before it answers stale."""
 
 IDLE_AFTER_S = 5.0
+"""The background refresher stops after this long without a caller."""
 
 PERIOD_REFRESH_S = 5.0
 """How long a period read (``period``: the mayor's 7 and 30 days, ``/api/v1/period``) is
 reused: one pipelined read of at most 62 hashes per period length per worker per 5 s,
 whoever asks; the snapshot's own read is not made heavier for every screen."""
-"""The background refresher stops after this long without a caller."""
+
+REPLAY_REFRESH_S = 10.0
+"""How long a replay read (the wall's ``/wall/replay``: 3 + 2 x N hashes, N <= 24) is
+reused per length per worker: the hours change by the hour, the current one by the event."""
 
 Reader = Callable[[redis.Redis, Sequence[str]], Snapshot]
 ClientSpec: TypeAlias = str | redis.Redis | Callable[[], redis.Redis]
@@ -152,32 +157,46 @@ class SnapshotSource:
         self._stop = threading.Event()
         self._periods: dict[int, tuple[float, Period]] = {}
         self._period_lock = threading.Lock()
+        self._replays: dict[int, tuple[float, Replay]] = {}
+        self._replay_lock = threading.Lock()
 
     def period(self, days: int) -> Period | None:
         """The last ``days`` WITA days' sums (``marvec.period``), read at most once per
         ``PERIOD_REFRESH_S`` per ``days``; the last good one while Redis does not answer
         (``None`` before any). Raises ``ValueError`` for ``days`` outside 1..30."""
+        return self._cached(self._periods, self._period_lock, days, PERIOD_REFRESH_S, "period",
+                            lambda now: PeriodReader(self._get_client()).read(days, self.kecamatan_names, now))
+
+    def replay(self, hours: int) -> Replay | None:
+        """The last ``hours`` hours for the wall's replay (``marvec.replay``), read at most
+        once per ``REPLAY_REFRESH_S`` per ``hours``; the last good one while Redis does not
+        answer (``None`` before any). Raises ``ValueError`` for ``hours`` not a choice."""
+        return self._cached(self._replays, self._replay_lock, hours, REPLAY_REFRESH_S, "replay",
+                            lambda now: ReplayReader(self._get_client()).read(hours, self.kecamatan_names, now))
+
+    def _cached(self, store: dict[int, tuple[float, Any]], lock: threading.Lock, key: int, refresh: float,
+                what: str, read: Callable[[float], Any]) -> Any:
         now = self._clock()
-        cached = self._periods.get(days)
-        if cached is not None and 0 <= now - cached[0] < PERIOD_REFRESH_S:
+        cached = store.get(key)
+        if cached is not None and 0 <= now - cached[0] < refresh:
             return cached[1]
-        if not self._period_lock.acquire(blocking=cached is None, timeout=STALE_WAIT_S if cached is None else -1):
+        if not lock.acquire(blocking=cached is None, timeout=STALE_WAIT_S if cached is None else -1):
             return cached[1] if cached is not None else None  # another thread reads it now
         try:
-            cached = self._periods.get(days)
-            if cached is not None and 0 <= now - cached[0] < PERIOD_REFRESH_S:
+            cached = store.get(key)
+            if cached is not None and 0 <= now - cached[0] < refresh:
                 return cached[1]
             try:
-                period = PeriodReader(self._get_client()).read(days, self.kecamatan_names, now)
+                value = read(now)
             except ValueError:
                 raise
-            except Exception as exc:  # the page keeps its last period (or shows none)
-                log.warning("period read failed: %s", describe_error(exc))
+            except Exception as exc:  # the page keeps its last one (or shows none)
+                log.warning("%s read failed: %s", what, describe_error(exc))
                 return cached[1] if cached is not None else None
-            self._periods[days] = (now, period)
-            return period
+            store[key] = (now, value)
+            return value
         finally:
-            self._period_lock.release()
+            lock.release()
 
     @property
     def last_good_at(self) -> float | None:

@@ -329,7 +329,11 @@ class Keys:
         return f"{self.prefix}ts:m:{minute}"
 
     def hour_bucket(self, hour: int) -> str:
-        """Hash of flow counters for Unix hour ``hour`` (event time); kept 8 days."""
+        """Hash of flow counters for Unix hour ``hour`` (event time); kept 8 days. Besides
+        the minute buckets' fields it holds, for the wall's replay (``marvec.replay``),
+        ``c:k:<kecamatan>`` complaints received that hour per kecamatan and ``d:k:<kecamatan>``
+        incidents first seen that hour per kecamatan (``?``: none known); each set sums to
+        ``c:received`` / ``d:new``. At most 2 x 16 small fields an hour."""
         return f"{self.prefix}ts:h:{hour}"
 
     def gauge_minute(self, minute: int) -> str:
@@ -337,6 +341,8 @@ class Keys:
         return f"{self.prefix}g:m:{minute}"
 
     def gauge_hour(self, hour: int) -> str:
+        """Like ``gauge_minute`` for a wall-clock hour: each commit overwrites it, so it holds
+        the hour's last sample (absent: nothing was committed that hour)."""
         return f"{self.prefix}g:h:{hour}"
 
     @property

@@ -84,6 +84,11 @@ class Settings(_FeedTopics):
     browser must allow audio without a tap: Chromium ``--autoplay-policy=no-user-gesture-required``)."""
     crisis_hold_seconds: int = Field(default=300, gt=0, le=86_400)
     """Once the wall is in crisis focus it stays there this long after the last crisis incident."""
+    replay_hours: int = 8
+    """``MARVEC_REPLAY_HOURS``: how many hours ``/wall/replay`` plays back when its URL
+    does not say (``?jam=``); 8, a shift."""
+    replay_step_seconds: int = Field(default=6, ge=2, le=120)
+    """``MARVEC_REPLAY_STEP_SECONDS``: how long the replay shows each hour."""
     stale_after_seconds: int = Field(default=300, ge=10, le=86_400)
     tiles_url: str | None = None
     flood_radius_m: int = Field(default=1500, ge=50, le=20_000)
@@ -141,6 +146,15 @@ class Settings(_FeedTopics):
     briefing_keep_days: int = Field(default=90, ge=1, le=400)
     chromium: Path | None = None
     """The Chromium or Chrome binary that renders briefings (unset: found on PATH)."""
+
+    @field_validator("replay_hours")
+    @classmethod
+    def _check_replay_hours(cls, value: int) -> int:
+        from marvec.replay import CHOICES
+
+        if value not in CHOICES:
+            raise ValueError(f"must be one of {', '.join(map(str, CHOICES))} (hours), got {value}")
+        return value
 
     @field_validator("briefing_time")
     @classmethod

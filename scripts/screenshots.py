@@ -47,6 +47,7 @@ from tests.snapshot_fixtures import (  # noqa: E402
     FakeSource,
     load_boundaries,
     rich_period,
+    rich_replay,
     rich_snapshot,
     with_alerts,
     with_crisis,
@@ -103,6 +104,14 @@ def _open_rapor_detail(driver: Any) -> None:
     raise RuntimeError("the OPD sheet did not open")
 
 
+def _replay_hour(n: int) -> Callable[[Any], None]:
+    """Wait for the replay to step to its ``n``-th hour (``MARVEC_REPLAY_STEP_SECONDS`` each)."""
+    def action(driver: Any) -> None:
+        WebDriverWait(driver, 60).until(
+            lambda d: f"jam {n} dari" in d.find_element(By.CSS_SELECTOR, ".replay-banner").text)
+    return action
+
+
 SHOTS = (
     Shot("wall_3840x2160", "/wall", 3840, 2160, focus="complaints"),
     Shot("wall_1920x1080", "/wall", 1920, 1080, focus="complaints"),
@@ -117,6 +126,9 @@ SHOTS = (
     Shot("crisis_1920x1080", "/crisis", 1920, 1080, "crisis"),
     Shot("wall_alert_3840x2160", "/wall", 3840, 2160, "alert"),
     Shot("wall_alert_1920x1080", "/wall", 1920, 1080, "alert"),
+    Shot("wall_replay_1920x1080", "/wall?replay=8", 1920, 1080, action=_replay_hour(3)),
+    Shot("wall_replay_3840x2160", "/wall/replay?jam=8", 3840, 2160, action=_replay_hour(6)),
+    Shot("wall_replay_began_1920x1080", "/wall/replay", 1920, 1080, "began"),
     Shot("crisis_alert_1920x1080", "/crisis", 1920, 1080, "alert", action=lambda d: d.execute_script(
         "document.querySelector('.ops-panel').open = true")),
 )
@@ -155,7 +167,11 @@ def take(driver: Any, shot: Shot, boundaries: Any) -> Path:
     """Serve a fresh app for the shot (its rotation period lands on the wanted focus)."""
     names = list(boundaries.names)
     periods = {d: rich_period(d, names=names) for d in (7, 30)}
-    return take_live(driver, shot, boundaries, FakeSource(scenario(shot.scenario, boundaries), periods))
+    source = FakeSource(scenario(shot.scenario, boundaries), periods)
+    # The replay's city: receiving for 30 hours, or ("began") only for the last 5.5.
+    source.replays = {h: rich_replay(h, names=names, began_hours_ago=5.5 if shot.scenario == "began" else 30.0,
+                                     gaps=(4,)) for h in (6, 8, 12, 24)}
+    return take_live(driver, shot, boundaries, source)
 
 
 def _shoot(driver: Any, base: str, shot: Shot) -> Path:
@@ -179,6 +195,7 @@ LIVE_SHOTS = (
     Shot("live_wall_3840x2160", "/wall", 3840, 2160, focus="complaints"),
     Shot("live_wall_1920x1080", "/wall", 1920, 1080, focus="economy"),
     Shot("live_wall_disasters_1920x1080", "/wall", 1920, 1080, focus="disasters"),
+    Shot("live_wall_replay_1920x1080", "/wall/replay?jam=6", 1920, 1080),
     Shot("live_mayor_1180x820", "/mayor", 1180, 820),
     Shot("live_mayor_820x1180", "/mayor", 820, 1180),
     Shot("live_mayor_detail_820x1180", "/mayor", 820, 1180, action=_open_detail),

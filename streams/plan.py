@@ -234,10 +234,11 @@ class Planner:
         if self.expire_at.get(key, -math.inf) < at:
             self.expire_at[key] = at
 
-    def trend(self, e: dict[str, Any], fld: str, n: int) -> None:
-        """Count ``n`` in the minute (kept 25 h) and hour trend buckets of the event's time."""
+    def trend(self, e: dict[str, Any], fld: str, n: int, minutes: bool = True) -> None:
+        """Count ``n`` in the minute (kept 25 h) and hour trend buckets of the event's time;
+        ``minutes=False``: in the hour bucket only (the replay's per-kecamatan counts)."""
         m, h = e["m"], e["h"]
-        if m >= self.min_floor:
+        if minutes and m >= self.min_floor:
             mb = self._minute.get(m)
             if mb is None:
                 mb = self._minute[m] = self._bucket(self.k.minute_bucket(m), m * 60 + self.cfg.minute_ttl)

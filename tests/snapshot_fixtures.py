@@ -18,6 +18,7 @@ from typing import Any
 
 from marvec.contract import COMMODITIES
 from marvec.period import Period, build_period, window_days
+from marvec.replay import Replay, build_replay, window_hours
 from marvec.snapshot import (
     ComplaintPoint,
     Complaints,
@@ -100,9 +101,15 @@ class FakeSource:
         self.calls = 0
         self.periods: dict[int, Period] = dict(periods or {})
         """``days`` -> what ``period(days)`` answers (none: ``None``, as before any read)."""
+        self.replays: dict[int, Any] = {}
+        """``hours`` -> what ``replay(hours)`` answers (a ``marvec.replay.Replay``)."""
 
     def period(self, days: int) -> Period | None:
         return self.periods.get(days)
+
+    def replay(self, hours: int) -> Any:
+        """What ``replays[hours]`` holds (none: ``None``, as before any read)."""
+        return self.replays.get(hours)
 
     def set(self, snapshot: Snapshot | None = None, ok: bool = True, error: str | None = None) -> None:
         keep = self.result.snapshot if snapshot is None and not ok else snapshot
@@ -136,6 +143,45 @@ def rich_period(days: int, now: float | None = None, names: Any = None, began_da
         t_days.append({"count": str(count), "amount": str(count * rng.randint(60000, 90000))})
     raw = {"feeds": {"complaints": feed, "economy": feed}, "complaint_days": c_days, "tx_days": t_days}
     return build_period(raw, now, days, kec)
+
+
+# -- replays ----------------------------------------------------------------------------
+HOTSPOTS = ("Tallo", "Panakkukang", "Manggala", "Biringkanaya", "Tamalate", "Rappocini", "Mariso", "Tamalanrea")
+
+
+def rich_replay(hours: int = 8, now: float | None = None, names: Any = None, began_hours_ago: float = 30.0,
+                gaps: tuple[int, ...] = ()) -> Replay:
+    """The last ``hours`` hours of a busy city whose feeds Marvec began receiving
+    ``began_hours_ago`` hours ago: quieter at night, and each hour one kecamatan
+    (``HOTSPOTS`` in turn) with a burst of complaints, so the map's shading moves from
+    hour to hour. ``gaps``: window indexes with no gauge sample."""
+    now = time.time() if now is None else now
+    kec = list(names or KEC_WEIGHT)
+    rng = random.Random(hours)
+    window = window_hours(now, hours)
+    began = now - began_hours_ago * 3600
+    feed = {"accepted": "1000", "first_event_ts": repr(began), "first_applied_ts": repr(began)}
+    buckets, gauges = [], []
+    open_now = 640
+    for i, h in enumerate(window):
+        local = (h + 8) % 24
+        busy = 0.25 if local < 6 else 1.0 if local < 18 else 0.6
+        part = min(1.0, (now - h * 3600) / 3600)
+        hot = HOTSPOTS[i % len(HOTSPOTS)]
+        by = {k: int((rng.uniform(0.2, 0.6) * KEC_WEIGHT.get(k, 2) * busy + (14 if k == hot else 0)) * part)
+              for k in kec}
+        received = sum(by.values())
+        resolved = int(received * rng.uniform(0.6, 1.1))
+        inc = {hot: 1} if i % 3 == 1 else {}
+        tx = int(rng.uniform(350, 500) * busy * part)
+        buckets.append({"c:received": str(received), "c:resolved": str(resolved), "d:new": str(sum(inc.values())),
+                        "e:tx_count": str(tx), "e:tx_amount": str(tx * rng.randint(60_000, 90_000)),
+                        **{f"c:k:{k}": str(v) for k, v in by.items()}, **{f"d:k:{k}": str(v) for k, v in inc.items()}})
+        open_now += received - resolved
+        gauges.append({} if i in gaps or (h + 1) * 3600 <= began else {"c:open": str(open_now), "c:overdue": str(40 + 3 * i),
+                                            "d:active": str(2 + i // 3)})
+    raw = {"feeds": {"complaints": feed, "disasters": feed, "economy": feed}, "buckets": buckets, "gauges": gauges}
+    return build_replay(raw, now, hours, kec)
 
 
 # -- snapshots -----------------------------------------------------------------------

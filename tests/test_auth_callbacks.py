@@ -47,7 +47,8 @@ def server(boundaries: Any, redis_client: redis.Redis, users_file: Any) -> flask
 def router_body(pathname: str) -> dict[str, Any]:
     return {"output": f"{ids.PAGE}.children", "outputs": {"id": ids.PAGE, "property": "children"},
             "inputs": [{"id": ids.URL, "property": "pathname", "value": pathname},
-                       {"id": ids.LANG, "property": "data", "value": "en"}],
+                       {"id": ids.LANG, "property": "data", "value": "en"},
+                       {"id": ids.URL, "property": "search", "value": ""}],  # the wall's replay: ?replay=N
             "changedPropIds": [f"{ids.URL}.pathname"], "state": []}
 
 
@@ -142,3 +143,19 @@ def test_a_crafted_router_body_cannot_smuggle_another_pathname(server: flask.Fla
         response = wall.post(CALLBACK, json=body)
         assert response.status_code == 403, inputs
         assert "page mayor" not in response.get_data(as_text=True)
+
+
+def test_a_wall_token_gets_the_replay_whose_callbacks_are_the_walls(server: flask.Flask) -> None:
+    wall = wall_client(server)
+    for path, search in (("/wall/replay", ""), ("/wall", "?replay=8"), ("/wall/replay", "?jam=12")):
+        body = router_body(path)
+        body["inputs"][2]["value"] = search
+        response = wall.post(CALLBACK, json=body)
+        assert response.status_code == 200, (path, search)
+        assert "page wall replay" in response.get_data(as_text=True)
+    pages = server.extensions["marvec_auth"].callback_pages
+    step = [p for output, p in pages.items() if "replay-banner.children" in output]
+    assert step == ["wall"], "the replay's step callback needs the wall's role, no other"
+    smuggled = router_body("/mayor")
+    smuggled["inputs"][2]["value"] = "?replay=8"
+    assert wall.post(CALLBACK, json=smuggled).status_code == 403

@@ -288,7 +288,8 @@ def router_body(pathname: str) -> dict[str, Any]:
     """The router's callback asked to render ``pathname`` (as ``tests/test_auth_callbacks.py``)."""
     return {"output": f"{ids.PAGE}.children", "outputs": {"id": ids.PAGE, "property": "children"},
             "inputs": [{"id": ids.URL, "property": "pathname", "value": pathname},
-                       {"id": ids.LANG, "property": "data", "value": "id"}],
+                       {"id": ids.LANG, "property": "data", "value": "id"},
+                       {"id": ids.URL, "property": "search", "value": ""}],  # the wall's replay: ?replay=N
             "changedPropIds": [f"{ids.URL}.pathname"], "state": []}
 
 

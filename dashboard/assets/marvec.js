@@ -15,6 +15,7 @@
  * script writes into the store itself every refresh period instead (polling), and tries
  * the stream again later; the page's dcc.Interval stays as the last, slow fallback.
  * A delegated click handler makes taps on [data-select] choose the mayor's kecamatan.
+ * Arrow keys and Space step and pause the wall's replay.
  */
 (function () {
   "use strict";
@@ -125,6 +126,30 @@
     if (ev.detail === 0) { choose(selectable(ev)); }  // Enter or Space on a focused row
   });
 
+
+  // The wall's replay (/wall/replay) from a keyboard: -> or PageDown the next hour, <- or
+  // PageUp the one before, Space pauses and resumes. The page names its offset store and
+  // step interval ([data-replay-offset], [data-replay-step]); a new page starts again.
+  var replay = { root: null, offset: 0, paused: false };
+  document.addEventListener("keydown", function (ev) {
+    var root = document.querySelector("[data-replay-offset]");
+    var dc = window.dash_clientside;
+    if (!root || !dc || !dc.set_props || ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
+    if (replay.root !== root) { replay = { root: root, offset: 0, paused: false }; }
+    var k = ev.key;
+    var step = k === "ArrowRight" || k === "PageDown" ? 1 : k === "ArrowLeft" || k === "PageUp" ? -1 : 0;
+    if (step) {
+      replay.offset += step;
+      dc.set_props(root.getAttribute("data-replay-offset"), { data: replay.offset });
+    } else if (k === " " || k === "Spacebar") {
+      replay.paused = !replay.paused;
+      dc.set_props(root.getAttribute("data-replay-step"), { disabled: replay.paused });
+      root.classList.toggle("paused", replay.paused);
+    } else {
+      return;
+    }
+    ev.preventDefault();
+  });
 
   // -- push stream, with polling while it is down --------------------------------------
   var STREAM_SILENT_MS = 3500;  // the server sends at least one event per refresh period

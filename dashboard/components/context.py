@@ -14,6 +14,7 @@ from layers.freshness import Freshness, freshness
 from layers.mapframe import MapFrame
 from marvec.history import History
 from marvec.period import Period
+from marvec.replay import Replay
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot
 
@@ -109,6 +110,19 @@ class ScreenContext:
             log.exception("period read failed")
             return None
         return result if isinstance(result, Period) else None
+
+    def replay(self, hours: int) -> Replay | None:
+        """The last ``hours`` hours from the source (``SnapshotSource.replay``); ``None`` when
+        the source has none (a stand-in without replays) or it failed."""
+        get = getattr(self.source, "replay", None)
+        if get is None:
+            return None
+        try:
+            result = get(hours)
+        except Exception:  # the wall must keep running whatever the source does
+            log.exception("replay read failed")
+            return None
+        return result if isinstance(result, Replay) else None
 
 
 SCALE_MIN, SCALE_MAX = 1.0, 3.0

@@ -151,6 +151,7 @@ def fold(p: Planner, e: Event) -> str | None:
             p.inc(day_key, "k:" + (e.get("k") or s.get("k") or "?"), 1)
             p.trend(e, "c:received", 1)
             p.trend(e, "c:cat:" + (e.get("cat") or s.get("cat") or "unknown"), 1)
+            p.trend(e, "c:k:" + (e.get("k") or s.get("k") or "?"), 1, minutes=False)  # the replay's map
         if r is None or e["t"] < r:
             s["rcv"] = e["t"]
     if e["st"] != "received":

@@ -106,6 +106,7 @@ def fold(p: Planner, e: Event) -> str | None:
     newer = p.follow(s, e, FIELDS)
     if not exists:
         p.trend(e, "d:new", 1)
+        p.trend(e, "d:k:" + (s.get("k") or "?"), 1, minutes=False)  # the replay's per-kecamatan
     new = alive(p.cfg, s)
     if old:
         _counts(p, old, -1)
