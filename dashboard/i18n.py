@@ -357,6 +357,7 @@ _RAPOR: dict[str, tuple[str, str]] = {
     "brief.resolved": ("Aduan selesai", "Complaints resolved"),
     "brief.on_time": ("Selesai tepat waktu", "Resolved on time"),
     "brief.on_time_note": ("dari yang selesai", "of those resolved"),
+    "brief.not_whole": ("hari itu tidak lengkap di Marvec", "Marvec does not have the whole day"),
     "brief.tx_count": ("Transaksi", "Transactions"),
     "brief.tx_amount": ("Nilai transaksi", "Transaction value"),
     "brief.posts": ("Pos informasi OPD", "Agency posts"),

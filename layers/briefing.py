@@ -30,19 +30,19 @@ from marvec.timeutil import parse_iso
 PAPER_RAMP = ("#fdf0c4", "#fbd775", "#f5b333", "#e08a10", "#a65a05")
 """Open complaints by kecamatan on paper: pale to dark amber (prints in grey too)."""
 PAPER_NONE = "#f1f5f9"
-MAP_W, MAP_H = 520.0, 560.0
+MAP_W, MAP_H = 520.0, 500.0
 LIST_N = 5
-INCIDENTS_N = 8
+INCIDENTS_N = 6
 
 CSS = """
 @page { size: A4; margin: 11mm 12mm; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0; font: 10.5pt/1.35 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #0f172a;
+body { margin: 0; font: 10pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #0f172a;
        background: #fff; }
 .page { width: 186mm; }
 header { display: flex; justify-content: space-between; align-items: flex-end; border-bottom: 3px solid #0f172a;
-         padding-bottom: 2mm; margin-bottom: 3mm; }
+         padding-bottom: 1.5mm; margin-bottom: 1.5mm; }
 header .brand { font-size: 9pt; letter-spacing: .18em; font-weight: 700; color: #2563eb; }
 header h1 { margin: .5mm 0 0; font-size: 19pt; line-height: 1.1; }
 header .when { text-align: right; font-size: 9.5pt; color: #334155; }
@@ -50,29 +50,29 @@ header .when { text-align: right; font-size: 9.5pt; color: #334155; }
          text-transform: uppercase; letter-spacing: .05em; border: 1.5px solid #0f172a; }
 .level-normal { background: #e2e8f0; } .level-waspada { background: #fde68a; }
 .level-siaga { background: #fb923c; } .level-awas { background: #dc2626; color: #fff; border-color: #7f1d1d; }
-h2 { font-size: 11.5pt; margin: 3.5mm 0 1.5mm; text-transform: uppercase; letter-spacing: .06em; color: #334155; }
+h2 { font-size: 10.5pt; margin: 2.8mm 0 1.2mm; text-transform: uppercase; letter-spacing: .06em; color: #334155; }
 h2 .sub { text-transform: none; letter-spacing: 0; font-weight: 400; color: #64748b; }
 .tiles { display: grid; grid-template-columns: repeat(6, 1fr); gap: 2mm; }
-.tile { border: 1px solid #cbd5e1; border-radius: 1.5mm; padding: 1.5mm 2mm; min-height: 17mm; }
+.tile { border: 1px solid #cbd5e1; border-radius: 1.5mm; padding: 1mm 2mm; min-height: 13.5mm; }
 .tile .name { font-size: 8pt; color: #475569; line-height: 1.2; }
-.tile .value { font-size: 17pt; font-weight: 800; font-variant-numeric: tabular-nums; line-height: 1.2; }
+.tile .value { font-size: 16pt; font-weight: 800; font-variant-numeric: tabular-nums; line-height: 1.2; }
 .tile .note { font-size: 7.5pt; color: #64748b; }
 .tile.alert .value { color: #b91c1c; } .tile.unknown .value { color: #94a3b8; }
-.cols { display: grid; grid-template-columns: 95mm 1fr; gap: 4mm; }
-svg.map { width: 95mm; height: auto; display: block; }
+.cols { display: grid; grid-template-columns: 78mm 1fr; gap: 6mm; }
+svg.map { width: 78mm; height: auto; display: block; }
 .legend { font-size: 7.5pt; color: #475569; display: flex; flex-wrap: wrap; gap: 1mm 3mm; margin-top: 1mm; }
 .legend i { display: inline-block; width: 3mm; height: 3mm; border: .5px solid #94a3b8; margin-right: 1mm;
             vertical-align: -.4mm; }
 ul.items { list-style: none; margin: 0; padding: 0; }
-ul.items li { padding: .8mm 0; border-bottom: 1px solid #e2e8f0; display: flex; justify-content: space-between;
+ul.items li { padding: .5mm 0; border-bottom: 1px solid #e2e8f0; display: flex; justify-content: space-between;
               gap: 2mm; }
 ul.items li b { font-variant-numeric: tabular-nums; white-space: nowrap; }
 ul.items li.crit { color: #b91c1c; font-weight: 700; }
 .muted { color: #64748b; }
-table { width: 100%; border-collapse: collapse; font-size: 9pt; }
+table { width: 100%; border-collapse: collapse; font-size: 8.5pt; }
 th { text-align: left; font-size: 7.5pt; color: #475569; border-bottom: 1.5px solid #0f172a; padding: .8mm 1mm;
      vertical-align: bottom; }
-td { padding: .8mm 1mm; border-bottom: 1px solid #e2e8f0; font-variant-numeric: tabular-nums; }
+td { padding: .45mm 1mm; border-bottom: 1px solid #e2e8f0; font-variant-numeric: tabular-nums; }
 th.num, td.num { text-align: right; }
 tr.lag td { background: #fee2e2; }
 tr.lag td:first-child { box-shadow: inset 1.2mm 0 0 #dc2626; }
@@ -80,7 +80,8 @@ tr.lag td:first-child { box-shadow: inset 1.2mm 0 0 #dc2626; }
          border-radius: .8mm; padding: 0 1mm; margin-left: 1mm; vertical-align: 1px; text-transform: uppercase; }
 .up { color: #b91c1c; font-weight: 700; } .down { color: #15803d; }
 @media screen { body { padding: 11mm 12mm; } }
-footer { margin-top: 4mm; padding-top: 1.5mm; border-top: 1px solid #cbd5e1; font-size: 7.5pt; color: #64748b; }
+.halves { display: grid; grid-template-columns: 1fr 1fr; gap: 5mm; align-items: start; }
+footer { margin-top: 2.5mm; padding-top: 1.5mm; border-top: 1px solid #cbd5e1; font-size: 7.5pt; color: #64748b; }
 """
 
 WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -118,7 +119,9 @@ def tile(name: str, value: str, note: str = "", css: str = "") -> str:
 
 
 def _known_note(k: Known, tr: Translate) -> str:
-    return tr("kpi.counted_since").format(time=clock(k.since)) if k.since is not None and k.value is not None else ""
+    if k.value is None:
+        return tr("brief.not_whole")
+    return tr("kpi.counted_since").format(time=clock(k.since)) if k.since is not None else ""
 
 
 def _pct(value: float | None, lang: str) -> str:
@@ -223,16 +226,21 @@ def _change(value: float | None, lang: str) -> str:
 
 
 def prices(snap: Snapshot, tr: Translate, lang: str) -> str:
+    """The staples in two tables side by side (half each), to keep the page to one sheet."""
     items = sorted(snap.economy.prices.items())
     if not items:
         return f'<p class="muted">{e(tr("brief.no_prices"))}</p>'
     head = "".join(f"<th class='{c}'>{e(tr(k))}</th>" for k, c in (
         ("brief.commodity", ""), ("brief.median", "num"), ("brief.markets", "num"),
         ("brief.vs_yesterday", "num"), ("brief.vs_week", "num")))
-    rows = "".join(f"<tr><td>{e(tr(f'commodity.{c}'))}</td><td class='num'>{e(fmt_price(p.latest_idr, p.unit, lang))}</td>"
-                   f"<td class='num'>{e(fmt_int(p.markets, lang))}</td>{_change(p.change_1d_pct, lang)}"
-                   f"{_change(p.change_7d_pct, lang)}</tr>" for c, p in items)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    half = (len(items) + 1) // 2
+    tables = []
+    for part in (items[:half], items[half:]):
+        rows = "".join(f"<tr><td>{e(tr(f'commodity.{c}'))}</td><td class='num'>{e(fmt_price(p.latest_idr, p.unit, lang))}</td>"
+                       f"<td class='num'>{e(fmt_int(p.markets, lang))}</td>{_change(p.change_1d_pct, lang)}"
+                       f"{_change(p.change_7d_pct, lang)}</tr>" for c, p in part)
+        tables.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return f'<div class="halves" data-part="prices">{"".join(tables)}</div>'
 
 
 def _doc(title: str, body: str, lang: str) -> str:
@@ -269,7 +277,8 @@ def daily_html(b: Briefing, frame: MapFrame, tr: Translate, lang: str) -> str:
     day_tiles = "".join([
         tile(tr("brief.received"), fmt_int(d.received.value, lang), _known_note(d.received, tr)),
         tile(tr("brief.resolved"), fmt_int(d.resolved.value, lang), _known_note(d.resolved, tr)),
-        tile(tr("brief.on_time"), _pct(d.on_time_pct.value, lang), tr("brief.on_time_note")),
+        tile(tr("brief.on_time"), _pct(d.on_time_pct.value, lang),
+             tr("brief.on_time_note") if d.on_time_pct.value is not None else _known_note(d.resolved, tr)),
         tile(tr("brief.tx_count"), fmt_int(d.tx_count.value, lang), _known_note(d.tx_count, tr)),
         tile(tr("brief.tx_amount"), fmt_idr_short(d.tx_amount.value, lang), _known_note(d.tx_amount, tr)),
         tile(tr("brief.posts"), fmt_int(d.posts.value, lang), _known_note(d.posts, tr)),

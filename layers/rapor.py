@@ -126,8 +126,7 @@ def opd_scores(snapshot: Snapshot | None) -> list[Score]:
 
 # -- the table ------------------------------------------------------------------------
 COLUMNS = (
-    ("rapor.rank", "num rank"), ("opd.opd", "name"), ("rapor.score", "num score"),
-    ("rapor.service", "num sub"), ("rapor.info", "num sub"), ("opd.open", "num"),
+    ("rapor.rank", "num rank"), ("opd.opd", "name"), ("rapor.score", "num score"), ("opd.open", "num"),
     ("opd.overdue", "num"), ("opd.sla", "num"), ("rapor.response", "num"), ("rapor.trend", "trend"),
     ("rapor.posts", "num"), ("rapor.reach", "num"), ("rapor.website", "num"),
 )
@@ -171,8 +170,6 @@ def _row(s: Score, stats: OpdStats | None, pi: PublicInfo, history: History | No
         html.Td([s.opd, html.Span(tr("rapor.lagging"), className="rapor-lag-badge") if s.lagging else None],
                 className="name"),
         html.Td(_score_text(s.score, lang), className=score_cls),
-        html.Td(_score_text(s.service, lang), className="num sub"),
-        html.Td(_score_text(s.information, lang), className="num sub"),
         _num(stats.open if stats else None, lang),
         _num(stats.overdue if stats else None, lang),
         html.Td(fmt_pct(None if sla is None else 100 * sla, 0, lang, signed=False), className="num"),
@@ -191,8 +188,7 @@ def _unassigned_row(stats: OpdStats, history: History | None, tr: Translate, lan
     cells = [
         html.Td(DASH, className="num rank"),
         html.Td(tr("opd.unassigned"), className="name unassigned"),
-        html.Td(DASH, className="num score muted"), html.Td(DASH, className="num sub muted"),
-        html.Td(DASH, className="num sub muted"),
+        html.Td(DASH, className="num score muted"),
         _num(stats.open, lang), _num(stats.overdue, lang),
         html.Td(fmt_pct(None if sla is None else 100 * sla, 0, lang, signed=False), className="num"),
         html.Td(resolution_time(stats.median_first_response_h, tr, lang), className="num"),

@@ -134,11 +134,11 @@ def rows_of(table: Any) -> list[list[str]]:
 def test_the_table_shows_ranks_scores_and_dashes_never_zero() -> None:
     rows = rows_of(rapor_table(hand_set(), TR, "id"))
     assert rows == [
-        ["1", "A", "91", "85", "100", "10", "2", "90%", "–", "–", "7", "20.000", "–"],
-        ["2", "C", "85", "75", "100", "8", "2", "–", "–", "–", "9", "–", "–"],
-        ["3", "B tertinggal", "45", "35", "60", "20", "12", "30%", "–", "–", "14", "2.000", "–"],
-        ["–", "D", "–", "–", "–", "0", "0", "–", "–", "–", "–", "–", "–"],
-        ["–", "Belum didisposisi", "–", "–", "–", "6", "3", "–", "–", "–", "–", "–", "–"],
+        ["1", "A", "91", "10", "2", "90%", "–", "–", "7", "20.000", "–"],
+        ["2", "C", "85", "8", "2", "–", "–", "–", "9", "–", "–"],
+        ["3", "B tertinggal", "45", "20", "12", "30%", "–", "–", "14", "2.000", "–"],
+        ["–", "D", "–", "0", "0", "–", "–", "–", "–", "–", "–"],
+        ["–", "Belum didisposisi", "–", "6", "3", "–", "–", "–", "–", "–", "–"],
     ]
     table = rapor_table(hand_set(), TR, "id")
     lagging = [getattr(tr, "data-opd") for tr in table.children[1].children if "rapor-lagging" in tr.className]
@@ -183,7 +183,7 @@ def test_the_page_renders_before_any_data_and_in_english() -> None:
     assert set(view["layers"].fills) == {UNSURVEYED_FILL} and view["topic_options"] == []
     source.set(with_publicinfo(rich_snapshot(boundaries=b)))
     en = page.render(screen, screen.read(), "en", 1.0, "DLH", "sombere_smart_city")
-    assert text_of(en["table"]).startswith("# Agency Score Service Information Open Overdue Within SLA")
+    assert text_of(en["table"]).startswith("# Agency Score Open Overdue Within SLA Response 4 wks Posts 7 days Reach Website")
     assert "rank 5 of 8" in text_of(en["detail"]) and en["detail_class"] == "rapor-sheet"
     assert en["topic"] == "sombere_smart_city" and "Aware 70.0%" in text_of(en["split"])
     assert page.render(screen, screen.read(), "id", 1.0, None, "gone")["topic"] == "makaverse", "most respondents"

@@ -76,11 +76,11 @@ def test_thirteen_months_with_the_ones_before_the_data_unknown() -> None:
 def test_the_table_shows_the_four_week_trend_and_days_since_the_website() -> None:
     h = hand_history()
     table = rapor_table(hand_set(), TR, "id", h)
-    trend = {getattr(tr, "data-opd"): getattr(tr.children[9], "data-trend") for tr in table.children[1].children}
+    trend = {getattr(tr, "data-opd"): getattr(tr.children[7], "data-trend") for tr in table.children[1].children}
     assert trend["A"] == "–,–,100,50", "on-time share per week, unknown weeks as dashes"
     assert trend["B"] == "–,–,–,–"
     rows = {r[1]: r for r in rows_of(table)}
-    assert rows["A"][12] == "1 hr lalu" and rows["C"][12] == "–"
+    assert rows["A"][10] == "1 hr lalu" and rows["C"][10] == "–"
     sheet = text_of(rapor_detail(hand_set(), "A", TR, "id", h))
     assert "Riwayat 4 minggu" in sheet and "Riwayat 13 bulan" in sheet
     assert "30/11–06/12 2 50% 3,0 jam 18 mnt 3 500" in sheet, sheet
