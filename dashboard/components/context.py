@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dashboard.components.live import ViewMemo
-from layers.freshness import Freshness, freshness
+from dashboard.components.read import Read
+from layers.freshness import freshness
 from layers.mapframe import MapFrame
 from marvec.history import History
 from marvec.period import Period
@@ -41,17 +42,6 @@ class Source(Protocol):
     """``dashboard.source.SnapshotSource``: one cached Redis read per refresh interval."""
 
     def get(self) -> SourceResult: ...
-
-
-@dataclass(frozen=True)
-class Read:
-    """One tick's view of the world: the snapshot (last good one), whether it is fresh, when."""
-
-    snapshot: Snapshot | None
-    ok: bool
-    now: float
-    fresh: Freshness
-    error: str | None = None
 
 
 @dataclass

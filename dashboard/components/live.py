@@ -19,17 +19,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import plotly.utils
 from dash import dcc, no_update
 
 from dashboard.components.citymap import patch_from
+from dashboard.components.read import Read
 from layers.citymap import map_changes
 from layers.mapframe import MapFrame
-
-if TYPE_CHECKING:
-    from dashboard.components.context import Read
 
 
 def digest(value: Any) -> str:

@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dashboard.alerts_api import ACK_ROLES
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
-from dashboard.components.context import Read, ScreenContext, clamp_scale
+from dashboard.components.context import ScreenContext, clamp_scale
 from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.ops import (
     create_level_form,
@@ -27,6 +27,7 @@ from dashboard.components.ops import (
     ops_view,
     register_ops,
 )
+from dashboard.components.read import Read
 from dashboard.components.shell import (
     create_banner,
     create_live,

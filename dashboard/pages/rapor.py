@@ -16,10 +16,11 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.components import ids
 from dashboard.components.citymap import create_map
-from dashboard.components.context import Read, ScreenContext, clamp_scale
+from dashboard.components.context import ScreenContext, clamp_scale
 from dashboard.components.ids import PageIds
 from dashboard.components.live import cached_page_outputs, create_page_digests
 from dashboard.components.ops import create_part, ops_outputs, ops_view
+from dashboard.components.read import Read
 from dashboard.components.shell import (
     create_banner,
     create_live,
