@@ -258,3 +258,13 @@ def test_marvec_brief_makes_one_on_demand_and_a_bad_date_is_one_line(
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "marvec brief: error: --date: expected YYYY-MM-DD, got '3 Dec'")
+
+
+def test_the_home_page_links_the_replay_and_the_briefings() -> None:
+    from dashboard.pages import home
+    from tests.test_rapor import text_of
+
+    page = home.layout("id")
+    links = [c for c in page.children[1].children]
+    assert [getattr(c, "href", None) for c in links][-2:] == ["/wall/replay", "/briefings"]
+    assert "Briefing harian Wali Kota dan rapor bulanan" in text_of(page)
