@@ -144,16 +144,19 @@ def needs(items: Sequence[dict[str, Any]], keys: Keys | None = None) -> Needs:
 class _Entity:
     """One entity's state through the batch (a complaint, an incident...)."""
 
-    __slots__ = ("alive", "cur", "existed", "extra", "key", "open_at_start", "orig")
+    __slots__ = ("alive", "cur", "existed", "extra", "key", "live", "open_at_start", "orig")
 
-    def __init__(self, key: str, orig: State, alive: Alive, open_at_start: bool,
+    def __init__(self, key: str, orig: State, alive: Alive, live: Any,
                  extra: str | None = None) -> None:
         self.key = key
         self.orig = orig
         self.cur = dict(orig)
         self.existed = bool(orig)
         self.alive = alive  # a module function: no reference back to the planner
-        self.open_at_start = open_at_start
+        self.open_at_start = live is not None
+        self.live = live
+        """``alive(cfg, cur)`` as of the fold's last change of ``cur``: a fold handler that
+        changes ``cur`` stores what ``alive`` says of it afterwards (saves calling it again)."""
         self.extra = extra  # a key sharing the entity's lifetime (an incident's timeline)
 
 
@@ -199,6 +202,7 @@ class Planner:
         self._minute: dict[int, dict[str, int]] = {}
         self._hour: dict[int, dict[str, int]] = {}
         self._feed: dict[str, str] = {}
+        self._kfield: dict[tuple[str, str], str] = {}
         self._ticker_key, self._offsets_key = keys.ticker, keys.offsets
 
     # -- the batch --------------------------------------------------------------------
@@ -253,8 +257,7 @@ class Planner:
         ent = self.entities.get(key)
         if ent is None:
             orig = self.reads.hashes.get(key) or {}
-            ent = self.entities[key] = _Entity(key, orig, alive, alive(self.cfg, orig) is not None,
-                                               extra)
+            ent = self.entities[key] = _Entity(key, orig, alive, alive(self.cfg, orig), extra)
             self.plan.entities.append((key, str(orig.get(VERSION, "")) if orig else ""))
         return ent
 
@@ -296,20 +299,32 @@ class Planner:
             return bool(e["p"] > sp)
         return bool(e["o"] > so)
 
-    @classmethod
-    def follow(cls, s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    @staticmethod
+    def follow(s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
         """Latest wins: a newer event sets the status and every field it carries, an older
         one only fields the state lacks; ``first`` keeps the earliest time. Whether newer."""
-        newer = cls._is_newer(s, e)
+        et = e["t"]
+        if s.get("t") is None:  # a new entity: the event is newer, it carries the first time
+            s["st"], s["t"], s["p"], s["o"] = e["st"], et, e["p"], e["o"]
+            eget = e.get
+            for name in fields:
+                v = eget(name)
+                if v is not None:
+                    s[name] = v
+            first = num(s.get("first"))
+            if first is None or et < first:
+                s["first"] = et
+            return True
+        newer = Planner._is_newer(s, e)
         if newer:
-            s["st"], s["t"], s["p"], s["o"] = e["st"], e["t"], e["p"], e["o"]
+            s["st"], s["t"], s["p"], s["o"] = e["st"], et, e["p"], e["o"]
         for name in fields:
             v = e.get(name)
             if v is not None and (newer or s.get(name) is None):
                 s[name] = v
         first = num(s.get("first"))
-        if first is None or e["t"] < first:
-            s["first"] = e["t"]
+        if first is None or et < first:
+            s["first"] = et
         return newer
 
     # -- one record ---------------------------------------------------------------------
@@ -354,8 +369,12 @@ class Planner:
         fk = self._feed_key(f)
         self.inc(fk, "accepted", 1)
         self.trend(it, f, 1)
-        if it.get("k") is not None:
-            self.trend(it, f"{f}:k:{it['k']}", 1)
+        k = it.get("k")
+        if k is not None:
+            kf = self._kfield.get((f, k))
+            if kf is None:
+                kf = self._kfield[(f, k)] = f"{f}:k:{k}"
+            self.trend(it, kf, 1)
         seen.add(eid)
         t = it["t"]
         self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
@@ -407,15 +426,31 @@ class Planner:
 
     def _entity_writes(self, ent: _Entity, cmds: list[list[Any]]) -> None:
         s, orig = ent.cur, ent.orig
-        changed = [x for name, v in s.items() if name != VERSION and orig.get(name) != (text := fmt(v))
-                   for x in (name, text)]
+        changed: list[str] = []
+        add = changed.extend
+        get = orig.get
+        for name, v in s.items():
+            o = get(name)
+            if v is o and o is not None:  # still the stored text, as read
+                continue
+            t = type(v)
+            if t is str:
+                text = v
+            elif t is float:
+                text = str(int(v)) if v.is_integer() and abs(v) < 1e17 else repr(v)
+            elif t is int:
+                text = str(v)
+            else:
+                text = fmt(v)
+            if o != text and name != VERSION:
+                add((name, text))
         if changed:
             version = str((num(orig.get(VERSION)) or 0) + 1)
             cmds.append(["HSET", ent.key, *changed, VERSION, version])
         elif not ent.existed:
             return
         keys = [ent.key] if ent.extra is None else [ent.key, ent.extra]
-        if ent.alive(self.cfg, s) is not None:
+        if ent.live is not None:
             if ent.existed and not ent.open_at_start:
                 cmds.extend(["PERSIST", k] for k in keys)
         else:
