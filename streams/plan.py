@@ -367,22 +367,39 @@ class Planner:
             self._reject(it, raws, "schema", why)
             return
         fk = self._feed_key(f)
-        self.inc(fk, "accepted", 1)
-        self.trend(it, f, 1)
+        self.hincr[fk]["accepted"] += 1
         k = it.get("k")
-        if k is not None:
+        if k is None:
+            self.trend(it, f, 1)
+        else:  # the feed's and its kecamatan's trend counters: one bucket lookup for both
             kf = self._kfield.get((f, k))
             if kf is None:
                 kf = self._kfield[(f, k)] = f"{f}:k:{k}"
-            self.trend(it, kf, 1)
+            self._trend_two(it, f, kf)
         seen.add(eid)
         t = it["t"]
-        self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
-        if t > self.plan.feed_last.get(fk, -math.inf):
-            self.plan.feed_last[fk] = t
-        if t < self.plan.feed_first.get(fk, math.inf):
-            self.plan.feed_first[fk] = t
-        self.plan.accepted += 1
+        self.seen_add[f].extend((repr(t) if type(t) is float else fmt(t), eid))
+        plan = self.plan
+        if t > plan.feed_last.get(fk, -math.inf):
+            plan.feed_last[fk] = t
+        if t < plan.feed_first.get(fk, math.inf):
+            plan.feed_first[fk] = t
+        plan.accepted += 1
+
+    def _trend_two(self, e: dict[str, Any], f1: str, f2: str) -> None:
+        """``trend(e, f1, 1)`` then ``trend(e, f2, 1)``."""
+        m, h = e["m"], e["h"]
+        if m >= self.min_floor:
+            mb = self._minute.get(m)
+            if mb is None:
+                mb = self._minute[m] = self._bucket(self.k.minute_bucket(m), m * 60 + self.cfg.minute_ttl)
+            mb[f1] += 1
+            mb[f2] += 1
+        hb = self._hour.get(h)
+        if hb is None:
+            hb = self._hour[h] = self._bucket(self.k.hour_bucket(h), h * 3600 + self.cfg.hour_ttl)
+        hb[f1] += 1
+        hb[f2] += 1
 
     # -- the writes ---------------------------------------------------------------------
     def _finish(self) -> Plan:
@@ -428,11 +445,15 @@ class Planner:
         s, orig = ent.cur, ent.orig
         changed: list[str] = []
         add = changed.extend
-        get = orig.get
-        for name, v in s.items():
-            o = get(name)
-            if v is o and o is not None:  # still the stored text, as read
+        items = iter(s.items())
+        # ``cur`` began as a copy of ``orig`` and folds do not delete fields, so its first
+        # fields are the stored ones, in their order; then the fields new in this batch
+        for (oname, o), (name, v) in zip(orig.items(), items, strict=False):
+            if v is o and name is oname:  # still the stored text, as read
                 continue
+            if name is not oname:  # a field was deleted after all: compare by name
+                self._entity_writes_by_name(ent, cmds)
+                return
             t = type(v)
             if t is str:
                 text = v
@@ -444,6 +465,28 @@ class Planner:
                 text = fmt(v)
             if o != text and name != VERSION:
                 add((name, text))
+        for name, v in items:
+            t = type(v)
+            if t is str:
+                text = v
+            elif t is float:
+                text = str(int(v)) if v.is_integer() and abs(v) < 1e17 else repr(v)
+            elif t is int:
+                text = str(v)
+            else:
+                text = fmt(v)
+            if name != VERSION:
+                add((name, text))
+        self._entity_commands(ent, changed, cmds)
+
+    def _entity_writes_by_name(self, ent: _Entity, cmds: list[list[Any]]) -> None:
+        s, orig = ent.cur, ent.orig
+        changed = [x for name, v in s.items() if name != VERSION and orig.get(name) != (text := fmt(v))
+                   for x in (name, text)]
+        self._entity_commands(ent, changed, cmds)
+
+    def _entity_commands(self, ent: _Entity, changed: list[str], cmds: list[list[Any]]) -> None:
+        s, orig = ent.cur, ent.orig
         if changed:
             version = str((num(orig.get(VERSION)) or 0) + 1)
             cmds.append(["HSET", ent.key, *changed, VERSION, version])

@@ -92,10 +92,21 @@ def alive(cfg: FoldConfig, s: dict[str, Any]) -> tuple[str, str, Any, float] | N
 
 
 @lru_cache(maxsize=4)
-def _static_of(prefix: str) -> tuple[str, ...]:
+def _static_keys(prefix: str) -> tuple[str, ...]:
     k = Keys(prefix)
     return (k.complaint_totals, k.open_by_kecamatan, k.open_by_category,
             k.open_by_kecamatan_category, k.open_by_opd, k.due, k.latest_open, k.opds)
+
+
+_STATIC: dict[str, tuple[str, ...]] = {}
+
+
+def _static_of(prefix: str) -> tuple[str, ...]:
+    """The feed's fixed keys under ``prefix`` (a plain dict first: several look-ups per event)."""
+    keys = _STATIC.get(prefix)
+    if keys is None:
+        keys = _STATIC[prefix] = _static_keys(prefix)
+    return keys
 
 
 def _open_counts(p: Planner, c: tuple[str, str, Any, float], sign: int) -> None:
