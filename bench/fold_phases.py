@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import math
 import multiprocessing
 import os
@@ -97,6 +98,8 @@ def main() -> None:
     ap.add_argument("n", nargs="?", type=int, default=200_000)
     ap.add_argument("--mix", choices=("sim", "entities"), default="sim")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the one-thread phases into FILE")
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() the pre-decoded batches before the fold is timed")
     ap.add_argument("--no-scale", action="store_true", help="skip the 1 vs 2 processes runs")
     args = ap.parse_args()
     n = args.n
@@ -129,6 +132,8 @@ def main() -> None:
         batches = [decode_batch(records[i:i + BATCH], FEED_OF, now, boundaries)
                    for i in range(0, n, BATCH)]
         decode, decode_cpu = time.perf_counter() - t0, time.thread_time() - c0
+        if args.gc_freeze:  # the decoded batches out of the collector's way (a consumer holds one)
+            gc.freeze()
         info = client.info("cpu")
         cpu0 = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
         t0, c0 = time.perf_counter(), time.thread_time()
