@@ -45,9 +45,10 @@ import streams.sink as sink
 from geodata import load_boundaries
 from marvec.embedded import start_embedded_redis
 from streams.decode import Record, decode_batch
+from streams.feeds import FEEDS
 
 BATCH = 5000
-FEED_OF = {f: f for f in ("complaints", "economy", "disasters")}
+FEED_OF = {f: f for f in FEEDS}  # the topic of each feed is its name here
 
 
 def timed(spent: dict[str, float], cpu: dict[str, float], name: str,
