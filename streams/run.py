@@ -75,9 +75,9 @@ class Progress:
 
 def _freeze_startup_heap() -> None:
     """Take what the start built (modules, boundaries, clients: ~95,000 objects) out of the
-    cyclic collector's reach: each full collection walked them all again (~28 ms here),
-    every batch or two as each batch's planning promotes its own objects; about 5 us per
-    event of a 5,000-event batch (docs/performance.md). Nothing of it is garbage."""
+    cyclic collector's reach: each full collection walked them all again (~28 ms here), and
+    each batch's planning promotes enough objects to set off full collections
+    (docs/performance.md). Nothing of it is garbage."""
     gc.collect()
     gc.freeze()
 
