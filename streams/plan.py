@@ -144,16 +144,19 @@ def needs(items: Sequence[dict[str, Any]], keys: Keys | None = None) -> Needs:
 class _Entity:
     """One entity's state through the batch (a complaint, an incident...)."""
 
-    __slots__ = ("alive", "cur", "existed", "extra", "key", "open_at_start", "orig")
+    __slots__ = ("alive", "cur", "existed", "extra", "key", "live", "open_at_start", "orig")
 
-    def __init__(self, key: str, orig: State, alive: Alive, open_at_start: bool,
+    def __init__(self, key: str, orig: State, alive: Alive, live: Any,
                  extra: str | None = None) -> None:
         self.key = key
         self.orig = orig
         self.cur = dict(orig)
         self.existed = bool(orig)
         self.alive = alive  # a module function: no reference back to the planner
-        self.open_at_start = open_at_start
+        self.open_at_start = live is not None
+        self.live = live
+        """``alive(cfg, cur)`` as of the fold's last change of ``cur``: a fold handler that
+        changes ``cur`` stores what ``alive`` says of it afterwards (saves calling it again)."""
         self.extra = extra  # a key sharing the entity's lifetime (an incident's timeline)
 
 
@@ -199,6 +202,7 @@ class Planner:
         self._minute: dict[int, dict[str, int]] = {}
         self._hour: dict[int, dict[str, int]] = {}
         self._feed: dict[str, str] = {}
+        self._kfield: dict[tuple[str, str], str] = {}
         self._ticker_key, self._offsets_key = keys.ticker, keys.offsets
 
     # -- the batch --------------------------------------------------------------------
@@ -254,8 +258,7 @@ class Planner:
         ent = self.entities.get(key)
         if ent is None:
             orig = self.reads.hashes.get(key) or {}
-            ent = self.entities[key] = _Entity(key, orig, alive, alive(self.cfg, orig) is not None,
-                                               extra)
+            ent = self.entities[key] = _Entity(key, orig, alive, alive(self.cfg, orig), extra)
             self.plan.entities.append((key, str(orig.get(VERSION, "")) if orig else ""))
         return ent
 
@@ -297,20 +300,32 @@ class Planner:
             return bool(e["p"] > sp)
         return bool(e["o"] > so)
 
-    @classmethod
-    def follow(cls, s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    @staticmethod
+    def follow(s: State, e: dict[str, Any], fields: tuple[str, ...]) -> bool:
         """Latest wins: a newer event sets the status and every field it carries, an older
         one only fields the state lacks; ``first`` keeps the earliest time. Whether newer."""
-        newer = cls._is_newer(s, e)
+        et = e["t"]
+        if s.get("t") is None:  # a new entity: the event is newer, it carries the first time
+            s["st"], s["t"], s["p"], s["o"] = e["st"], et, e["p"], e["o"]
+            eget = e.get
+            for name in fields:
+                v = eget(name)
+                if v is not None:
+                    s[name] = v
+            first = num(s.get("first"))
+            if first is None or et < first:
+                s["first"] = et
+            return True
+        newer = Planner._is_newer(s, e)
         if newer:
-            s["st"], s["t"], s["p"], s["o"] = e["st"], e["t"], e["p"], e["o"]
+            s["st"], s["t"], s["p"], s["o"] = e["st"], et, e["p"], e["o"]
         for name in fields:
             v = e.get(name)
             if v is not None and (newer or s.get(name) is None):
                 s[name] = v
         first = num(s.get("first"))
-        if first is None or e["t"] < first:
-            s["first"] = e["t"]
+        if first is None or et < first:
+            s["first"] = et
         return newer
 
     # -- one record ---------------------------------------------------------------------
@@ -353,18 +368,39 @@ class Planner:
             self._reject(it, raws, "schema", why)
             return
         fk = self._feed_key(f)
-        self.inc(fk, "accepted", 1)
-        self.trend(it, f, 1)
-        if it.get("k") is not None:
-            self.trend(it, f"{f}:k:{it['k']}", 1)
+        self.hincr[fk]["accepted"] += 1
+        k = it.get("k")
+        if k is None:
+            self.trend(it, f, 1)
+        else:  # the feed's and its kecamatan's trend counters: one bucket lookup for both
+            kf = self._kfield.get((f, k))
+            if kf is None:
+                kf = self._kfield[(f, k)] = f"{f}:k:{k}"
+            self._trend_two(it, f, kf)
         seen.add(eid)
         t = it["t"]
-        self.seen_add[f].extend((repr(t) if isinstance(t, float) else fmt(t), eid))
-        if t > self.plan.feed_last.get(fk, -math.inf):
-            self.plan.feed_last[fk] = t
-        if t < self.plan.feed_first.get(fk, math.inf):
-            self.plan.feed_first[fk] = t
-        self.plan.accepted += 1
+        self.seen_add[f].extend((repr(t) if type(t) is float else fmt(t), eid))
+        plan = self.plan
+        if t > plan.feed_last.get(fk, -math.inf):
+            plan.feed_last[fk] = t
+        if t < plan.feed_first.get(fk, math.inf):
+            plan.feed_first[fk] = t
+        plan.accepted += 1
+
+    def _trend_two(self, e: dict[str, Any], f1: str, f2: str) -> None:
+        """``trend(e, f1, 1)`` then ``trend(e, f2, 1)``."""
+        m, h = e["m"], e["h"]
+        if m >= self.min_floor:
+            mb = self._minute.get(m)
+            if mb is None:
+                mb = self._minute[m] = self._bucket(self.k.minute_bucket(m), m * 60 + self.cfg.minute_ttl)
+            mb[f1] += 1
+            mb[f2] += 1
+        hb = self._hour.get(h)
+        if hb is None:
+            hb = self._hour[h] = self._bucket(self.k.hour_bucket(h), h * 3600 + self.cfg.hour_ttl)
+        hb[f1] += 1
+        hb[f2] += 1
 
     # -- the writes ---------------------------------------------------------------------
     def _finish(self) -> Plan:
@@ -408,15 +444,57 @@ class Planner:
 
     def _entity_writes(self, ent: _Entity, cmds: list[list[Any]]) -> None:
         s, orig = ent.cur, ent.orig
+        changed: list[str] = []
+        add = changed.extend
+        items = iter(s.items())
+        # ``cur`` began as a copy of ``orig`` and folds do not delete fields, so its first
+        # fields are the stored ones, in their order; then the fields new in this batch
+        for (oname, o), (name, v) in zip(orig.items(), items, strict=False):
+            if v is o and name is oname:  # still the stored text, as read
+                continue
+            if name is not oname:  # a field was deleted after all: compare by name
+                self._entity_writes_by_name(ent, cmds)
+                return
+            t = type(v)
+            if t is str:
+                text = v
+            elif t is float:
+                text = str(int(v)) if v.is_integer() and abs(v) < 1e17 else repr(v)
+            elif t is int:
+                text = str(v)
+            else:
+                text = fmt(v)
+            if o != text and name != VERSION:
+                add((name, text))
+        for name, v in items:
+            t = type(v)
+            if t is str:
+                text = v
+            elif t is float:
+                text = str(int(v)) if v.is_integer() and abs(v) < 1e17 else repr(v)
+            elif t is int:
+                text = str(v)
+            else:
+                text = fmt(v)
+            if name != VERSION:
+                add((name, text))
+        self._entity_commands(ent, changed, cmds)
+
+    def _entity_writes_by_name(self, ent: _Entity, cmds: list[list[Any]]) -> None:
+        s, orig = ent.cur, ent.orig
         changed = [x for name, v in s.items() if name != VERSION and orig.get(name) != (text := fmt(v))
                    for x in (name, text)]
+        self._entity_commands(ent, changed, cmds)
+
+    def _entity_commands(self, ent: _Entity, changed: list[str], cmds: list[list[Any]]) -> None:
+        s, orig = ent.cur, ent.orig
         if changed:
             version = str((num(orig.get(VERSION)) or 0) + 1)
             cmds.append(["HSET", ent.key, *changed, VERSION, version])
         elif not ent.existed:
             return
         keys = [ent.key] if ent.extra is None else [ent.key, ent.extra]
-        if ent.alive(self.cfg, s) is not None:
+        if ent.live is not None:
             if ent.existed and not ent.open_at_start:
                 cmds.extend(["PERSIST", k] for k in keys)
         else:

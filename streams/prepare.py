@@ -36,10 +36,14 @@ def build_items(verdicts: Sequence[Verdict]) -> tuple[list[dict[str, Any]], list
     """
     items: list[dict[str, Any]] = []
     raws: list[bytes] = []
+    tps: dict[tuple[str, int], str] = {}
     for v in verdicts:
         rec = v.record
         raws.append(rec.value if rec.value is not None else b"")
-        base = {"tp": partition_id(rec.topic, rec.partition), "p": rec.partition,
+        tp = tps.get((rec.topic, rec.partition))
+        if tp is None:
+            tp = tps[(rec.topic, rec.partition)] = partition_id(rec.topic, rec.partition)
+        base = {"tp": tp, "p": rec.partition,
                 "o": rec.offset, "f": v.feed, "raw": len(raws)}
         if v.event is not None:
             try:

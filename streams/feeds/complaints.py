@@ -77,22 +77,36 @@ def needs(e: Event, need: NeedsBuilder) -> None:
     need.hash(need.keys.complaint(e["cid"]))
 
 
+_OPEN = C.COMPLAINT_OPEN_STATUSES
+
+
 def alive(cfg: FoldConfig, s: dict[str, Any]) -> tuple[str, str, Any, float] | None:
     """An open complaint's (kecamatan, category, OPD, due time); None once closed."""
-    if s.get("st") not in C.COMPLAINT_OPEN_STATUSES:
+    get = s.get
+    if get("st") not in _OPEN:
         return None
-    base = num(s.get("rcv"))
-    if base is None:
-        base = num(s.get("first"))
-    return (s.get("k") or "?", s.get("cat") or "unknown", s.get("opd"),
-            base + cfg.sla[s.get("pr") or C.DEFAULT_PRIORITY])
+    base = get("rcv")
+    base = num(base) if base is not None else num(get("first"))
+    return (get("k") or "?", get("cat") or "unknown", get("opd"),
+            base + cfg.sla[get("pr") or C.DEFAULT_PRIORITY])
 
 
 @lru_cache(maxsize=4)
-def _static_of(prefix: str) -> tuple[str, ...]:
+def _static_keys(prefix: str) -> tuple[str, ...]:
     k = Keys(prefix)
     return (k.complaint_totals, k.open_by_kecamatan, k.open_by_category,
             k.open_by_kecamatan_category, k.open_by_opd, k.due, k.latest_open, k.opds)
+
+
+_STATIC: dict[str, tuple[str, ...]] = {}
+
+
+def _static_of(prefix: str) -> tuple[str, ...]:
+    """The feed's fixed keys under ``prefix`` (a plain dict first: several look-ups per event)."""
+    keys = _STATIC.get(prefix)
+    if keys is None:
+        keys = _STATIC[prefix] = _static_keys(prefix)
+    return keys
 
 
 def _open_counts(p: Planner, c: tuple[str, str, Any, float], sign: int) -> None:
@@ -140,7 +154,7 @@ def fold(p: Planner, e: Event) -> str | None:
     cid = e["cid"]
     ent = p.entity(p.k.complaint(cid), alive)
     s = ent.cur
-    old = alive(p.cfg, s)
+    old = ent.live
     newer = p.follow(s, e, FIELDS)
     _keep_report(s, e)
     day_key = p.k.complaint_day(e["d"])
@@ -166,7 +180,7 @@ def fold(p: Planner, e: Event) -> str | None:
         p.trend(e, "c:resolved", 1)
         _resolution(p, s, e)
     p.expire_at_least(day_key, e["de"] + p.cfg.day_ttl)
-    new = alive(p.cfg, s)
+    new = ent.live = alive(p.cfg, s)
     _index(p, cid, s, old, new, newer)
     if newer:
         p.tick({"feed": "complaints", "at": e["t"], "kind": e["st"],

@@ -102,12 +102,12 @@ def fold(p: Planner, e: Event) -> str | None:
     exists = bool(s)
     if not exists and (e.get("hz") is None or e.get("sev") is None):
         return f"hazard and severity are required on the first event of incident {iid}"
-    old = alive(p.cfg, s)
+    old = ent.live
     newer = p.follow(s, e, FIELDS)
     if not exists:
         p.trend(e, "d:new", 1)
         p.trend(e, "d:k:" + (s.get("k") or "?"), 1, minutes=False)  # the replay's per-kecamatan
-    new = alive(p.cfg, s)
+    new = ent.live = alive(p.cfg, s)
     if old:
         _counts(p, old, -1)
     active = _static_of(p.k.prefix)[3]

@@ -149,9 +149,9 @@ def fold(p: Planner, e: Event) -> str | None:
     s = ent.cur
     if "st" not in e:
         e["st"] = e["kind"]  # ``follow`` keeps a status; a post's or survey's is its kind
-    old = alive(p.cfg, s)
+    old = ent.live
     p.follow(s, e, POST_FIELDS if post else SURVEY_FIELDS)
-    new = alive(p.cfg, s)
+    new = ent.live = alive(p.cfg, s)
     if old != new:
         if old:
             _add(p, old, -1)
