@@ -20,22 +20,32 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from marvec.keys import Keys
-from streams.feeds import FEEDS
 from streams.values import fmt, num
 
-__all__ = ["FoldConfig", "Needs", "NeedsBuilder", "Plan", "Planner", "Reads", "fmt", "needs",
+__all__ = ["FeedRules", "FoldConfig", "Needs", "NeedsBuilder", "Plan", "Planner", "Reads", "fmt", "needs",
            "num", "plan_batch"]
 
 State = dict[str, Any]
-_FOLDS = {name: feed.fold for name, feed in FEEDS.items()}
 Alive = Callable[["FoldConfig", State], Any]
+
+
+class FeedRules(Protocol):
+    """What the planner asks of a feed (``streams.feeds.base.Feed``): the state an event
+    needs read, and its fold. The registry is handed in (``streams.sink``), so the shared
+    machinery here never imports the feeds that use it."""
+
+    @property
+    def needs(self) -> Callable[[dict[str, Any], NeedsBuilder], None]: ...
+
+    @property
+    def fold(self) -> Callable[[Planner, dict[str, Any]], str | None]: ...
 
 VERSION = "v"
 """Field of an entity hash counting its writes: the commit's guard that nobody else
@@ -125,7 +135,7 @@ class Plan:
     skipped: int = 0
 
 
-def needs(items: Sequence[dict[str, Any]], keys: Keys | None = None) -> Needs:
+def needs(items: Sequence[dict[str, Any]], feeds: Mapping[str, FeedRules], keys: Keys | None = None) -> Needs:
     """The reads a batch needs; only accepted events ask for state."""
     parts: dict[str, None] = {}
     ids: dict[str, dict[str, None]] = defaultdict(dict)
@@ -136,7 +146,7 @@ def needs(items: Sequence[dict[str, Any]], keys: Keys | None = None) -> Needs:
             continue
         f = it["f"]
         ids[f][it["id"]] = None
-        FEEDS[f].needs(it, builder)
+        feeds[f].needs(it, builder)
     return Needs(list(parts), {f: list(v) for f, v in ids.items()}, list(builder._hashes),
                  {k: list(v) for k, v in builder._cells.items()})
 
@@ -178,9 +188,10 @@ class Planner:
     lists, the ticker and expiries. Each feed's fold handler (``streams.feeds``) calls
     these; the planner knows no feed by name."""
 
-    def __init__(self, keys: Keys, cfg: FoldConfig, reads: Reads,
+    def __init__(self, keys: Keys, cfg: FoldConfig, reads: Reads, feeds: Mapping[str, FeedRules],
                  faults: dict[int, str] | None = None) -> None:
         self.k = keys
+        self.folds = {name: feed.fold for name, feed in feeds.items()}
         self.faults = faults or {}
         self.cfg = cfg
         self.reads = reads
@@ -363,7 +374,7 @@ class Planner:
             self.inc(self._feed_key(f), "duplicates", 1)
             self.plan.duplicates += 1
             return
-        why = _FOLDS[f](self, it)
+        why = self.folds[f](self, it)
         if why is not None:  # refused before any write
             self._reject(it, raws, "schema", why)
             return
@@ -523,12 +534,12 @@ def _chunked(cmds: list[list[Any]], head: list[Any], values: list[Any], step: in
 
 
 def plan_batch(items: Sequence[dict[str, Any]], raws: Sequence[bytes], reads: Reads,
-               cfg: FoldConfig, keys: Keys) -> Plan:
+               cfg: FoldConfig, keys: Keys, feeds: Mapping[str, FeedRules]) -> Plan:
     """The writes of one batch (see the module docstring). A record whose fold raises is
     dead-lettered as ``internal`` and the batch planned again without its effects."""
     faults: dict[int, str] = {}
     while True:
         try:
-            return Planner(keys, cfg, reads, faults).run(items, raws)
+            return Planner(keys, cfg, reads, feeds, faults).run(items, raws)
         except _Fault as fault:
             faults[fault.index] = fault.detail

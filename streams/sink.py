@@ -35,6 +35,7 @@ from marvec.keys import (
     Keys,
 )
 from streams.decode import Verdict
+from streams.feeds import FEEDS
 from streams.plan import FoldConfig, Needs, Plan, Reads, fmt, needs, plan_batch
 from streams.prepare import build_items
 
@@ -141,10 +142,10 @@ class RedisFold:
 
     def _call(self, verdicts: Sequence[Verdict], now: float, epoch: str) -> FoldResult:
         items, raws = build_items(verdicts)
-        need = needs(items, self.keys)
+        need = needs(items, FEEDS, self.keys)
         cfg = self._config(now)
         for _ in range(MAX_ATTEMPTS):
-            plan = plan_batch(items, raws, self.read(need), cfg, self.keys)
+            plan = plan_batch(items, raws, self.read(need), cfg, self.keys, FEEDS)
             status, overflow = self._commit(plan, now, epoch)
             if status == -1:
                 raise RedisLost("Redis holds no Marvec aggregates")

@@ -20,6 +20,7 @@ from feeds import complaint, incident, transactions
 from streamrig import boundaries, comparable, snap
 
 from streams.decode import Record, decode_batch
+from streams.feeds import FEEDS
 from streams.plan import needs
 from streams.prepare import build_items
 from streams.sink import RedisFold, WritesRefused
@@ -124,9 +125,9 @@ def test_a_batch_is_summed_before_it_reaches_redis(redis_client):
     batch = [("economy", 0, i, transactions(f"R-{i}", 1, 100, 60)) for i in range(500)]
     items, _ = build_items(verdicts(batch, now))
     fold = new_fold(redis_client)
-    reads = fold.read(needs(items))
+    reads = fold.read(needs(items, FEEDS))
     from streams.plan import plan_batch
-    plan = plan_batch(items, [b"x"] * len(items), reads, fold._config(now), fold.keys)
+    plan = plan_batch(items, [b"x"] * len(items), reads, fold._config(now), fold.keys, FEEDS)
     assert plan.accepted == 500
     counters = [c for c in plan.checked if c[0] == "HINCRBY"]
     assert len(counters) < 20, counters
