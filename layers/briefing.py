@@ -19,7 +19,7 @@ from html import escape
 from layers.fmt import DASH, Translate, fmt_age, fmt_dec, fmt_idr_short, fmt_int, fmt_pct, fmt_price
 from layers.mapframe import MapFrame
 from layers.palette import ShadeClass, shade_classes
-from layers.rapor import LAG_SCORE, opd_scores
+from layers.rapor import LAG_SCORE, days_ago, opd_scores
 from layers.report import resolution_time
 from marvec.briefing import Briefing, Known
 from marvec.contract import WITA
@@ -73,7 +73,8 @@ table { width: 100%; border-collapse: collapse; font-size: 8.5pt; }
 th { text-align: left; font-size: 7.5pt; color: #475569; border-bottom: 1.5px solid #0f172a; padding: .8mm 1mm;
      vertical-align: bottom; }
 td { padding: .45mm 1mm; border-bottom: 1px solid #e2e8f0; font-variant-numeric: tabular-nums; }
-th.num, td.num { text-align: right; }
+th.num, td.num { text-align: right; white-space: nowrap; }
+.halves th { white-space: nowrap; }
 tr.lag td { background: #fee2e2; }
 tr.lag td:first-child { box-shadow: inset 1.2mm 0 0 #dc2626; }
 .badge { display: inline-block; font-size: 6.5pt; font-weight: 700; color: #fff; background: #dc2626;
@@ -333,7 +334,7 @@ def monthly_html(b: Briefing, tr: Translate, lang: str) -> str:
             resolution_time(f.mean_resolution_h if f else None, tr, lang),
             resolution_time(f.mean_first_response_h if f else None, tr, lang),
             fmt_int(f.posts if f else None, lang), fmt_int(f.reach if f else None, lang),
-            DASH if days is None else tr("rapor.days").format(n=fmt_int(days, lang)),
+            days_ago(days, tr, lang),
         ]
         tds = "".join(f"<td class='{c}'>{v if i == 1 else e(v)}</td>" for i, (v, (_, c)) in enumerate(zip(cells, cols, strict=True)))
         rows.append(f"<tr class='{'lag' if lag else ''}' data-opd='{e(n)}'>{tds}</tr>")

@@ -149,7 +149,7 @@ def _trend(history: History | None, opd: str, tr: Translate, lang: str) -> html.
 
 def _days_since(history: History | None, opd: str, tr: Translate, lang: str) -> html.Td:
     days = history.days_since_website(opd) if history is not None else None
-    return html.Td(DASH if days is None else tr("rapor.days").format(n=fmt_int(days, lang)),
+    return html.Td(days_ago(days, tr, lang),
                    className="num" + (" muted" if days is None else " tone-warn" if days > 7 else ""))
 
 
@@ -296,8 +296,14 @@ def rapor_detail(snapshot: Snapshot | None, key: str, tr: Translate, lang: str,
 
 
 def _days_text(history: History | None, opd: str, tr: Translate, lang: str) -> str:
-    days = history.days_since_website(opd) if history is not None else None
-    return DASH if days is None else tr("rapor.days").format(n=fmt_int(days, lang))
+    return days_ago(history.days_since_website(opd) if history is not None else None, tr, lang)
+
+
+def days_ago(days: int | None, tr: Translate, lang: str) -> str:
+    """``3 hr lalu``; ``hari ini`` for today; "–" when not known."""
+    if days is None:
+        return DASH
+    return tr("trend.today").lower() if days == 0 else tr("rapor.days").format(n=fmt_int(days, lang))
 
 
 HISTORY_COLUMNS = ("rapor.h.span", "rapor.resolved", "opd.sla", "rapor.h.mean_res", "rapor.h.mean_resp",

@@ -132,3 +132,9 @@ def test_first_responses_and_resolutions_land_in_their_days_once(redis_client) -
     before = [m for m in hist.months if m.end < first]
     assert before and all(m.get("DLH").resolved is None for m in before)
     assert hist.weeks[-1].end == wita_date(NOW) and hist.today == wita_date(NOW) - timedelta(days=0)
+
+
+def test_days_since_the_website_reads_today_not_zero_days() -> None:
+    from layers.rapor import days_ago
+
+    assert [days_ago(d, TR, "id") for d in (None, 0, 1, 12)] == ["–", "hari ini", "1 hr lalu", "12 hr lalu"]
