@@ -23,13 +23,11 @@ from dashboard.briefings import install_briefings
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
-from dashboard.history import HistorySource
 from dashboard.i18n import normalize
 from dashboard.intake import install_intake
 from dashboard.pages import crisis, home, mayor, rapor, replay, wall
 from dashboard.server import install_server
 from layers.mapframe import build_frame
-from marvec.keys import Keys
 from marvec.settings import Settings
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -101,8 +99,7 @@ def create_app(
     """
     frame = build_frame(boundaries.geojson())
     client = getattr(source, "client", None)
-    history = HistorySource(client, Keys(), clock).get if callable(client) else None
-    screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock, history_source=history)
+    screen = ScreenContext(settings, frame, tuple(boundaries.names), source, clock)
     app = dash.Dash(
         # update_title=None: no "Updating..." title flicker (Dash's type hint says str only).
         __name__, title="Marvec", update_title=None,  # type: ignore[arg-type]

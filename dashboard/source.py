@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
@@ -36,10 +36,13 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from dashboard import metrics
+from marvec.history import History, read_history
+from marvec.keys import Keys
 from marvec.period import Period, PeriodReader
 from marvec.replay import Replay, ReplayReader
 from marvec.snapshot import Snapshot
 from marvec.store import SnapshotReader
+from marvec.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,10 @@ REPLAY_REFRESH_S = 10.0
 """How long a replay read (the wall's ``/wall/replay``: 3 + 2 x N hashes, N <= 24) is
 reused per length per worker: the hours change by the hour, the current one by the event."""
 
+HISTORY_REFRESH_S = 60.0
+"""The report card's history (``marvec.history``: 13 months of day hashes, ~800 in one
+round trip) changes by the hour: one read a minute per worker at most."""
+
 Reader = Callable[[redis.Redis, Sequence[str]], Snapshot]
 ClientSpec: TypeAlias = str | redis.Redis | Callable[[], redis.Redis]
 
@@ -91,6 +98,12 @@ class SnapshotResult:
     """(key, error) of keys the read could not read (wrong type): served as empty."""
     clocks: Any = None
     """Consumer id -> clock report JSON (``streams.clock``), as of this read."""
+
+
+def feed_since(snapshot: Snapshot | None, feed: str) -> float | None:
+    """Unix time of the feed's first event, ``None`` when it has none (or no snapshot)."""
+    stats = snapshot.feeds.get(feed) if snapshot is not None else None
+    return parse_iso(stats.first_event_at) if stats is not None else None
 
 
 def make_client(url: str) -> redis.Redis:
@@ -159,6 +172,8 @@ class SnapshotSource:
         self._period_lock = threading.Lock()
         self._replays: dict[int, tuple[float, Replay]] = {}
         self._replay_lock = threading.Lock()
+        self._histories: dict[Hashable, tuple[float, History]] = {}
+        self._history_lock = threading.Lock()
 
     def period(self, days: int) -> Period | None:
         """The last ``days`` WITA days' sums (``marvec.period``), read at most once per
@@ -174,7 +189,18 @@ class SnapshotSource:
         return self._cached(self._replays, self._replay_lock, hours, REPLAY_REFRESH_S, "replay",
                             lambda now: ReplayReader(self._get_client()).read(hours, self.kecamatan_names, now))
 
-    def _cached(self, store: dict[int, tuple[float, Any]], lock: threading.Lock, key: int, refresh: float,
+    def history(self, snapshot: Snapshot | None) -> History | None:
+        """The report card's weekly and monthly history, counted from the first events of
+        ``snapshot``'s complaints and public-information feeds (a new start reads again),
+        read at most once per ``HISTORY_REFRESH_S``; the last good one while Redis does not
+        answer."""
+        since = (feed_since(snapshot, "complaints"), feed_since(snapshot, "publicinfo"))
+        if since not in self._histories:
+            self._histories.clear()  # the data's start moved: the old spans are not kept
+        return self._cached(self._histories, self._history_lock, since, HISTORY_REFRESH_S, "history",
+                            lambda now: read_history(self._get_client(), Keys(), now, *since))
+
+    def _cached(self, store: dict[Any, tuple[float, Any]], lock: threading.Lock, key: Hashable, refresh: float,
                 what: str, read: Callable[[float], Any]) -> Any:
         now = self._clock()
         cached = store.get(key)

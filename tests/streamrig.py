@@ -68,3 +68,22 @@ def comparable(s: Snapshot) -> dict[str, Any]:
     gauges = set(GAUGE_SERIES.values())
     d["flows"] = {k: v for k, v in trends["hours"].items() if k not in gauges}
     return d
+
+
+_FEED_OF = {f"t.{f}": f for f in ("complaints", "economy", "disasters", "publicinfo")}
+_fold_offsets = iter(range(10**9))
+
+
+def fold_events(client: redis.Redis, feed: str, events: list[dict[str, Any]], now: float) -> Any:
+    """Decode ``events`` of ``feed`` as records of topic ``t.<feed>`` (fresh offsets) and
+    apply them with the consumers' own fold, as one batch, at ``now``: the write path
+    without a broker. Returns the fold's result (accepted, duplicates, rejected)."""
+    import orjson
+
+    from streams.decode import Record, decode_batch
+    from streams.sink import RedisFold
+
+    recs = [Record(f"t.{feed}", 0, next(_fold_offsets), orjson.dumps(e)) for e in events]
+    fold = RedisFold(client, dedupe_hours=168, retention_hours=168)
+    fold.claim_epoch("test")
+    return fold.apply(decode_batch(recs, _FEED_OF, now, boundaries()), now, "test")

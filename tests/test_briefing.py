@@ -18,7 +18,7 @@ import orjson
 import pytest
 import redis
 from feeds import complaint
-from streamrig import boundaries, snap
+from streamrig import boundaries, fold_events, snap
 
 from dashboard.app import create_app
 from dashboard.auth import make_display_token
@@ -28,8 +28,6 @@ from marvec.briefing import BriefingStore, day_figures, due, month_before, parse
 from marvec.contract import WITA
 from marvec.keys import Keys
 from marvec.settings import Settings
-from streams.decode import Record, decode_batch
-from streams.sink import RedisFold
 from tests.test_rapor import SECRET, with_publicinfo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome")
@@ -78,8 +76,6 @@ def test_a_day_is_known_only_as_far_as_the_data_covers_it() -> None:
 
 # -- real Redis and Chromium --------------------------------------------------------------------
 NOW = time.time()
-FEED_OF = {f"t.{f}": f for f in ("complaints", "economy", "disasters", "publicinfo")}
-_offset = iter(range(10**6))
 H = 3600
 
 
@@ -102,10 +98,7 @@ def fill(client: redis.Redis) -> None:
         complaint("B2", "resolved", ago - 1 * H, now=NOW, opd="DPU"),
         complaint("B3", "received", ago + 4 * H, now=NOW),
     ]
-    recs = [Record("t.complaints", 0, next(_offset), orjson.dumps(e)) for e in events]
-    fold = RedisFold(client, dedupe_hours=168, retention_hours=168)
-    fold.claim_epoch("test")
-    res = fold.apply(decode_batch(recs, FEED_OF, NOW, boundaries()), NOW, "test")
+    res = fold_events(client, "complaints", events, NOW)
     assert res.accepted == len(events)
 
 

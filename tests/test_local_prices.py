@@ -6,27 +6,17 @@ from __future__ import annotations
 
 import time
 
-import orjson
 import pytest
 from feeds import LOSARI, UNHAS, price
-from streamrig import boundaries, snap
+from streamrig import fold_events, snap
 
 from dashboard.i18n import translator
 from layers.district import local_prices
-from streams.decode import Record, decode_batch
-from streams.sink import RedisFold
 from tests.test_rapor import text_of
 
 NOW = time.time()
-FEED_OF = {f"t.{f}": f for f in ("complaints", "economy", "disasters", "publicinfo")}
-_offset = iter(range(10**6))
-
-
 def apply(client, events):
-    recs = [Record("t.economy", 0, next(_offset), orjson.dumps(e)) for e in events]
-    fold = RedisFold(client, dedupe_hours=168, retention_hours=168)
-    fold.claim_epoch("test")
-    return fold.apply(decode_batch(recs, FEED_OF, NOW, boundaries()), NOW, "test")
+    return fold_events(client, "economy", events, NOW)
 
 
 @pytest.mark.integration

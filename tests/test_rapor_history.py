@@ -7,18 +7,15 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-import orjson
 import pytest
 from feeds import complaint
-from streamrig import boundaries, snap
+from streamrig import boundaries, fold_events, snap
 
 from dashboard.i18n import translator
 from layers.rapor import rapor_detail, rapor_table
 from marvec.history import MONTHS, build_history, read_history, wita_date
 from marvec.keys import HISTORY_DAY_TTL, Keys
 from marvec.timeutil import wita_day
-from streams.decode import Record, decode_batch
-from streams.sink import RedisFold
 from tests.test_rapor import hand_set, rows_of, text_of
 
 TR = translator("id")
@@ -91,15 +88,8 @@ def test_the_table_shows_the_four_week_trend_and_days_since_the_website() -> Non
 
 # -- the write path on a real Redis -------------------------------------------------------------
 NOW = time.time()
-FEED_OF = {f"t.{f}": f for f in ("complaints", "economy", "disasters", "publicinfo")}
-_offset = iter(range(10**6))
-
-
 def apply(client, events):
-    recs = [Record("t.complaints", 0, next(_offset), orjson.dumps(e)) for e in events]
-    fold = RedisFold(client, dedupe_hours=168, retention_hours=168)
-    fold.claim_epoch("test")
-    return fold.apply(decode_batch(recs, FEED_OF, NOW, boundaries()), NOW, "test")
+    return fold_events(client, "complaints", events, NOW)
 
 
 @pytest.mark.integration
@@ -138,3 +128,24 @@ def test_days_since_the_website_reads_today_not_zero_days() -> None:
     from layers.rapor import days_ago
 
     assert [days_ago(d, TR, "id") for d in (None, 0, 1, 12)] == ["–", "hari ini", "1 hr lalu", "12 hr lalu"]
+
+
+@pytest.mark.integration
+def test_the_screens_read_the_history_once_a_minute_through_the_source(redis_client, monkeypatch) -> None:
+    import dashboard.source as source_module
+    from dashboard.source import SnapshotSource
+
+    apply(redis_client, [complaint("H1", "received", 3 * 3600, now=NOW, opd="DLH"),
+                         complaint("H1", "resolved", 3600, now=NOW, opd="DLH")])
+    reads = []
+    real = source_module.read_history
+    monkeypatch.setattr(source_module, "read_history", lambda *a: reads.append(a) or real(*a))
+    clock = [NOW]
+    src = SnapshotSource(lambda: redis_client, boundaries().names, refresh_s=60, clock=lambda: clock[0])
+    s = snap(redis_client, NOW)
+    first = src.history(s)
+    assert first is not None and sum(m.get("DLH").resolved or 0 for m in first.months) == 1
+    clock[0] += 59
+    assert src.history(s) is first and len(reads) == 1, "one read a minute, whoever asks"
+    clock[0] += 2
+    assert src.history(s) is not first and len(reads) == 2

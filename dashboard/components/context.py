@@ -54,19 +54,6 @@ class ScreenContext:
     _last: Any = field(default=None, repr=False)
     views: ViewMemo = field(default_factory=ViewMemo, repr=False)
     """The pages' renders in this process, shared by every screen (``live.cached_page_outputs``)."""
-    history_source: Callable[[Snapshot | None], History | None] | None = None
-    """The report card's weekly and monthly history (``dashboard.history``); ``None``: none
-    (a stand-in source without Redis)."""
-
-    def history(self, snapshot: Snapshot | None) -> History | None:
-        if self.history_source is None:
-            return None
-        try:
-            return self.history_source(snapshot)
-        except Exception:  # a screen keeps running without its history
-            log.exception("history source failed")
-            return None
-
     def read(self, whole_seconds: bool = False) -> Read:
         """Ask the source once. A source that raises counts as unreachable, never as a crash.
 
@@ -89,30 +76,31 @@ class ScreenContext:
 
 
     def period(self, days: int) -> Period | None:
-        """The last ``days`` days' sums from the source (``SnapshotSource.period``); ``None``
-        when the source has none (a test stand-in without periods) or it failed."""
-        get = getattr(self.source, "period", None)
-        if get is None:
-            return None
-        try:
-            result = get(days)
-        except Exception:  # the page must keep running whatever the source does
-            log.exception("period read failed")
-            return None
+        """The last ``days`` days' sums (``SnapshotSource.period``)."""
+        result = self._ask("period", days)
         return result if isinstance(result, Period) else None
 
     def replay(self, hours: int) -> Replay | None:
-        """The last ``hours`` hours from the source (``SnapshotSource.replay``); ``None`` when
-        the source has none (a stand-in without replays) or it failed."""
-        get = getattr(self.source, "replay", None)
+        """The last ``hours`` hours for the wall's replay (``SnapshotSource.replay``)."""
+        result = self._ask("replay", hours)
+        return result if isinstance(result, Replay) else None
+
+    def history(self, snapshot: Snapshot | None) -> History | None:
+        """The report card's weekly and monthly history (``SnapshotSource.history``)."""
+        result = self._ask("history", snapshot)
+        return result if isinstance(result, History) else None
+
+    def _ask(self, what: str, arg: Any) -> Any:
+        """One of the source's optional reads; ``None`` when the source has none (a test
+        stand-in without Redis) or it failed: the page keeps running whatever it does."""
+        get = getattr(self.source, what, None)
         if get is None:
             return None
         try:
-            result = get(hours)
-        except Exception:  # the wall must keep running whatever the source does
-            log.exception("replay read failed")
+            return get(arg)
+        except Exception:
+            log.exception("%s read failed", what)
             return None
-        return result if isinstance(result, Replay) else None
 
 
 SCALE_MIN, SCALE_MAX = 1.0, 3.0
