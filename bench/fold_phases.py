@@ -102,6 +102,8 @@ def main() -> None:
     ap.add_argument("--gc-freeze", action="store_true",
                     help="gc.freeze() the pre-decoded batches before the fold is timed")
     ap.add_argument("--no-scale", action="store_true", help="skip the 1 vs 2 processes runs")
+    ap.add_argument("--commandstats", action="store_true",
+                    help="print Redis's own time per command over the fold (INFO commandstats)")
     args = ap.parse_args()
     n = args.n
     boundaries_path = BOUNDARIES if args.mix == "entities" else None
@@ -137,6 +139,7 @@ def main() -> None:
             gc.freeze()
         info = client.info("cpu")
         cpu0 = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        client.config_resetstat()
         t0, c0 = time.perf_counter(), time.thread_time()
         for verdicts in batches:
             fold.apply(verdicts, now, "bench")
@@ -146,6 +149,7 @@ def main() -> None:
             prof.dump_stats(args.profile)
         info = client.info("cpu")
         redis_cpu = float(info["used_cpu_user"]) + float(info["used_cpu_sys"]) - cpu0
+        stats = client.info("commandstats") if args.commandstats else {}
         scale_url = server.url.rsplit("/", 1)[0] + "/1"
         one = two = math.nan
         if not args.no_scale:
@@ -163,6 +167,11 @@ def main() -> None:
     print(table(rows, ("phase (one thread)", "wall us/event", "consumer CPU us/event", "x baseline (wall)")))
     print(table([("1 process", f"{one:,.0f}", "1.00"), ("2 processes, one Redis", f"{two:,.0f}", f"{two / one:.2f}")],
                 ("decode + fold, no Kafka", "events/s", "vs 1")))
+    if stats:
+        top = sorted(stats.items(), key=lambda kv: -kv[1]["usec"])[:12]
+        print(table([(name.removeprefix("cmdstat_"), f"{st['calls'] / n:.2f}", f"{st['usec'] / n:.2f}",
+                      f"{st['usec_per_call']:.2f}") for name, st in top],
+                    ("Redis command", "calls per event", "us per event", "us per call")))
     print(f"summary: decode {us(decode)} + fold {us(fold_s)} us per event in the consumer, of which CPU "
           f"{us(decode_cpu)} + {us(fold_cpu)} us "
           f"({n / (decode + fold_s):,.0f} events/s on one core without Kafka); Redis {us(redis_cpu)} us; "
