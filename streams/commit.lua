@@ -38,6 +38,17 @@ local function expect(key, kind)
   return nil
 end
 
+-- HGET that names a key of another type (the -4 reason) instead of failing the script; a
+-- key it could read is a hash (or absent), so its TYPE need not be asked again.
+local function hget(key, fld)
+  local v = redis.pcall('HGET', key, fld)
+  if type(v) == 'table' and v.err then
+    return nil, expect(key, 'hash') or v.err
+  end
+  if checked[key] == nil then checked[key] = 'hash' end
+  return v, nil
+end
+
 for idx, kind in ipairs({'hash', 'hash', 'hash', 'hash', 'zset', 'hash', 'hash'}) do
   local why = expect(KEYS[idx], kind)
   if why then return {-4, why} end
@@ -56,14 +67,14 @@ for _, g in ipairs(P[1]) do
   if (redis.call('HGET', KEYS[2], g[1]) or '') ~= g[2] then return {-3, 0} end
 end
 for _, e in ipairs(P[2]) do
-  local why = expect(e[1], 'hash')
+  local v, why = hget(e[1], 'v')
   if why then return {-4, why} end
-  if (redis.call('HGET', e[1], 'v') or '') ~= e[2] then return {-3, 0} end
+  if (v or '') ~= e[2] then return {-3, 0} end
 end
 for _, c in ipairs(P[3]) do
-  local why = expect(c[1], 'hash')
+  local v, why = hget(c[1], c[2])
   if why then return {-4, why} end
-  if (redis.call('HGET', c[1], c[2]) or '') ~= c[3] then return {-3, 0} end
+  if (v or '') ~= c[3] then return {-3, 0} end
 end
 for _, u in ipairs(P[4]) do
   local key, ids = u[1], u[2]
@@ -86,9 +97,8 @@ end
 local incr, overflow = {}, 0
 for _, c in ipairs(P[6]) do
   local key, fld, by = c[1], c[2], c[3]
-  local why = expect(key, 'hash')
+  local cur, why = hget(key, fld)
   if why then return {-4, why} end
-  local cur = redis.call('HGET', key, fld)
   if cur and not string.match(cur, '^%-?%d+$') then
     return {-4, 'field ' .. fld .. ' of ' .. key .. ' holds ' .. string.sub(cur, 1, 40) ..
                 ', not an integer counter'}
