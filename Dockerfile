@@ -17,14 +17,15 @@ COPY geodata ./geodata
 COPY layers ./layers
 COPY dashboard ./dashboard
 RUN pip wheel --wheel-dir /wheels .
-# The write path's planner compiled with mypyc (streams/native.py) from the installed
-# package; only its output goes on (the compiler stays in this stage).
+# The write path's planner compiled with mypyc (streams/native.py) against the installed
+# packages; only its output goes on (the compiler stays in this stage).
+COPY scripts/build_native.py ./scripts/
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/* \
     && pip install --no-index --find-links=/wheels marvec \
     && pip install 'mypy>=1.10' \
-    && cd / && python -c "from streams import native; print(native.build())"
+    && cd / && python /src/scripts/build_native.py --installed
 
 # --- runtime: the wheels installed, nothing else -----------------------------------------
 FROM ${PYTHON_IMAGE}

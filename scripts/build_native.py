@@ -2,6 +2,7 @@
 
     python scripts/build_native.py           # compile (again); exit 1, one line, if it cannot
     python scripts/build_native.py status    # compiled (in use), stale or absent
+    python scripts/build_native.py --installed   # the installed Marvec's (an image build)
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's sources
+if "--installed" not in sys.argv:  # this checkout's sources, not an installed copy's
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streams import native
 
 
 def main(argv: list[str]) -> int:
+    argv = [a for a in argv if a != "--installed"]
     if argv == ["status"]:
         print(f"{native.status()}: {native.native_dir()}")
         return 0

@@ -75,18 +75,12 @@ def build(where: Path | None = None) -> Path:
     want = manifest()
     cwd = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="marvec-native-") as tmp:
-        out, temp, src = Path(tmp) / "lib", Path(tmp) / "temp", Path(tmp) / "src"
-        # mypy reads the packages from a copy: an installed one sits in site-packages, which
-        # mypy will not take as a source root.
-        skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd")
-        shutil.copytree(HERE, src / "streams", ignore=skip)
-        shutil.copytree(HERE.parent / "marvec", src / "marvec", ignore=skip)
+        out, temp = Path(tmp) / "lib", Path(tmp) / "temp"
         os.chdir(tmp)  # mypyc writes its C here; setuptools would read a pyproject.toml here
         try:
             # One group: the modules call each other natively, through one support library
             # (a top-level module, hence ``lib`` on sys.path).
-            modules = mypycify([str(src / "streams" / f"{name}.py") for name in MODULES],
-                               opt_level="3")
+            modules = mypycify([str(HERE / f"{name}.py") for name in MODULES], opt_level="3")
             setup(name="marvec-native", ext_modules=modules,
                   script_args=["-q", "build_ext", "--build-lib", str(out), "--build-temp", str(temp)])
         finally:
