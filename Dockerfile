@@ -17,15 +17,6 @@ COPY geodata ./geodata
 COPY layers ./layers
 COPY dashboard ./dashboard
 RUN pip wheel --wheel-dir /wheels .
-# The write path's planner compiled with mypyc (streams/native.py) against the installed
-# packages; only its output goes on (the compiler stays in this stage).
-COPY scripts/build_native.py ./scripts/
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
-    && rm -rf /var/lib/apt/lists/* \
-    && pip install --no-index --find-links=/wheels marvec \
-    && pip install 'mypy>=1.10' \
-    && cd / && python /src/scripts/build_native.py --installed
 
 # --- runtime: the wheels installed, nothing else -----------------------------------------
 FROM ${PYTHON_IMAGE}
@@ -47,8 +38,6 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
        --shell /usr/sbin/nologin marvec \
     && install -d -o marvec -g marvec -m 0755 /var/lib/marvec \
     && install -d -o marvec -g marvec -m 0700 /var/lib/marvec/users
-COPY --from=build /usr/local/lib/python3.11/site-packages/marvec_native \
-     /usr/local/lib/python3.11/site-packages/marvec_native
 USER marvec:marvec
 WORKDIR /var/lib/marvec
 EXPOSE 8050

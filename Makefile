@@ -17,17 +17,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-# The write path's planner compiled with mypyc (streams/native.py), rebuilt when its sources
-# change; where it cannot be built (no C compiler) it runs interpreted, with the same results.
-NATIVE_SOURCES := streams/native.py streams/plan.py streams/values.py
-$(VENV)/.native: $(VENV)/.installed $(NATIVE_SOURCES)
-	$(PY) -m pip install -q 'mypy>=1.10'
-	-$(PY) scripts/build_native.py
-	touch $@
+setup: $(VENV)/.installed
 
-setup: $(VENV)/.installed $(VENV)/.native
-
-setup-test: $(VENV)/.installed-test $(VENV)/.native
+setup-test: $(VENV)/.installed-test
 
 # Where the dashboard listens: `make run MARVEC_PORT=8060` (or MARVEC_HOST=0.0.0.0).
 MARVEC_HOST ?= 127.0.0.1

@@ -22,10 +22,10 @@ from marvec.settings import Settings
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 NEEDS = {
-    "consume": {"kafka", "redis", "boundaries", "disk", "planner"},
-    "rebuild": {"kafka", "redis", "boundaries", "disk", "planner"},
+    "consume": {"kafka", "redis", "boundaries", "disk"},
+    "rebuild": {"kafka", "redis", "boundaries", "disk"},
     "dashboard": {"redis", "boundaries", "auth", "disk"},
-    "all": {"kafka", "redis", "boundaries", "auth", "disk", "planner"},
+    "all": {"kafka", "redis", "boundaries", "auth", "disk"},
 }
 SKEW_WARN_S, SKEW_FAIL_S = 2.0, 60.0
 DISK_WARN, DISK_FAIL = 1 << 30, 100 << 20
@@ -54,8 +54,7 @@ class Doctor:
     def run(self) -> Iterator[Check]:
         steps: list[tuple[str, Callable[[], Iterator[Check]]]] = [
             ("redis", self._redis), ("boundaries", self._boundaries), ("redis", self._data),
-            ("kafka", self._kafka), ("auth", self._auth), ("disk", self._disk),
-            ("planner", self._planner)]
+            ("kafka", self._kafka), ("auth", self._auth), ("disk", self._disk)]
         for need, step in steps:
             if need in self.needs:
                 try:
@@ -97,20 +96,6 @@ class Doctor:
         else:
             yield Check(OK, "data", f"schema {meta.schema}, boundaries {str(meta.boundaries)[:12]}.. "
                                     "as loaded here")
-
-    # -- the write path's planner ----------------------------------------------------------
-    def _planner(self) -> Iterator[Check]:
-        from streams import native
-
-        state = native.status()
-        if state == "compiled":
-            yield Check(OK, "planner", "compiled (mypyc), matching its sources")
-        elif state == "stale":
-            yield Check(WARN, "planner", "the compiled planner was built from other sources and "
-                                         "is not used (running interpreted, slower): run make setup")
-        else:
-            yield Check(OK, "planner", "interpreted (not compiled here: no C compiler or mypy at "
-                                       "set-up; same results, more CPU per event)")
 
     # -- boundaries ---------------------------------------------------------------------
     def _boundaries(self) -> Iterator[Check]:
