@@ -116,8 +116,8 @@ complaint's life then plan from memory instead of a read of its hash (``KnownSta
 
 class KnownStates:
     """What this process last committed of each entity hash, so that the next event of
-    the same entity plans without reading it back (on the entities mix about half the
-    consumer's read and a seventh of Redis's work per event).
+    the same entity plans without reading it back (on the entities mix the read's wall
+    time per event 11-13 -> 4 µs, and 15-20% of Redis's CPU per event).
 
     Only ever a shortcut: the commit still checks each entity's version, so a state that
     another writer moved since (a partition that moved away and back) fails the guard,
