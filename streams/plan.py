@@ -128,10 +128,11 @@ class Plan:
     feed_first: dict[str, float] = field(default_factory=dict)
     """Feed key -> oldest ``occurred_at`` accepted (kept only if older than stored): from
     when the feed has data, so that hours before it read as unknown, not as zero."""
-    stored: list[tuple[str, State, list[str], str]] = field(default_factory=list)
+    stored: list[tuple[str, State, list[str], str | None]] = field(default_factory=list)
     """Each entity this batch leaves stored: (key, its state as read, the fields written as
-    ``[name, text, ...]``, the new version or ``""`` when none was written), from which the
-    sink knows, once the commit succeeds, what Redis holds without reading it again."""
+    ``[name, text, ...]``, the new version, ``""`` when none was written, ``None`` when it
+    is closed and will expire), from which the sink knows, once the commit succeeds, what
+    Redis holds without reading it again."""
     gauges: bool = False
     accepted: int = 0
     duplicates: int = 0
@@ -503,15 +504,16 @@ class Planner:
 
     def _entity_commands(self, ent: _Entity, changed: list[str], cmds: list[list[Any]]) -> None:
         s, orig = ent.cur, ent.orig
+        version = ""
         if changed:
             version = str((num(orig.get(VERSION)) or 0) + 1)
             cmds.append(["HSET", ent.key, *changed, VERSION, version])
-            self.plan.stored.append((ent.key, orig, changed, version))
         elif not ent.existed:
             return
-        else:
-            self.plan.stored.append((ent.key, orig, changed, ""))
         keys = [ent.key] if ent.extra is None else [ent.key, ent.extra]
+        # What the sink may remember: a live entity never expires; a closed one can, and be
+        # created again at the same version by another writer (``None``: forget it).
+        self.plan.stored.append((ent.key, orig, changed, version if ent.live is not None else None))
         if ent.live is not None:
             if ent.existed and not ent.open_at_start:
                 cmds.extend(["PERSIST", k] for k in keys)

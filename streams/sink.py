@@ -121,7 +121,10 @@ class KnownStates:
 
     Only ever a shortcut: the commit still checks each entity's version, so a state that
     another writer moved since (a partition that moved away and back) fails the guard,
-    and the batch is read afresh and planned again. Forgotten whole on any doubt: a
+    and the batch is read afresh and planned again. Only live entities are remembered: a
+    closed one expires, and another writer could create it again at the version
+    remembered; a live one's hash goes only with the whole picture (a rebuild, a flush:
+    the epoch's guard). Forgotten whole on any doubt: a
     conflict, a failed or unanswered commit, a rebuild, a new partition assignment. A
     commit overtaken by ``forget`` is not remembered (``generation``). Bounded: beyond
     ``limit`` the entities first remembered are dropped first."""
@@ -138,12 +141,17 @@ class KnownStates:
         self.generation += 1
         self.states = {}
 
-    def remember(self, stored: list[tuple[str, dict[str, str], list[str], str]], generation: int) -> None:
-        """Once a commit succeeded: what it left in each entity hash."""
+    def remember(self, stored: list[tuple[str, dict[str, str], list[str], str | None]],
+                 generation: int) -> None:
+        """Once a commit succeeded: what it left in each live entity hash (a closed one,
+        version ``None``, is forgotten)."""
         if generation != self.generation or self.limit <= 0:
             return
         states = self.states
         for key, orig, changed, version in stored:
+            if version is None:
+                states.pop(key, None)
+                continue
             if changed:  # the state as read is this batch's own (the planner copied it): updated
                 it = iter(changed)
                 orig.update(zip(it, it, strict=True))

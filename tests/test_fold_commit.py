@@ -206,6 +206,8 @@ def test_a_fold_plans_the_next_event_of_an_entity_from_what_it_committed(redis_c
     assert fold.conflicts == 0
     assert complaint_hashes(redis_client) == complaint_hashes(other_db)
     assert complaint_hashes(redis_client)[b"mv:c:id:C-1"][b"v"] == b"3"
+    # C-2 resolved: closed, it expires (and could come back at the same version): forgotten
+    assert "mv:c:id:C-2" not in fold.known.states and "mv:c:id:C-1" not in fold.known.states
     assert comparable(snap(redis_client, now)) == comparable(snap(other_db, now))
 
 
