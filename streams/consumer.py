@@ -111,7 +111,6 @@ class Consumer:
 
     def resume_from_redis(self, assigned: list[TopicPartition]) -> None:
         """Seek every newly assigned partition to the first offset Redis has not applied."""
-        self.fold.known.forget()  # another consumer may have written what it remembers
         applied = self.fold.applied_offsets()
         for tp in assigned:
             done = applied.get(partition_id(tp.topic, tp.partition))

@@ -128,11 +128,6 @@ class Plan:
     feed_first: dict[str, float] = field(default_factory=dict)
     """Feed key -> oldest ``occurred_at`` accepted (kept only if older than stored): from
     when the feed has data, so that hours before it read as unknown, not as zero."""
-    stored: list[tuple[str, State, list[str], str | None]] = field(default_factory=list)
-    """Each entity this batch leaves stored: (key, its state as read, the fields written as
-    ``[name, text, ...]``, the new version, ``""`` when none was written, ``None`` when it
-    is closed and will expire), from which the sink knows, once the commit succeeds, what
-    Redis holds without reading it again."""
     gauges: bool = False
     accepted: int = 0
     duplicates: int = 0
@@ -250,9 +245,9 @@ class Planner:
 
     def expire_at_least(self, key: str, at: float) -> None:
         """Let ``key`` expire no earlier than ``at`` (Unix time)."""
-        when = math.floor(at)
-        if self.expire_at.get(key, -math.inf) < when:
-            self.expire_at[key] = when
+        at = math.floor(at)
+        if self.expire_at.get(key, -math.inf) < at:
+            self.expire_at[key] = at
 
     def trend(self, e: dict[str, Any], fld: str, n: int, minutes: bool = True) -> None:
         """Count ``n`` in the minute (kept 25 h) and hour trend buckets of the event's time;
@@ -504,16 +499,12 @@ class Planner:
 
     def _entity_commands(self, ent: _Entity, changed: list[str], cmds: list[list[Any]]) -> None:
         s, orig = ent.cur, ent.orig
-        version = ""
         if changed:
             version = str((num(orig.get(VERSION)) or 0) + 1)
             cmds.append(["HSET", ent.key, *changed, VERSION, version])
         elif not ent.existed:
             return
         keys = [ent.key] if ent.extra is None else [ent.key, ent.extra]
-        # What the sink may remember: a live entity never expires; a closed one can, and be
-        # created again at the same version by another writer (``None``: forget it).
-        self.plan.stored.append((ent.key, orig, changed, version if ent.live is not None else None))
         if ent.live is not None:
             if ent.existed and not ent.open_at_start:
                 cmds.extend(["PERSIST", k] for k in keys)

@@ -12,7 +12,6 @@ nothing: its offsets are at or below what Redis recorded.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import re
@@ -109,60 +108,6 @@ _CODE_AT = re.compile(r"(?:^|:\s|\s-)([A-Z]{3,12})\b")
 """An error code where Redis puts one: first, after ": ", or as "-CODE" inside a script error."""
 
 
-KNOWN_STATES = 20_000
-"""Entity states a fold keeps from its own commits (about 1 KB each): most events of a
-complaint's life then plan from memory instead of a read of its hash (``KnownStates``)."""
-
-
-class KnownStates:
-    """What this process last committed of each entity hash, so that the next event of
-    the same entity plans without reading it back (on the entities mix the read's wall
-    time per event 11-13 -> 4 µs, and 15-20% of Redis's CPU per event).
-
-    Only ever a shortcut: the commit still checks each entity's version, so a state that
-    another writer moved since (a partition that moved away and back) fails the guard,
-    and the batch is read afresh and planned again. Only live entities are remembered: a
-    closed one expires, and another writer could create it again at the version
-    remembered; a live one's hash goes only with the whole picture (a rebuild, a flush:
-    the epoch's guard). Forgotten whole on any doubt: a
-    conflict, a failed or unanswered commit, a rebuild, a new partition assignment. A
-    commit overtaken by ``forget`` is not remembered (``generation``). Bounded: beyond
-    ``limit`` the entities first remembered are dropped first."""
-
-    __slots__ = ("generation", "hits", "limit", "misses", "states")
-
-    def __init__(self, limit: int = KNOWN_STATES) -> None:
-        self.limit = limit
-        self.states: dict[str, dict[str, str]] = {}
-        self.generation = 0
-        self.hits = self.misses = 0
-
-    def forget(self) -> None:
-        self.generation += 1
-        self.states = {}
-
-    def remember(self, stored: list[tuple[str, dict[str, str], list[str], str | None]],
-                 generation: int) -> None:
-        """Once a commit succeeded: what it left in each live entity hash (a closed one,
-        version ``None``, is forgotten)."""
-        if generation != self.generation or self.limit <= 0:
-            return
-        states = self.states
-        for key, orig, changed, version in stored:
-            if version is None:
-                states.pop(key, None)
-                continue
-            if changed:  # the state as read is this batch's own (the planner copied it): updated
-                it = iter(changed)
-                orig.update(zip(it, it, strict=True))
-                orig["v"] = version
-            states[key] = orig
-        excess = len(states) - self.limit
-        if excess > 0:  # the first remembered first, a tenth more at once (amortized)
-            for key in list(itertools.islice(states, excess + self.limit // 10)):
-                del states[key]
-
-
 @dataclass(frozen=True, slots=True)
 class FoldResult:
     """What one batch did: counted once each; ``skipped`` were applied before."""
@@ -188,7 +133,6 @@ class RedisFold:
         self._dedupe_s = dedupe_hours * 3600
         self._retention_s = retention_hours * 3600
         self.conflicts = 0
-        self.known = KnownStates()
 
     def _config(self, now: float) -> FoldConfig:
         return FoldConfig(now=now, dedupe_s=self._dedupe_s, retention_s=self._retention_s,
@@ -200,25 +144,17 @@ class RedisFold:
         items, raws = build_items(verdicts)
         need = needs(items, FEEDS, self.keys)
         cfg = self._config(now)
-        known = self.known
         for _ in range(MAX_ATTEMPTS):
-            generation = known.generation
-            try:
-                plan = plan_batch(items, raws, self.read(need), cfg, self.keys, FEEDS)
-                status, overflow = self._commit(plan, now, epoch)
-            except BaseException:  # unanswered, refused, a fault: what Redis holds is unsure
-                known.forget()
-                raise
-            if status == 0:
-                known.remember(plan.stored, generation)
-                if overflow:
-                    log.error("%d counter(s) would pass 64 bits and were left as they were", overflow)
-                return FoldResult(plan.accepted, plan.duplicates, plan.rejected, plan.skipped)
-            known.forget()
+            plan = plan_batch(items, raws, self.read(need), cfg, self.keys, FEEDS)
+            status, overflow = self._commit(plan, now, epoch)
             if status == -1:
                 raise RedisLost("Redis holds no Marvec aggregates")
             if status == -2:
                 raise EpochChanged("Redis was rebuilt")
+            if status == 0:
+                if overflow:
+                    log.error("%d counter(s) would pass 64 bits and were left as they were", overflow)
+                return FoldResult(plan.accepted, plan.duplicates, plan.rejected, plan.skipped)
             self.conflicts += 1
             log.info("the state of a batch moved before its commit (another consumer on the same "
                      "partition or entity); planning it again")
@@ -236,11 +172,7 @@ class RedisFold:
                 chunk = ids[i:i + CHUNK]
                 seen_chunks.append((feed, chunk))
                 cmds.append(("ZMSCORE", k.seen(feed), *chunk))
-        states = self.known.states
-        unknown = [key for key in need.hashes if key not in states]
-        self.known.hits += len(need.hashes) - len(unknown)
-        self.known.misses += len(unknown)
-        cmds.extend(("HGETALL", key) for key in unknown)
+        cmds.extend(("HGETALL", key) for key in need.hashes)
         cmds.extend(("HMGET", key, *flds) for key, flds in need.cells.items())
         try:
             res = iter(self._pipelined(cmds))
@@ -256,9 +188,7 @@ class RedisFold:
         seen: dict[str, set[str]] = {feed: set() for feed in need.ids}
         for feed, chunk in seen_chunks:
             seen[feed].update(i for i, score in zip(chunk, next(res), strict=True) if score is not None)
-        hashes = {key: _flat_hash(next(res)) for key in unknown}
-        if len(unknown) < len(need.hashes):
-            hashes.update((key, states[key]) for key in need.hashes if key not in hashes)
+        hashes = {key: _flat_hash(next(res)) for key in need.hashes}
         cells: dict[tuple[str, str], str | None] = {}
         for key, flds in need.cells.items():
             cells.update(((key, f), _text(v)) for f, v in zip(flds, next(res), strict=True))

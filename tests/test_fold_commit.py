@@ -181,78 +181,19 @@ def test_a_counter_that_is_not_an_integer_refuses_the_batch_before_any_write(red
     assert redis_client.hget("mv:offsets", "t.complaints|0") is None
 
 
-# -- what a fold remembers of its own commits (sink.KnownStates) --------------------------
 
-def complaint_hashes(client: redis.Redis) -> dict[bytes, dict[bytes, bytes]]:
-    return {k: client.hgetall(k) for k in sorted(client.scan_iter("mv:c:id:*"))}
-
-
-def test_a_fold_plans_the_next_event_of_an_entity_from_what_it_committed(redis_client, other_db):
-    """The second batch reads no complaint hash, and leaves exactly what a fold that
-    remembers nothing leaves (every field, the version)."""
-    now = time.time()
-    batches = [[("complaints", 0, 0, complaint("C-1", "received", 900, priority="high", opd="dpu")),
-                ("complaints", 0, 1, complaint("C-2", "received", 800))],
-               [("complaints", 0, 2, complaint("C-1", "in_progress", 300, text="dicek")),
-                ("complaints", 0, 3, complaint("C-2", "resolved", 200))],
-               [("complaints", 0, 4, complaint("C-1", "resolved", 100))]]
-    fold, ref = new_fold(redis_client), new_fold(other_db)
-    ref.known.limit = 0
-    for b in batches:
-        fold.apply(verdicts(b, now), now, "test")
-        ref.apply(verdicts(b, now), now, "test")
-    assert (fold.known.misses, fold.known.hits) == (2, 3)  # only the first batch read them
-    assert (ref.known.misses, ref.known.hits) == (5, 0)
-    assert fold.conflicts == 0
-    assert complaint_hashes(redis_client) == complaint_hashes(other_db)
-    assert complaint_hashes(redis_client)[b"mv:c:id:C-1"][b"v"] == b"3"
-    # C-2 resolved: closed, it expires (and could come back at the same version): forgotten
-    assert "mv:c:id:C-2" not in fold.known.states and "mv:c:id:C-1" not in fold.known.states
-    assert comparable(snap(redis_client, now)) == comparable(snap(other_db, now))
-
-
-def test_a_remembered_state_another_writer_moved_fails_the_guard_and_is_read_again(redis_client, other_db):
-    """A partition that moved to another consumer and back: what the first fold remembers
-    is stale; its commit is refused, it forgets, reads and plans again, nothing lost."""
-    now = time.time()
-    received = [("complaints", 0, 0, complaint("C-1", "received", 900, priority="high"))]
-    assigned = [("complaints", 0, 1, complaint("C-1", "assigned", 600, opd="dpu"))]
-    resolved = [("complaints", 0, 2, complaint("C-1", "resolved", 60))]
-    a, b = new_fold(redis_client), new_fold(redis_client)
-    a.apply(verdicts(received, now), now, "test")
-    b.apply(verdicts(assigned, now), now, "test")
-    assert "mv:c:id:C-1" in a.known.states
-    a.apply(verdicts(resolved, now), now, "test")
-    assert a.conflicts == 1
-    ref = new_fold(other_db)
-    for batch in (received, assigned, resolved):
-        ref.apply(verdicts(batch, now), now, "test")
-    assert complaint_hashes(redis_client) == complaint_hashes(other_db)
-    s = snap(redis_client, now)
-    assert comparable(s) == comparable(snap(other_db, now))
-    assert s.complaints.open == 0 and s.complaints.by_opd["dpu"].resolved == 1
-
-
-def test_a_refused_commit_forgets_everything_remembered(redis_client):
+def test_a_read_refused_for_a_key_of_another_type_names_the_key(redis_client):
+    """The read before planning meets the string first: it names it, as the commit does,
+    and nothing is written."""
     now = time.time()
     fold = new_fold(redis_client)
-    fold.apply(verdicts([("complaints", 0, 0, complaint("C-1", "received", 900))], now), now, "test")
-    assert fold.known.states
     redis_client.set("mv:c:id:C-9", "not a hash")
-    with pytest.raises(WritesRefused, match="mv:c:id:C-9 is a string"):
-        fold.apply(verdicts([("complaints", 0, 1, complaint("C-9", "received", 60))], now),
-                   now, "test")
-    assert fold.known.states == {}
-
-
-def test_what_a_fold_remembers_is_bounded(redis_client):
-    now = time.time()
-    fold = new_fold(redis_client)
-    fold.known.limit = 10
-    for i in range(4):
-        batch = [("complaints", 0, i * 10 + j, complaint(f"C-{i}-{j}", "received", 900))
-                 for j in range(10)]
-        fold.apply(verdicts(batch, now), now, "test")
-        assert len(fold.known.states) <= 10
-    assert "mv:c:id:C-3-9" in fold.known.states  # the newest kept, the oldest dropped
-    assert "mv:c:id:C-0-0" not in fold.known.states
+    with pytest.raises(WritesRefused, match="key mv:c:id:C-9 is a string where Marvec keeps a hash") as err:
+        fold.apply(verdicts([("complaints", 0, 0, complaint("C-9", "received", 60))], now), now, "test")
+    assert err.value.cause == "wrong_type"
+    assert redis_client.hget(fold.keys.feed("complaints"), "accepted") is None
+    assert redis_client.hgetall(fold.keys.offsets) == {}
+    redis_client.delete("mv:c:id:C-9")  # once the key is fixed, the same batch applies
+    fold.apply(verdicts([("complaints", 0, 0, complaint("C-9", "received", 60))], now), now, "test")
+    assert redis_client.hget(fold.keys.feed("complaints"), "accepted") == b"1"
+    assert redis_client.hgetall(fold.keys.offsets) != {}
