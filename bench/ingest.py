@@ -41,6 +41,8 @@ from common import (
 )
 from entities import BOUNDARIES, describe, entities
 
+from marvec.contract import FEEDS
+
 PROFILE_OUT = "/tmp/marvec-ingest-profile.txt"
 
 
@@ -65,7 +67,7 @@ def raw_ceiling(settings, n: int) -> float:
 
 def applied(client: redis.Redis) -> int:
     total = 0
-    for feed in ("complaints", "economy", "disasters"):
+    for feed in FEEDS:  # every feed: the simulator's mix has public-information posts too
         vals = client.hmget(f"mv:feed:{feed}", "accepted", "rejected", "duplicates")
         total += sum(int(v or 0) for v in vals)
     return total

@@ -89,7 +89,7 @@ class Locator:
 
 
 REQUIRED = {"complaints": ("complaint_id", "status"), "economy": ("kind", "market", "commodity", "price_idr"),
-            "disasters": ("incident_id", "status")}
+            "disasters": ("incident_id", "status"), "publicinfo": ("kind",)}
 
 
 class ComplaintStateSink(RedisSink):

@@ -192,11 +192,22 @@ def fold(p: Planner, e: Event) -> str | None:
 def _index(p: Planner, cid: str, s: dict[str, Any], old: Any, new: Any, newer: bool) -> None:
     """The open counters and due-time sets, moved from what the complaint was to what it is."""
     due, latest, opds = _static_of(p.k.prefix)[5:]
-    if old:
-        _open_counts(p, old, -1)
+    if old and new and old[0] == new[0] and old[1] == new[1]:
+        # Open before and after, same kecamatan and category (most status changes): the
+        # counters it would take off and put back cancel out, but for a change of OPD.
+        if old[2] != new[2]:
+            by_opd = _static_of(p.k.prefix)[4]
+            if old[2]:
+                p.inc(by_opd, old[2], -1)
+            if new[2]:
+                p.inc(by_opd, new[2], 1)
+    else:
+        if old:
+            _open_counts(p, old, -1)
+        if new:
+            _open_counts(p, new, 1)
     zs = p.zsets
     if new:
-        _open_counts(p, new, 1)
         same_due = old is not None and old[3] == new[3]
         if not same_due:
             zs[due][cid] = new[3]
