@@ -23,11 +23,11 @@ from dashboard.briefings import install_briefings
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext, Source
 from dashboard.components.shell import register_lang_toggle
-from dashboard.i18n import normalize
 from dashboard.intake import install_intake
 from dashboard.pages import crisis, home, mayor, rapor, replay, wall
 from dashboard.server import install_server
 from layers.mapframe import build_frame
+from marvec.i18n import normalize
 from marvec.settings import Settings
 
 ASSETS = Path(__file__).resolve().parent / "assets"

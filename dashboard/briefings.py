@@ -27,7 +27,6 @@ from typing import Any
 import flask
 import redis
 
-from dashboard.i18n import normalize, translator
 from layers.briefing import daily_html, long_date, monthly_html, summary
 from layers.mapframe import MapFrame
 from marvec.alerts.store import AlertStore
@@ -44,6 +43,7 @@ from marvec.briefing import (
 )
 from marvec.contract import WITA
 from marvec.errors import SettingsError
+from marvec.i18n import normalize, translator
 from marvec.keys import Keys
 from marvec.render import RenderError, find_chromium, render
 from marvec.settings import Settings

@@ -18,11 +18,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import metrics
 from dashboard.auth import CallbackPages, current_principal, install_auth
-from dashboard.i18n import translate
 from dashboard.push import install_push
 from dashboard.security import build_csp, install_headers, install_log_redaction
 from dashboard.source import SnapshotResult, SnapshotSource
 from marvec.contract import FEEDS, SLOW_FEED_STALE_SECONDS
+from marvec.i18n import translate
 from marvec.period import MAX_DAYS
 from marvec.settings import Settings
 from marvec.snapshot import Snapshot

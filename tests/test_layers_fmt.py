@@ -141,7 +141,7 @@ def test_label_translates_or_falls_back_to_the_code():
 
 
 def test_one_of_a_thing_is_singular_in_english_and_indonesian_has_no_plural():
-    from dashboard.i18n import translator
+    from marvec.i18n import translator
 
     en, id_ = translator("en"), translator("id")
     assert fmt_count(1, "incidents", en, "en") == "1 incident"

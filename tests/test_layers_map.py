@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.i18n import translator
 from layers.citymap import (
     city_map_figure,
     focus_values,
@@ -24,6 +23,7 @@ from layers.palette import (
     shade_classes,
     spread,
 )
+from marvec.i18n import translator
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot, with_crisis
 
 TR = translator("id")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dashboard.i18n import translator
 from layers.ops import STRIP_N, alert_list, alert_strip, crisis_level, level_badge, log_list
+from marvec.i18n import translator
 from marvec.snapshot import AlertItem, Ops
 from marvec.timeutil import iso
 from tests.snapshot_fixtures import rich_snapshot

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from dashboard.i18n import translator
 from layers.fmt import fmt_clock
 from layers.focus import crisis_incidents, wall_focus
 from layers.freshness import banner, banner_lines, freshness, status_pills
 from layers.kpi import KPI_BY_KEY, KPIS, kpi_view, kpi_views, price_alerts, sparkline_values
 from layers.tiles import kpi_tile, sparkline
+from marvec.i18n import translator
 from tests.snapshot_fixtures import empty_snapshot, rich_snapshot, with_crisis, with_silent_feed
 
 NOW = 1_795_000_000.0

@@ -9,7 +9,6 @@ from pathlib import Path
 import plotly
 import pytest
 
-from dashboard.i18n import LANGS, TEXTS, translate, translator
 from layers.district import district_detail, hotspot_list, hotspots
 from layers.geo import flood_complaints
 from layers.incidents import filter_incidents, incident_card, sort_incidents, timeline, totals
@@ -25,6 +24,7 @@ from marvec.contract import (
     HAZARDS,
     INCIDENT_STATUSES,
 )
+from marvec.i18n import LANGS, TEXTS, translate, translator
 from tests.snapshot_fixtures import XSS_IMG, XSS_SCRIPT, rich_snapshot, with_crisis, with_xss
 from tests.test_layers_status import text_of
 

@@ -10,8 +10,8 @@ import pytest
 from feeds import LOSARI, UNHAS, price
 from streamrig import fold_events, snap
 
-from dashboard.i18n import translator
 from layers.district import local_prices
+from marvec.i18n import translator
 from tests.test_rapor import text_of
 
 NOW = time.time()

@@ -123,8 +123,8 @@ def test_every_sheet_renders_on_a_rich_an_empty_and_no_snapshot() -> None:
 
     import plotly
 
-    from dashboard.i18n import translator
     from dashboard.pages.mayor import KPIS, sheet
+    from marvec.i18n import translator
     from tests.snapshot_fixtures import empty_snapshot
 
     rich = rich_snapshot(NOW, B)

@@ -144,9 +144,9 @@ def test_the_period_tiles_show_the_sums_since_when_and_one_bar_per_day():
 
 
 def test_a_flow_tile_in_a_period_opens_the_periods_detail_not_todays():
-    from dashboard.i18n import translator
     from dashboard.pages.mayor import sheet
     from layers.freshness import freshness
+    from marvec.i18n import translator
     from tests.snapshot_fixtures import rich_snapshot
     from tests.test_rapor import text_of
     snap = rich_snapshot(NOW)

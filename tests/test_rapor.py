@@ -15,7 +15,6 @@ from selenium.webdriver.common.by import By
 from dashboard.app import create_app
 from dashboard.auth import make_display_token
 from dashboard.components import ids
-from dashboard.i18n import translator
 from dashboard.pages import rapor as page
 from layers.mapframe import build_frame
 from layers.rapor import (
@@ -29,6 +28,7 @@ from layers.rapor import (
     rapor_table,
     score_opd,
 )
+from marvec.i18n import translator
 from marvec.settings import Settings
 from marvec.snapshot import Awareness, OpdStats, PublicInfo, Snapshot
 from tests.snapshot_fixtures import FakeBoundaries, FakeSource, rich_snapshot

@@ -11,9 +11,9 @@ import pytest
 from feeds import complaint
 from streamrig import boundaries, fold_events, snap
 
-from dashboard.i18n import translator
 from layers.rapor import rapor_detail, rapor_table
 from marvec.history import MONTHS, build_history, read_history, wita_date
+from marvec.i18n import translator
 from marvec.keys import HISTORY_DAY_TTL, Keys
 from marvec.timeutil import wita_day
 from tests.test_rapor import hand_set, rows_of, text_of

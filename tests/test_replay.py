@@ -20,7 +20,6 @@ from streamrig import boundaries
 
 from dashboard.app import create_app
 from dashboard.components.context import ScreenContext
-from dashboard.i18n import translator
 from dashboard.pages import replay as page
 from dashboard.source import REPLAY_REFRESH_S, SnapshotSource
 from layers.fmt import DASH
@@ -29,6 +28,7 @@ from layers.palette import NONE_FILL, UNKNOWN_FILL
 from layers.replay import banner_text, replay_layers, replay_parts, step_index
 from marvec.contract import WITA
 from marvec.errors import SettingsError
+from marvec.i18n import translator
 from marvec.keys import HOUR_BUCKET_TTL, Keys
 from marvec.replay import ReplayReader, build_replay, window_hours
 from marvec.settings import Settings, load_settings

@@ -194,9 +194,9 @@ def test_kecamatan_names_render_on_the_map_as_text_in_a_real_browser(
         browser: Any, serve_app: Callable[[dash.Dash], str]) -> None:
     """Names from a boundaries file: no injected link or 60 px text in the drawn map,
     and quotes shown as quotes (not ``&quot;``)."""
-    from dashboard.i18n import translator
     from layers.citymap import city_map_figure, map_layers
     from layers.mapframe import build_frame
+    from marvec.i18n import translator
 
     evil = '<a href="https://evil.example">Klik</a><span style="font-size:60px">X</span>'
     quoted = 'Ujung "Lama" O\'Neil & Co'

@@ -3,8 +3,8 @@ prices with value and change, transactions with the amount."""
 
 from __future__ import annotations
 
-from dashboard.i18n import translator
 from layers.ticker import DISASTER_SHARE, dedupe, select, ticker
+from marvec.i18n import translator
 from marvec.snapshot import Price, TickerItem
 from marvec.timeutil import iso
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot

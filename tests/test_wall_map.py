@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.i18n import translator
 from geodata.population import load_population, parse_population
 from layers.citymap import (
     LABEL_BASE,
@@ -35,6 +34,7 @@ from layers.mapframe import (
 )
 from layers.palette import NONE_FILL, RAMPS, SEA, UNKNOWN_FILL, ShadeClass, contrast
 from marvec.errors import SettingsError
+from marvec.i18n import translator
 from marvec.settings import Settings, load_settings
 from tests.snapshot_fixtures import FakeBoundaries, rich_snapshot, with_crisis
 

@@ -23,9 +23,9 @@ from dashboard.auth import current_principal
 from dashboard.components import ids
 from dashboard.components.context import ScreenContext
 from dashboard.components.ids import PageIds
-from dashboard.i18n import normalize, translator
 from layers.ops import LEVELS, alert_list, alert_strip, level_badge, log_list
 from marvec.alerts.store import AlertStore
+from marvec.i18n import normalize, translator
 from marvec.snapshot import Snapshot
 
 

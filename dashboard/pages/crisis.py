@@ -37,7 +37,6 @@ from dashboard.components.shell import (
     live_inputs,
     register_clock,
 )
-from dashboard.i18n import normalize, translator
 from layers.citymap import city_map_figure, map_layers
 from layers.fmt import fmt_int, label
 from layers.freshness import banner, status_pills
@@ -45,6 +44,7 @@ from layers.geo import flood_complaints
 from layers.incidents import filter_incidents, incident_card, sort_incidents, totals
 from layers.legend import map_legend
 from marvec.contract import HAZARDS
+from marvec.i18n import normalize, translator
 
 PAGE = ids.CRISIS
 OPS_PARTS = ("level", "alerts", "log")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard.components.shell import PAGES, create_lang_button
-from dashboard.i18n import translator
+from marvec.i18n import translator
 
 
 def layout(lang: str) -> html.Div:

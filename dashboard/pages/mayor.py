@@ -33,7 +33,6 @@ from dashboard.components.shell import (
     live_inputs,
     register_clock,
 )
-from dashboard.i18n import normalize, translator
 from layers.attention import attention_items, attention_list, overdue_points, unassigned_points
 from layers.citymap import city_map_figure, map_layers
 from layers.district import (
@@ -73,6 +72,7 @@ from layers.period import (
 )
 from layers.report import kecamatan_price_table, market_table, price_facts, price_table, report_card
 from layers.tiles import kpi_tile
+from marvec.i18n import normalize, translator
 from marvec.period import Period
 from marvec.snapshot import Incident, Snapshot
 

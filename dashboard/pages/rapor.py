@@ -30,7 +30,6 @@ from dashboard.components.shell import (
     live_inputs,
     register_clock,
 )
-from dashboard.i18n import normalize, translator
 from layers.citymap import city_map_figure
 from layers.dom import tagged
 from layers.freshness import banner, status_pills
@@ -45,6 +44,7 @@ from layers.rapor import (
     topic_dropdown,
     topic_options,
 )
+from marvec.i18n import normalize, translator
 
 PAGE = PageIds("rapor")
 SELECTED = "rapor-selected"

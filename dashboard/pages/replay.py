@@ -31,11 +31,11 @@ from dashboard.components.shell import (
     heartbeat,
     register_clock,
 )
-from dashboard.i18n import normalize, translator
 from layers.citymap import city_map_figure, map_changes
 from layers.dom import tagged
 from layers.fmt import shorten
 from layers.replay import replay_layers, replay_parts, step_index
+from marvec.i18n import normalize, translator
 from marvec.replay import CHOICES
 
 PAGE = ids.PageIds("replay")

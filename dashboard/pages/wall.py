@@ -28,7 +28,6 @@ from dashboard.components.shell import (
     live_inputs,
     register_clock,
 )
-from dashboard.i18n import normalize, translator
 from geodata.population import load_population
 from layers.citymap import FOCI, city_map_figure, map_layers
 from layers.dom import tagged
@@ -40,6 +39,7 @@ from layers.legend import map_legend
 from layers.panels import focus_panel
 from layers.ticker import ticker
 from layers.tiles import kpi_tile
+from marvec.i18n import normalize, translator
 
 PAGE = ids.WALL
 OPS_PARTS = ("level", "strip")

@@ -67,7 +67,7 @@ def label_names(lang: str, label: str, value: str) -> str:
     """Display names of hazards and commodities in summaries (the screens' own texts)."""
     if label not in ("hazard", "commodity"):
         return value
-    from dashboard.i18n import translate  # the one table of display names
+    from marvec.i18n import translate  # the one table of display names
 
     return translate(f"{label}.{value}", lang)
 

@@ -1,6 +1,7 @@
 """Every label on every screen, in Bahasa Indonesia and English: one table.
 
-``translator(lang)`` gives the lookup function the pages and ``layers`` use. A key
+``translator(lang)`` gives the lookup function the pages, ``layers``, the briefings and
+the alerts' notifications use (here, below all of them). A key
 missing from the table comes back unchanged (``layers.fmt.label`` then shows the raw
 code), and ``tests/test_layers_i18n.py`` checks both languages cover every key.
 Placeholders in ``{braces}`` are filled with ``str.format``.
